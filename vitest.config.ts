@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'e2e', 'bench'],
+    projects: ['packages/*', 'apps/*', 'nix', 'e2e', 'bench'],
   },
 });
