@@ -1,1 +1,35 @@
-export {};
+export { buildLayersConcurrently, createLimiter, type Limiter } from './concurrency.js';
+export {
+  type BlobSink,
+  type BlobSummary,
+  DigestStream,
+  digestOfStream,
+  hashingSink,
+} from './digest.js';
+export {
+  compareBytes,
+  DIRECTORY_MODE,
+  EXECUTABLE_MODE,
+  FILE_MODE,
+  FIXED_MTIME,
+  type TarEntry,
+  UnsupportedFileTypeError,
+} from './entries.js';
+export { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
+export {
+  type BuiltLayer,
+  buildLayer,
+  type LayerOptions,
+  type LayerSource,
+  layerTar,
+  writeLayer,
+} from './layer.js';
+export { ROOT_DIRECTORY_MODE, type RootLayerOptions, rootEntries, rootTar, TMP_MODE } from './root-forest.js';
+export {
+  DEFAULT_STORE_DIR,
+  imageStorePath,
+  type StorePathOptions,
+  storePathEntries,
+  storePathsTar,
+} from './store-paths.js';
+export { tarStream } from './tar-writer.js';

@@ -1,0 +1,45 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { createGzip } from 'node:zlib';
+
+export const DEFAULT_COMPRESSION_LEVEL = 6;
+
+const GZIP_HEADER_LENGTH = 10;
+const MTIME_OFFSET = 4;
+const OS_OFFSET = 9;
+const OS_UNIX = 3;
+
+/**
+ * Pins the two gzip header fields that could differ between machines: MTIME (Node writes 0
+ * already) and the OS byte (zlib writes the build platform's code: 3 on Unix, other values on
+ * macOS or Windows builds). Neither is covered by a checksum, so rewriting them is safe.
+ */
+export class GzipHeaderPin extends Transform {
+  private offset = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.offset < GZIP_HEADER_LENGTH) {
+      const copy = Buffer.from(chunk);
+      for (let i = 0; i < copy.length && this.offset + i < GZIP_HEADER_LENGTH; i++) {
+        const position = this.offset + i;
+        if (position >= MTIME_OFFSET && position < MTIME_OFFSET + 4) copy[i] = 0;
+        if (position === OS_OFFSET) copy[i] = OS_UNIX;
+      }
+      this.offset += chunk.length;
+      callback(null, copy);
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+export function validateCompressionLevel(level: number): number {
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new RangeError(`gzip level must be an integer from 0 to 9, got ${level}`);
+  }
+  return level;
+}
+
+/** A gzip compressor in this thread (see worker-gzip.ts for the off-thread variant). */
+export function createLayerGzip(level = DEFAULT_COMPRESSION_LEVEL): Transform {
+  return createGzip({ level: validateCompressionLevel(level) });
+}

@@ -1,0 +1,74 @@
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type BlobSink, DigestStream, settleTogether } from './digest.js';
+import { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
+import { rootTar } from './root-forest.js';
+import { type StorePathOptions, storePathsTar } from './store-paths.js';
+
+export type LayerSource =
+  | { kind: 'store-paths'; paths: string[] }
+  | { kind: 'root'; packages: string[]; envPath: string | null };
+
+export interface BuiltLayer {
+  /** `sha256:<hex>` of the gzip stream (the manifest's layer digest). */
+  digest: string;
+  /** `sha256:<hex>` of the uncompressed tar (the config's diff_id). */
+  diffId: string;
+  /** Bytes of the gzip stream. */
+  size: number;
+}
+
+export interface LayerOptions extends StorePathOptions {
+  /** gzip level 0–9 (default 6). */
+  compressionLevel?: number;
+  /** Supplies the compressor; defaults to zlib in this thread. */
+  createCompressor?: (level: number) => Transform;
+}
+
+/** The uncompressed tar stream for a layer source. */
+export function layerTar(source: LayerSource, options: StorePathOptions = {}): Readable {
+  switch (source.kind) {
+    case 'store-paths':
+      return storePathsTar(source.paths, options);
+    case 'root':
+      return rootTar({ packages: source.packages, envPath: source.envPath, ...options });
+  }
+}
+
+/**
+ * One streaming pass over any tar stream: tar → sha256 (diffId) → gzip → sink. The sink hashes
+ * and counts the compressed bytes (storage.putBlob does); nothing is buffered whole.
+ */
+export async function buildLayer(
+  tar: Readable,
+  sink: BlobSink,
+  options: LayerOptions = {},
+): Promise<BuiltLayer> {
+  const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+  const compressor = (options.createCompressor ?? createLayerGzip)(level);
+  const tarDigest = new DigestStream();
+  const compressed = new PassThrough();
+
+  let stored: Awaited<ReturnType<BlobSink>> | undefined;
+  await settleTogether(
+    pipeline(tar, tarDigest, compressor, new GzipHeaderPin(), compressed),
+    sink(compressed).then((result) => {
+      stored = result;
+    }),
+    (error) => {
+      tar.destroy(error);
+      compressed.destroy(error);
+    },
+  );
+  if (!stored) throw new Error('layer sink finished without a result');
+  return { digest: stored.digest, diffId: tarDigest.summary().digest, size: stored.size };
+}
+
+/** Builds the layer for `source` and hands its gzip stream to `sink` (see {@link buildLayer}). */
+export function writeLayer(
+  source: LayerSource,
+  sink: BlobSink,
+  options: LayerOptions = {},
+): Promise<BuiltLayer> {
+  return buildLayer(layerTar(source, options), sink, options);
+}
