@@ -1,1 +1,32 @@
-export {};
+export {
+  type Config,
+  DEFAULT_LAYER_BUDGET,
+  DEFAULT_NIX_TIMEOUT_SECONDS,
+  DEFAULT_PORT,
+  loadConfig,
+  MAX_LAYER_BUDGET,
+  type StorageConfig,
+} from './config.js';
+export { ConfigError, ImageNameError, RequestError, type RequestErrorCode, TagError } from './errors.js';
+export {
+  type Arch,
+  type ImageRequest,
+  MAX_COMPONENT_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_PACKAGES,
+  type NixSystem,
+  parseImageName,
+} from './image-name.js';
+export {
+  BUNDLED_PACKAGE_SET_PATH,
+  isCommit,
+  isValidChannel,
+  manifestCacheKey,
+  type PackageSource,
+  type ResolvedSource,
+  resolveSourceForTag,
+  SOURCE_VARIABLES,
+  sourceFromEnv,
+  sourceProblems,
+} from './sources.js';
+export { isValidTag, validateTag } from './tag.js';

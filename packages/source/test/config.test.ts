@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import { BUNDLED_PACKAGE_SET_PATH, type Config, ConfigError, loadConfig } from '../src/index.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  test('defaults', () => {
+    expect(loadConfig({ STORAGE_PATH: '/var/lib/nixery' })).toEqual<Config>({
+      port: 8080,
+      source: { kind: 'path', path: BUNDLED_PACKAGE_SET_PATH },
+      bundledSource: true,
+      storage: { backend: 'filesystem', path: '/var/lib/nixery' },
+      nixTimeoutSeconds: 60,
+      popularityUrl: null,
+      layerBudget: 94,
+      nixSubstituters: '',
+    });
+  });
+
+  test("Nixery's variables", () => {
+    const config = loadConfig({
+      PORT: '9000',
+      NIXERY_CHANNEL: 'nixos-unstable',
+      NIXERY_STORAGE_BACKEND: 'gcs',
+      GCS_BUCKET: 'images',
+      GOOGLE_APPLICATION_CREDENTIALS: '/keys/sa.json',
+      NIX_TIMEOUT: '120',
+      NIX_POPULARITY_URL: 'https://example.org/popularity.json',
+      NIXERY_LAYER_BUDGET: '50',
+    });
+    expect(config).toEqual<Config>({
+      port: 9000,
+      source: { kind: 'channel', channel: 'nixos-unstable' },
+      bundledSource: false,
+      storage: { backend: 'gcs', bucket: 'images', credentialsFile: '/keys/sa.json' },
+      nixTimeoutSeconds: 120,
+      popularityUrl: 'https://example.org/popularity.json',
+      layerBudget: 50,
+      nixSubstituters: null,
+    });
+  });
+
+  test('substituters can be set explicitly, also to empty', () => {
+    const base = { STORAGE_PATH: '/s', NIXERY_PKGS_PATH: '/p' };
+    expect(loadConfig({ ...base, NIXERY_NIX_SUBSTITUTERS: '' }).nixSubstituters).toBe('');
+    expect(loadConfig({ ...base, NIXERY_NIX_SUBSTITUTERS: 'https://cache.nixos.org' }).nixSubstituters).toBe(
+      'https://cache.nixos.org',
+    );
+  });
+
+  test('every mistake is listed, one message each', () => {
+    const list = problems({
+      PORT: 'eighty',
+      NIXERY_CHANNEL: 'nixos unstable',
+      NIXERY_PKGS_REPO: 'https://example.org/x.git',
+      NIXERY_STORAGE_BACKEND: 's3',
+      NIX_TIMEOUT: '0',
+      NIX_POPULARITY_URL: 'not a url',
+      NIXERY_LAYER_BUDGET: '125',
+    });
+    expect(list).toHaveLength(7);
+    expect(list.join('\n')).toMatch(/NIXERY_CHANNEL, NIXERY_PKGS_REPO are set/);
+    expect(list.join('\n')).toMatch(/NIXERY_CHANNEL="nixos unstable" is neither a channel name/);
+    expect(list.join('\n')).toMatch(/PORT="eighty" must be a whole number from 0 to 65535/);
+    expect(list.join('\n')).toMatch(/NIX_TIMEOUT="0" must be a whole number from 1/);
+    expect(list.join('\n')).toMatch(/NIXERY_LAYER_BUDGET="125" must be a whole number from 1 to 124/);
+    expect(list.join('\n')).toMatch(/NIXERY_STORAGE_BACKEND="s3" must be 'filesystem' or 'gcs'/);
+    expect(list.join('\n')).toMatch(/NIX_POPULARITY_URL="not a url" must be an http\(s\) or file URL/);
+  });
+
+  test('storage settings are required for their backend', () => {
+    expect(problems({})).toEqual([
+      'STORAGE_PATH must be set to a directory when NIXERY_STORAGE_BACKEND is filesystem',
+    ]);
+    expect(problems({ NIXERY_STORAGE_BACKEND: 'gcs' })).toEqual([
+      'GCS_BUCKET must be set when NIXERY_STORAGE_BACKEND is gcs',
+    ]);
+  });
+
+  test('the error message lists the problems', () => {
+    try {
+      loadConfig({ PORT: '-1', STORAGE_PATH: '/s' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toBe(
+        'invalid configuration:\n  - PORT="-1" must be a whole number from 0 to 65535',
+      );
+    }
+  });
+});
