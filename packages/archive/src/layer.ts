@@ -45,7 +45,13 @@ export async function buildLayer(
   options: LayerOptions = {},
 ): Promise<BuiltLayer> {
   const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
-  const compressor = (options.createCompressor ?? createLayerGzip)(level);
+  let compressor: Transform;
+  try {
+    compressor = (options.createCompressor ?? createLayerGzip)(level);
+  } catch (error) {
+    tar.destroy();
+    throw error;
+  }
   const tarDigest = new DigestStream();
   const compressed = new PassThrough();
 

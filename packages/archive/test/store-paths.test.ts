@@ -137,6 +137,23 @@ describe('storePathsTar', () => {
     }
   });
 
+  test('does not run ahead of a slow consumer (backpressure)', async () => {
+    const store = path.join(root.dir, 'big-store');
+    const pkg = path.join(store, 'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-big');
+    await mkdir(pkg, { recursive: true });
+    await writeFile(path.join(pkg, 'blob'), Buffer.alloc(8 * 1024 * 1024, 7));
+    const stream = storePathsTar([pkg], { storeDir: store });
+    const iterator = stream[Symbol.asyncIterator]();
+    await iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Only about one output buffer (64 KiB) plus one file chunk may be waiting, never the file.
+    expect(stream.readableLength).toBeLessThanOrEqual(256 * 1024);
+    let total = 0;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      total += next.value.length;
+    expect(total).toBeGreaterThan(8 * 1024 * 1024);
+  });
+
   test('rejects paths that are not top-level paths of the store', () => {
     expect(() => storePathsTar([path.join(storeA, DEMO, 'bin')], { storeDir: storeA })).toThrow(
       /not a top-level path of the store/,

@@ -1,0 +1,154 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type BlobSink,
+  buildLayersConcurrently,
+  createLimiter,
+  digestOfStream,
+  hashingSink,
+  storePathsTar,
+  writeLayer,
+} from '../src/index.js';
+import { collect, DEMO, makeFixtureStore, sha256, tempDir } from './helpers.js';
+
+describe('writeLayer', () => {
+  let root: { dir: string; cleanup: () => Promise<void> };
+  let store: string;
+  let paths: string[];
+  let counter = 0;
+
+  /** A sink that stores into a file, like an OCI layout writer, and lets hashingSink do the digest. */
+  const fileSink = (): { sink: BlobSink; file: string } => {
+    const file = path.join(root.dir, `blob-${counter++}`);
+    return { file, sink: hashingSink((data) => pipeline(data, createWriteStream(file))) };
+  };
+
+  beforeAll(async () => {
+    root = await tempDir('archive-layer-');
+    store = path.join(root.dir, 'store');
+    paths = await makeFixtureStore(store);
+  });
+  afterAll(() => root.cleanup());
+
+  test('diffId hashes the tar, digest and size describe the gzip bytes the sink received', async () => {
+    const { sink, file } = fileSink();
+    const layer = await writeLayer({ kind: 'store-paths', paths }, sink, { storeDir: store });
+    const gzip = await readFile(file);
+    const tar = gunzipSync(gzip);
+    expect(layer.digest).toBe(sha256(gzip));
+    expect(layer.size).toBe(gzip.length);
+    expect(layer.diffId).toBe(sha256(tar));
+    expect(tar.equals(await collect(storePathsTar(paths, { storeDir: store })))).toBe(true);
+  });
+
+  test('the gzip stream is deterministic: fixed header, same bytes twice', async () => {
+    const a = fileSink();
+    const b = fileSink();
+    const first = await writeLayer({ kind: 'store-paths', paths }, a.sink, { storeDir: store });
+    const second = await writeLayer({ kind: 'store-paths', paths: [...paths].reverse() }, b.sink, {
+      storeDir: store,
+    });
+    expect(second).toEqual(first);
+    const header = (await readFile(a.file)).subarray(0, 10);
+    expect([...header.subarray(0, 4)]).toEqual([0x1f, 0x8b, 8, 0]); // magic, deflate, no flags (no name, no CRC)
+    expect(header.readUInt32LE(4)).toBe(0); // MTIME
+    expect(header[9]).toBe(3); // OS: Unix
+  });
+
+  test('the compression level changes the gzip bytes but not the diffId', async () => {
+    const fast = await writeLayer({ kind: 'store-paths', paths }, digestOfStream, {
+      storeDir: store,
+      compressionLevel: 1,
+    });
+    const best = await writeLayer({ kind: 'store-paths', paths }, digestOfStream, {
+      storeDir: store,
+      compressionLevel: 9,
+    });
+    expect(fast.diffId).toBe(best.diffId);
+    expect(fast.digest).not.toBe(best.digest);
+    await expect(
+      writeLayer({ kind: 'store-paths', paths }, digestOfStream, { storeDir: store, compressionLevel: 11 }),
+    ).rejects.toThrow(RangeError);
+  });
+
+  test('builds the root layer from a root source', async () => {
+    const layer = await writeLayer(
+      { kind: 'root', packages: [path.join(store, DEMO)], envPath: null },
+      digestOfStream,
+      { storeDir: store },
+    );
+    expect(layer.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(layer.diffId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  test('a failing sink fails the build instead of hanging it', async () => {
+    const failing: BlobSink = async (compressed: Readable) => {
+      for await (const _ of compressed) throw new Error('disk full');
+      throw new Error('unreachable');
+    };
+    await expect(writeLayer({ kind: 'store-paths', paths }, failing, { storeDir: store })).rejects.toThrow(
+      'disk full',
+    );
+  });
+
+  test('a failing source (a missing store path) fails the build', async () => {
+    const missing = path.join(store, 'dddddddddddddddddddddddddddddddd-gone');
+    await expect(
+      writeLayer({ kind: 'store-paths', paths: [missing] }, digestOfStream, { storeDir: store }),
+    ).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('concurrency helpers', () => {
+  test('createLimiter never runs more than the limit at once', async () => {
+    const limited = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const results = await Promise.all(
+      [30, 10, 20, 5, 15].map((ms, index) =>
+        limited(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await sleep(ms);
+          running--;
+          return index;
+        }),
+      ),
+    );
+    expect(results).toEqual([0, 1, 2, 3, 4]);
+    expect(peak).toBe(2);
+    expect(() => createLimiter(0)).toThrow(RangeError);
+  });
+
+  test('buildLayersConcurrently builds real layers and keeps job order', async () => {
+    const { dir, cleanup } = await tempDir('archive-conc-');
+    try {
+      const store = path.join(dir, 'store');
+      await mkdir(store);
+      const [demo, dep] = await makeFixtureStore(store);
+      const sources = [[demo!], [dep!], [demo!, dep!]];
+      const concurrent = await buildLayersConcurrently(
+        sources.map(
+          (p) => () => writeLayer({ kind: 'store-paths', paths: p }, digestOfStream, { storeDir: store }),
+        ),
+        2,
+      );
+      const sequential = [];
+      for (const p of sources) {
+        sequential.push(
+          await writeLayer({ kind: 'store-paths', paths: p }, digestOfStream, { storeDir: store }),
+        );
+      }
+      expect(concurrent).toEqual(sequential);
+      expect(new Set(concurrent.map((l) => l.digest)).size).toBe(3);
+    } finally {
+      await cleanup();
+    }
+  });
+});
