@@ -1,1 +1,32 @@
-export {};
+// @nixery/layers: popularity-driven grouping of a Nix runtime graph into image layers.
+export { buildDominatorTree } from './dominator-tree.js';
+export { type CompactDigraph, type Dominators, graphDominators, immediateDominators } from './dominators.js';
+export { LayersError, type LayersErrorCode } from './errors.js';
+export { dominatorTreeToDot, formatBytes, layersToJson, layersToTable } from './format.js';
+export { groupingStrategies, groupLayers } from './group-layers.js';
+export { compareStrings, type Layer, layerKey } from './layer.js';
+export {
+  DEFAULT_GROUPING_OPTIONS,
+  type GroupingOptions,
+  type GroupingStrategyName,
+  type ResolvedGroupingOptions,
+  resolveGroupingOptions,
+} from './options.js';
+export { type PathInfoInput, readPathInfoList, runtimeGraphFromPathInfo } from './path-info.js';
+export {
+  computePopularity,
+  type Popularity,
+  parsePopularity,
+  popularityFromJson,
+  popularityOf,
+  popularityToJson,
+} from './popularity.js';
+export { type PathAttributes, type PathInfo, RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+export { storePathName } from './store-path.js';
+export {
+  type DominatorTreeNode,
+  type DominatorTreeOptions,
+  type ImageDominatorTree,
+  nixeryStrategy,
+} from './strategies/nixery.js';
+export type { GroupingStrategy } from './strategies/strategy.js';

@@ -1,0 +1,18 @@
+import { type GroupingOptions, resolveGroupingOptions } from './options.js';
+import type { Popularity } from './popularity.js';
+import { RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+import { type ImageDominatorTree, imageDominatorTree } from './strategies/nixery.js';
+
+/**
+ * The dominator tree Nixery's grouping harvests (for inspection and `dominatorTreeToDot`):
+ * image root → requested and big-or-popular paths, path → references. Only the threshold options matter.
+ */
+export function buildDominatorTree(
+  graph: RuntimeGraphJson | RuntimeGraph,
+  popularity: Popularity,
+  options: GroupingOptions = {},
+): ImageDominatorTree {
+  const resolved = resolveGroupingOptions(options);
+  const runtimeGraph = graph instanceof RuntimeGraph ? graph : RuntimeGraph.fromJson(graph);
+  return imageDominatorTree(runtimeGraph, popularity, resolved);
+}

@@ -1,0 +1,39 @@
+import { LayersError } from './errors.js';
+import type { Layer } from './layer.js';
+import { type GroupingOptions, type GroupingStrategyName, resolveGroupingOptions } from './options.js';
+import type { Popularity } from './popularity.js';
+import { RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+import { nixeryStrategy } from './strategies/nixery.js';
+import type { GroupingStrategy } from './strategies/strategy.js';
+
+/** The strategies `groupLayers` can use, by name. */
+export const groupingStrategies: Readonly<Record<GroupingStrategyName, GroupingStrategy>> = Object.freeze({
+  nixery: nixeryStrategy,
+});
+
+/**
+ * Groups an image's runtime graph into at most `budget` layers, in manifest order (highest rating
+ * first). JSON input is validated first (a `LayersError` names the fault). Deterministic: the
+ * same graph and popularity give the same layers whatever the order of paths and references.
+ */
+export function groupLayers(
+  graph: RuntimeGraphJson | RuntimeGraph,
+  popularity: Popularity,
+  options: GroupingOptions = {},
+): Layer[] {
+  const resolved = resolveGroupingOptions(options);
+  const strategy = Object.hasOwn(groupingStrategies, resolved.strategy)
+    ? groupingStrategies[resolved.strategy]
+    : undefined;
+  if (!strategy) {
+    throw new LayersError(
+      'INVALID_OPTION',
+      `unknown grouping strategy ${JSON.stringify(resolved.strategy)}`,
+      {
+        path: 'strategy',
+      },
+    );
+  }
+  const runtimeGraph = graph instanceof RuntimeGraph ? graph : RuntimeGraph.fromJson(graph);
+  return strategy.group(runtimeGraph, popularity, resolved);
+}

@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+
+/** One image layer: the store paths it holds, in manifest order (see `groupLayers`). */
+export interface Layer {
+  /** Store paths, sorted by UTF-16 code unit (byte-wise for store paths, which are ASCII). */
+  paths: string[];
+  /** Popularity × size rating that ordered and merged the layers; exact, may pass 2^53. */
+  mergeRating: bigint;
+  /** Sum of the members' NAR sizes: roughly the layer's uncompressed size. */
+  narSize: number;
+  /** Content key: sha256 hex of the sorted paths joined by "\n". Equal path sets, equal keys. */
+  key: string;
+}
+
+/** Plain code-unit order, never locale order: the same everywhere. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The content key of a set of store paths (sha256 hex of the sorted paths joined by "\n"). */
+export function layerKey(sortedPaths: readonly string[]): string {
+  return createHash('sha256').update(sortedPaths.join('\n')).digest('hex');
+}
+
+/** A layer from its members in any order. */
+export function makeLayer(paths: readonly string[], mergeRating: bigint, narSize: number): Layer {
+  const sorted = [...paths].sort(compareStrings);
+  return { paths: sorted, mergeRating, narSize, key: layerKey(sorted) };
+}

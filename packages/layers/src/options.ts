@@ -1,0 +1,52 @@
+import { LayersError } from './errors.js';
+
+/** Names of the grouping strategies `groupLayers` offers. */
+export type GroupingStrategyName = 'nixery';
+
+export interface GroupingOptions {
+  /** Most layers to return (Nixery: 94, leaving room under Docker's 125 for the root layer and users). */
+  budget?: number;
+  /** A path whose popularity is at least this gets its own candidate layer (Nixery: 100). */
+  popularityThreshold?: number;
+  /** A path whose closure is strictly bigger than this many bytes gets its own candidate layer (Nixery: 100 MB). */
+  bigClosureThreshold?: number;
+  /** How to group; `nixery` (the default) is Nixery's dominator-tree grouping. */
+  strategy?: GroupingStrategyName;
+}
+
+export type ResolvedGroupingOptions = Required<GroupingOptions>;
+
+export const DEFAULT_GROUPING_OPTIONS: Readonly<ResolvedGroupingOptions> = Object.freeze({
+  budget: 94,
+  popularityThreshold: 100,
+  bigClosureThreshold: 100_000_000,
+  strategy: 'nixery',
+});
+
+/** Fills in defaults and rejects options no grouping could honour. */
+export function resolveGroupingOptions(options: GroupingOptions = {}): ResolvedGroupingOptions {
+  const resolved: ResolvedGroupingOptions = {
+    budget: options.budget ?? DEFAULT_GROUPING_OPTIONS.budget,
+    popularityThreshold: options.popularityThreshold ?? DEFAULT_GROUPING_OPTIONS.popularityThreshold,
+    bigClosureThreshold: options.bigClosureThreshold ?? DEFAULT_GROUPING_OPTIONS.bigClosureThreshold,
+    strategy: options.strategy ?? DEFAULT_GROUPING_OPTIONS.strategy,
+  };
+  if (!Number.isSafeInteger(resolved.budget) || resolved.budget < 1) {
+    throw new LayersError(
+      'INVALID_OPTION',
+      `layer budget must be a positive integer, got ${resolved.budget}`,
+      {
+        path: 'budget',
+      },
+    );
+  }
+  for (const name of ['popularityThreshold', 'bigClosureThreshold'] as const) {
+    const value = resolved[name];
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new LayersError('INVALID_OPTION', `${name} must be a non-negative number, got ${value}`, {
+        path: name,
+      });
+    }
+  }
+  return resolved;
+}
