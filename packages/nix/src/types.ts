@@ -1,0 +1,61 @@
+import type { ResolvedSource } from '@nixery/source';
+
+/** One store path of a closure, as `nix path-info --json --closure-size` and exportReferencesGraph report it. */
+export interface PathInfo {
+  path: string;
+  narSize: number;
+  closureSize: number;
+  narHash: string;
+  references: string[];
+}
+
+/** The runtime graph contract of @nixery/layers (docs/ARCHITECTURE.md). */
+export interface RuntimeGraphJson {
+  /** The whole closure, sorted by path. */
+  graph: PathInfo[];
+  /** The requested top-level store paths. */
+  exportReferencesGraph: { graph: string[] };
+}
+
+/** A requested name and what it resolved to. */
+export interface ImagePackage {
+  /** The name as requested (lowercase, e.g. `python3packages.requests`). */
+  name: string;
+  /** The attribute path it resolved to (e.g. `python3Packages.requests`). */
+  attr: string;
+  /** The store path of its first installed output. */
+  outPath: string;
+  /** Every installed output (meta.outputsToInstall), first one equal to `outPath`. */
+  outPaths: string[];
+}
+
+export type NixResult =
+  | { ok: true; graph: RuntimeGraphJson; packages: ImagePackage[]; envPath: string | null }
+  | { ok: false; kind: 'unknown-packages'; names: string[] }
+  | { ok: false; kind: 'timeout'; seconds: number; logTail: string }
+  | { ok: false; kind: 'build-failed'; logTail: string }
+  | { ok: false; kind: 'unsupported-system'; system: string; message: string }
+  | { ok: false; kind: 'nix-missing'; message: string };
+
+export interface BuildRequest {
+  packages: string[];
+  system: string;
+  source: Pick<ResolvedSource, 'nixArg'>;
+}
+
+export interface NixOptions {
+  /** Budget for the whole run (evaluation, build and path-info); NIX_TIMEOUT. */
+  timeoutSeconds: number;
+  /** The nix-build binary; nix-instantiate and nix are taken from the same directory. Default: from PATH. */
+  nixBuildPath?: string;
+  /** `--option substituters <value>`; undefined keeps Nix's own configuration, '' turns caches off. */
+  substituters?: string;
+  /** Extra arguments for every Nix call (e.g. ['--option', 'sandbox', 'false']). */
+  extraNixArgs?: string[];
+  /** Receives every line Nix writes to stderr, as it arrives. */
+  onLogLine?: (line: string) => void;
+  /** Aborting terminates Nix and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** nix/image.nix; defaults to the copy in this repository. */
+  imageNixPath?: string;
+}
