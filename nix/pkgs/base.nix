@@ -142,7 +142,7 @@ in
   iana-etc = mkDemo {
     pname = "iana-etc";
     version = "20240318";
-    description = "/etc/services and /etc/protocols (the build host's netbase files when present)";
+    description = "service and protocol name tables, etc/services and etc/protocols (the build host's netbase files when present)";
     installScript = ./builders/install-iana-etc.sh;
   };
 }

@@ -1,0 +1,34 @@
+# Lists every derivation of the demo package set (nested sets included) with the facts
+# the tests check, without building anything. Used by the tests in this directory.
+{
+  system ? builtins.currentSystem,
+  slowSeconds ? 30,
+}:
+let
+  pkgs = import ../pkgs { inherit system slowSeconds; };
+  isDerivation = value: builtins.isAttrs value && (value.type or null) == "derivation";
+  describe = attr: drv: {
+    inherit attr;
+    inherit (drv) name system drvPath;
+    # Not `outPath`: an attribute set with one is written to JSON as that string.
+    out = drv.outPath;
+    description = drv.meta.description or null;
+  };
+  walk =
+    prefix: set:
+    builtins.concatLists (
+      map (
+        key:
+        let
+          value = set.${key};
+        in
+        if isDerivation value then
+          [ (describe (prefix + key) value) ]
+        else if builtins.isAttrs value then
+          walk (prefix + key + ".") value
+        else
+          [ ]
+      ) (builtins.attrNames set)
+    );
+in
+walk "" pkgs
