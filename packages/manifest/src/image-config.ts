@@ -1,0 +1,85 @@
+import { canonicalJsonBytes } from './canonical-json.js';
+import { assertDigest, ManifestError } from './digest.js';
+
+export type Architecture = 'amd64' | 'arm64';
+
+/** The image config (the same JSON for Docker and OCI; only its media type differs). */
+export interface ImageConfig {
+  architecture: Architecture;
+  os: 'linux';
+  config: { Env: string[]; Cmd?: string[] };
+  rootfs: { type: 'layers'; diff_ids: string[] };
+}
+
+export interface ImageConfigInput {
+  arch: Architecture;
+  /** In manifest order; `diffId` is the sha256 of the uncompressed layer tar. */
+  layers: { diffId: string }[];
+  env: string[];
+  cmd?: string[] | undefined;
+}
+
+/**
+ * Builds the image config. There is deliberately no `created` timestamp (nor history), so the
+ * same layers and settings always give the same config digest.
+ */
+export function buildImageConfig(input: ImageConfigInput): ImageConfig {
+  if (input.arch !== 'amd64' && input.arch !== 'arm64') {
+    throw new ManifestError(`unsupported architecture ${String(input.arch)}`);
+  }
+  const diffIds = input.layers.map((layer, index) => {
+    assertDigest(layer.diffId, `layers[${index}].diffId`);
+    return layer.diffId;
+  });
+  const config: ImageConfig['config'] = { Env: [...input.env] };
+  if (input.cmd !== undefined) config.Cmd = [...input.cmd];
+  return { architecture: input.arch, os: 'linux', config, rootfs: { type: 'layers', diff_ids: diffIds } };
+}
+
+export function serialiseImageConfig(config: ImageConfig): Buffer {
+  return canonicalJsonBytes(config);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+/** Parses and checks an image config blob (ours or any Docker/OCI config with the same fields). */
+export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new ManifestError(`image config is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null) throw new ManifestError('image config must be an object');
+  const record = value as Record<string, unknown>;
+  if (record.architecture !== 'amd64' && record.architecture !== 'arm64') {
+    throw new ManifestError(`image config has unsupported architecture ${String(record.architecture)}`);
+  }
+  if (record.os !== 'linux')
+    throw new ManifestError(`image config os must be linux, got ${String(record.os)}`);
+  const rootfs = record.rootfs as Record<string, unknown> | undefined;
+  if (rootfs?.type !== 'layers' || !isStringArray(rootfs.diff_ids)) {
+    throw new ManifestError('image config rootfs must be {type: "layers", diff_ids: [...]}');
+  }
+  rootfs.diff_ids.forEach((id, index) => {
+    assertDigest(id, `rootfs.diff_ids[${index}]`);
+  });
+  const config = record.config as Record<string, unknown> | null | undefined;
+  if (typeof config !== 'object' || config === null)
+    throw new ManifestError('image config needs a non-null config');
+  const env = config.Env ?? [];
+  if (!isStringArray(env)) throw new ManifestError('config.Env must be a list of strings');
+  if (config.Cmd !== undefined && !isStringArray(config.Cmd)) {
+    throw new ManifestError('config.Cmd must be a list of strings');
+  }
+  const parsedConfig: ImageConfig['config'] = { Env: env };
+  if (config.Cmd !== undefined) parsedConfig.Cmd = config.Cmd as string[];
+  return {
+    architecture: record.architecture,
+    os: 'linux',
+    config: parsedConfig,
+    rootfs: { type: 'layers', diff_ids: rootfs.diff_ids },
+  };
+}
