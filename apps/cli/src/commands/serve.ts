@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { startRegistry } from '@nixery/registry';
+import { ConfigError, loadConfig } from '@nixery/source';
+import type { Command } from 'commander';
+import { EXIT, exitWith } from '../exit-codes.js';
+
+/** Flags of `nixery serve`, each mirroring one of Nixery's environment variables. */
+const FLAG_TO_ENV = {
+  port: 'PORT',
+  channel: 'NIXERY_CHANNEL',
+  pkgsRepo: 'NIXERY_PKGS_REPO',
+  pkgsPath: 'NIXERY_PKGS_PATH',
+  storageBackend: 'NIXERY_STORAGE_BACKEND',
+  storagePath: 'STORAGE_PATH',
+  gcsBucket: 'GCS_BUCKET',
+  nixTimeout: 'NIX_TIMEOUT',
+  popularityUrl: 'NIX_POPULARITY_URL',
+  layerBudget: 'NIXERY_LAYER_BUDGET',
+  substituters: 'NIXERY_NIX_SUBSTITUTERS',
+} as const;
+
+type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string };
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the registry (flags override the environment variables named in brackets)')
+    .option('-p, --port <port>', 'port to listen on [PORT] (default 8080)')
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--channel <name|commit>', 'serve a nixpkgs channel or commit [NIXERY_CHANNEL]')
+    .option('--pkgs-repo <git-url>', 'serve a git repository; the image tag is the ref [NIXERY_PKGS_REPO]')
+    .option('--pkgs-path <dir>', 'serve a local package set [NIXERY_PKGS_PATH]')
+    .option('--storage-backend <filesystem|gcs>', 'where blobs go [NIXERY_STORAGE_BACKEND]')
+    .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
+    .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
+    .option('--nix-timeout <seconds>', 'build timeout [NIX_TIMEOUT] (default 60)')
+    .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
+    .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
+    .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .addHelpText(
+      'after',
+      `
+With no package source set, the bundled offline demo package set is served.
+
+Examples:
+  $ nixery serve
+  $ nixery serve --port 5000 --storage-path /var/lib/nixery
+  $ NIXERY_CHANNEL=nixos-unstable nixery serve --storage-backend gcs --gcs-bucket my-bucket`,
+    )
+    .action(async (flags: ServeFlags) => {
+      const env: Record<string, string | undefined> = { ...process.env };
+      for (const [flag, variable] of Object.entries(FLAG_TO_ENV)) {
+        const value = flags[flag as keyof typeof FLAG_TO_ENV];
+        if (value !== undefined) env[variable] = value;
+      }
+      if (!env.STORAGE_PATH && (env.NIXERY_STORAGE_BACKEND ?? 'filesystem') === 'filesystem') {
+        env.STORAGE_PATH = resolve('var/storage');
+      }
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) exitWith(EXIT.usage, `nixery serve: invalid configuration\n${error.message}`);
+        throw error;
+      }
+      const registry = await startRegistry({ config, host: flags.host });
+      process.stdout.write(`nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`);
+      const stop = () => {
+        void registry.close().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { ImageBuilder } from '@nixery/builder';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { serveBlob } from './blobs.js';
+import { RegistryError, sendRegistryError } from './errors.js';
+import { renderFrontPage } from './front-page.js';
+import { serveManifest } from './manifests.js';
+import type { RegistryMetrics } from './metrics.js';
+import type { RecentErrors } from './recent-errors.js';
+import { type RegistryRoute, parseRegistryPath } from './routing.js';
+
+export interface RegistryAppDeps {
+  builder: ImageBuilder;
+  metrics: RegistryMetrics;
+  logger: Logger;
+  recentErrors: RecentErrors;
+  sourceDescription: string;
+  storageDescription: string;
+  version: string;
+  /** Optional access check run before every `/v2/` request (see auth.ts). */
+  authorize?: (req: Request, res: Response) => RegistryError | null;
+}
+
+/** The registry as an Express app: the `/v2/` protocol, a front page, health and metrics. */
+export function createRegistryApp(deps: RegistryAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', false);
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
+  app.get('/', (req, res) => {
+    res.type('html').send(
+      renderFrontPage({
+        host: req.get('host') ?? 'localhost',
+        sourceDescription: deps.sourceDescription,
+        storageDescription: deps.storageDescription,
+        version: deps.version,
+        recentErrors: deps.recentErrors.list(),
+      }),
+    );
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use('/v2', async (req, res) => {
+    // req.originalUrl keeps percent-encoding; strip the query string only.
+    const path = req.originalUrl.split('?', 1)[0] ?? '';
+    const route = parseRegistryPath(path);
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    res.on('finish', () => {
+      deps.metrics.requests.inc({ route: route.kind, method: req.method, status: String(res.statusCode) });
+    });
+    try {
+      const denied = deps.authorize?.(req, res);
+      if (denied) throw denied;
+      await dispatch(route, req, res, deps);
+    } catch (error) {
+      sendRegistryError(res, asRegistryError(error, route, req));
+    }
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ errors: [{ code: 'NAME_UNKNOWN', message: 'not a registry path', detail: null }] });
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    sendRegistryError(res, asRegistryError(error, { kind: 'unknown' }, req));
+  });
+  return app;
+}
+
+async function dispatch(route: RegistryRoute, req: Request, res: Response, deps: RegistryAppDeps): Promise<void> {
+  const readOnly = req.method === 'GET' || req.method === 'HEAD';
+  switch (route.kind) {
+    case 'base':
+      if (!readOnly) throw unsupported(req);
+      res.status(200).json({});
+      return;
+    case 'manifest':
+      if (!readOnly) throw unsupported(req);
+      await serveManifest(deps.builder, req, res, route.name, route.reference);
+      return;
+    case 'blob':
+      if (!readOnly) throw unsupported(req);
+      await serveBlob(deps.builder.storage, deps.metrics, req, res, route.digest);
+      return;
+    case 'blob-upload':
+    case 'catalog':
+    case 'tags':
+      throw unsupported(req);
+    case 'unknown':
+      throw new RegistryError(404, 'NAME_UNKNOWN', `no registry endpoint at ${req.originalUrl.slice(0, 200)}`);
+  }
+}
+
+function unsupported(req: Request): RegistryError {
+  return new RegistryError(
+    405,
+    'UNSUPPORTED',
+    `${req.method} ${req.originalUrl.split('?', 1)[0]?.slice(0, 200)} is not offered: this registry builds images on demand and is read-only`,
+  );
+}
+
+function asRegistryError(error: unknown, route: RegistryRoute, req: Request): RegistryError {
+  if (error instanceof RegistryError) return error;
+  req.log?.error({ err: error }, 'unexpected error');
+  const code = route.kind === 'blob' ? 'BLOB_UNKNOWN' : 'MANIFEST_UNKNOWN';
+  return new RegistryError(500, code, 'internal error while serving this request; see the server log', {
+    requestId: String(req.id ?? ''),
+  });
+}

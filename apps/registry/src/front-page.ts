@@ -1,0 +1,48 @@
+import type { RecentError } from './recent-errors.js';
+
+export interface FrontPageInfo {
+  host: string;
+  sourceDescription: string;
+  storageDescription: string;
+  version: string;
+  recentErrors: readonly RecentError[];
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The human-facing page at `/`: what this instance is, how to pull, where packages come from. */
+export function renderFrontPage(info: FrontPageInfo): string {
+  const host = escapeHtml(info.host);
+  const errors = info.recentErrors.length
+    ? `<table><tr><th>when</th><th>image</th><th>reason</th><th>message</th></tr>${info.recentErrors
+        .map(
+          (e) =>
+            `<tr><td>${escapeHtml(e.at)}</td><td><code>${escapeHtml(e.image)}</code></td><td>${escapeHtml(e.reason)}</td><td>${escapeHtml(e.message)}</td></tr>`,
+        )
+        .join('')}</table>`
+    : '<p>No build has failed since this instance started.</p>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>nixery-ts</title>
+<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
+</head><body>
+<h1>nixery-ts</h1>
+<p>A container registry that builds images on demand from Nix packages. The image name is the list of
+packages you want, separated by slashes; each image gets a layered closure of those packages plus
+<code>cacert</code> and <code>iana-etc</code>.</p>
+<h2>Pull an image</h2>
+<pre>podman pull ${host}/shell/hello
+skopeo copy docker://${host}/shell/git/htop:latest oci:./image:latest</pre>
+<ul>
+<li><code>shell</code> as the first component adds <code>bashInteractive coreutils moreutils nano</code>.</li>
+<li><code>arm64</code> as the first component builds for aarch64-linux.</li>
+<li>Nested attributes use dots (<code>python3packages.requests</code>); names match case-insensitively.</li>
+</ul>
+<h2>This instance</h2>
+<ul><li>Packages: ${escapeHtml(info.sourceDescription)}</li><li>Storage: ${escapeHtml(info.storageDescription)}</li><li>Version: ${escapeHtml(info.version)}</li></ul>
+<h2>Recent build errors</h2>
+${errors}
+</body></html>
+`;
+}

@@ -1,0 +1,43 @@
+import { type ImageBuilder, ImageError } from '@nixery/builder';
+import { negotiateManifestFormat } from '@nixery/manifest';
+import type { Request, Response } from 'express';
+import { RegistryError } from './errors.js';
+import { isDigest, looksLikeDigest } from './routing.js';
+
+/**
+ * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
+ * manifest this storage holds). HEAD runs the same lookup, so both give the same digest.
+ */
+export async function serveManifest(
+  builder: ImageBuilder,
+  req: Request,
+  res: Response,
+  name: string,
+  reference: string,
+): Promise<void> {
+  let digest: string;
+  if (looksLikeDigest(reference)) {
+    if (!isDigest(reference)) {
+      throw new RegistryError(400, 'DIGEST_INVALID', `invalid digest "${reference}": expected sha256:<64 hex digits>`);
+    }
+    digest = reference;
+  } else {
+    try {
+      const image = await builder.getImage(name, reference);
+      const format = negotiateManifestFormat(req.get('accept'));
+      digest = image.manifests[format].digest;
+    } catch (error) {
+      if (error instanceof ImageError) throw new RegistryError(error.status, error.code, error.message, error.detail);
+      throw error;
+    }
+  }
+
+  const manifest = await builder.getManifest(digest);
+  if (!manifest) throw new RegistryError(404, 'MANIFEST_UNKNOWN', `manifest ${digest} is not known here`);
+  res.status(200);
+  res.setHeader('Content-Type', manifest.mediaType);
+  res.setHeader('Content-Length', manifest.bytes.length);
+  res.setHeader('Docker-Content-Digest', digest);
+  res.setHeader('ETag', `"${digest}"`);
+  res.end(req.method === 'HEAD' ? undefined : manifest.bytes);
+}

@@ -1,0 +1,71 @@
+import type { BuilderEvent } from '@nixery/builder';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
+export class RegistryMetrics {
+  readonly registry = new Registry();
+  readonly builds = new Counter({
+    name: 'nixery_builds_total',
+    help: 'Image builds that ran Nix, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly buildDuration = new Histogram({
+    name: 'nixery_build_duration_seconds',
+    help: 'Duration of image builds, by stage',
+    labelNames: ['stage'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  readonly manifestCache = new Counter({
+    name: 'nixery_manifest_cache_total',
+    help: 'Image lookups answered from a cache (hit) or needing a build (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly layerCache = new Counter({
+    name: 'nixery_layer_cache_total',
+    help: 'Layer lookups answered from the layer cache (hit) or written (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesServed = new Counter({
+    name: 'nixery_blob_bytes_served_total',
+    help: 'Blob bytes sent to clients',
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'nixery_http_requests_total',
+    help: 'HTTP requests by route kind, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Feeds the builder's events into the counters. */
+  observe(event: BuilderEvent): void {
+    switch (event.type) {
+      case 'build-end':
+        this.builds.inc({ result: 'success' });
+        this.buildDuration.observe({ stage: 'total' }, event.timings.totalMs / 1000);
+        this.buildDuration.observe({ stage: 'nix' }, event.timings.nixMs / 1000);
+        this.buildDuration.observe({ stage: 'grouping' }, event.timings.groupingMs / 1000);
+        this.buildDuration.observe({ stage: 'layers' }, event.timings.layersMs / 1000);
+        break;
+      case 'build-failed':
+        this.builds.inc({ result: event.error.reason });
+        break;
+      case 'manifest-cache':
+        this.manifestCache.inc({ result: event.hit ? 'hit' : 'miss' });
+        break;
+      case 'layer-cache':
+        this.layerCache.inc({ result: event.hit ? 'hit' : 'miss' });
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ImageBuilder } from '@nixery/builder';
+import type { Config, PackageSource } from '@nixery/source';
+import { type Storage, createStorage } from '@nixery/storage';
+import { type Logger, pino } from 'pino';
+import { createRegistryApp } from './app.js';
+import { RegistryMetrics } from './metrics.js';
+import { loadPopularity } from './popularity.js';
+import { RecentErrors } from './recent-errors.js';
+import { VERSION } from './version.js';
+
+export interface StartOptions {
+  config: Config;
+  /** Interface to listen on; the default listens on all interfaces, as a registry does. */
+  host?: string;
+  logger?: Logger;
+  /** Reuse an image built from an unpinned source for this long (ms) before asking Nix again. */
+  unpinnedTtlMs?: number;
+  /** Overrides the storage built from the configuration (tests share one between servers). */
+  storage?: Storage;
+}
+
+export interface RunningRegistry {
+  url: string;
+  port: number;
+  server: Server;
+  builder: ImageBuilder;
+  metrics: RegistryMetrics;
+  close(): Promise<void>;
+}
+
+/** Composes storage, builder and app from a validated configuration and starts listening. */
+export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
+  const { config } = options;
+  const logger = options.logger ?? pino({ name: 'nixery' });
+  const storage = options.storage ?? (await createStorage(config.storage));
+  const popularity = await loadPopularity(config.popularityUrl);
+  const metrics = new RegistryMetrics();
+  const recentErrors = new RecentErrors();
+
+  const builder = new ImageBuilder({
+    storage,
+    source: config.source,
+    popularity,
+    nixTimeoutSeconds: config.nixTimeoutSeconds,
+    ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
+    layerBudget: config.layerBudget,
+    ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
+    onEvent: (event) => {
+      metrics.observe(event);
+      switch (event.type) {
+        case 'build-start':
+          logger.info({ image: event.image }, 'build started');
+          break;
+        case 'build-end':
+          logger.info({ image: event.image, timings: event.timings }, 'build finished');
+          break;
+        case 'build-failed':
+          logger.warn({ image: event.image, reason: event.error.reason, ms: event.ms, err: event.error.message }, 'build failed');
+          recentErrors.add({
+            at: new Date().toISOString(),
+            image: event.image,
+            reason: event.error.reason,
+            message: event.error.message,
+          });
+          break;
+        case 'nix-log':
+          logger.debug({ image: event.image, nix: event.line }, 'nix');
+          break;
+        default:
+          break;
+      }
+    },
+  });
+
+  const app = createRegistryApp({
+    builder,
+    metrics,
+    logger,
+    recentErrors,
+    sourceDescription: describeSource(config.source, config.bundledSource),
+    storageDescription:
+      config.storage.backend === 'filesystem' ? `local folder ${config.storage.path}` : `GCS bucket ${config.storage.bucket}`,
+    version: VERSION,
+  });
+
+  const server = app.listen(config.port, options.host ?? '0.0.0.0');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Slow clients must not hold sockets forever; a manifest request may wait for a whole build.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = (config.nixTimeoutSeconds + 120) * 1000;
+  server.keepAliveTimeout = 5_000;
+  server.maxRequestsPerSocket = 0;
+
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+  logger.info({ url, source: describeSource(config.source, config.bundledSource) }, 'registry listening');
+  return {
+    url,
+    port,
+    server,
+    builder,
+    metrics,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+export function describeSource(source: PackageSource, bundled: boolean): string {
+  switch (source.kind) {
+    case 'path':
+      return bundled ? `the bundled offline demo package set (${source.path})` : `local package set at ${source.path}`;
+    case 'channel':
+      return `nixpkgs ${source.channel}`;
+    case 'git':
+      return `git repository ${source.url}`;
+  }
+}

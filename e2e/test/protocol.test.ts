@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type TestRegistry, startTestRegistry } from './support/registry.js';
+
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+let registry: TestRegistry;
+const url = (path: string) => `${registry.url}${path}`;
+
+async function expectRegistryError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await response.json()) as { errors: { code: string; message: string }[] };
+  expect(body.errors[0]?.code).toBe(code);
+  expect(body.errors[0]?.message).toBeTruthy();
+  return body.errors[0]!;
+}
+
+beforeAll(async () => {
+  registry = await startTestRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+});
+
+describe('registry protocol (spec checks against the running server)', () => {
+  test('GET /v2/ answers 200 with the API version header', async () => {
+    const response = await fetch(url('/v2/'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+  });
+
+  test('HEAD and GET of a manifest agree; digest is sha256 of the body; by-digest works after by-tag', async () => {
+    const headers = { accept: DOCKER_MANIFEST };
+    const head = await fetch(url('/v2/hello/manifests/latest'), { method: 'HEAD', headers });
+    expect(head.status).toBe(200);
+    const get = await fetch(url('/v2/hello/manifests/latest'), { headers });
+    expect(get.status).toBe(200);
+    const body = new Uint8Array(await get.arrayBuffer());
+    const digest = get.headers.get('docker-content-digest');
+    expect(digest).toBe(sha256(body));
+    expect(head.headers.get('docker-content-digest')).toBe(digest);
+    expect(head.headers.get('content-length')).toBe(String(body.length));
+    expect(get.headers.get('content-length')).toBe(String(body.length));
+    expect(get.headers.get('content-type')).toBe(DOCKER_MANIFEST);
+    expect(JSON.parse(new TextDecoder().decode(body)).mediaType).toBe(DOCKER_MANIFEST);
+
+    const byDigest = await fetch(url(`/v2/hello/manifests/${digest}`), { headers });
+    expect(byDigest.status).toBe(200);
+    expect(new Uint8Array(await byDigest.arrayBuffer())).toEqual(body);
+    expect(byDigest.headers.get('content-type')).toBe(DOCKER_MANIFEST);
+  });
+
+  test('an OCI-only Accept gets an OCI manifest with that Content-Type, and only OCI media types', async () => {
+    const response = await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(OCI_MANIFEST);
+    const manifest = await response.json();
+    expect(manifest.mediaType).toBe(OCI_MANIFEST);
+    expect(manifest.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
+    for (const layer of manifest.layers) expect(layer.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+  });
+
+  test('blobs: digest header, content, HEAD, ranges 206 and 416', async () => {
+    const manifest = await (await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: DOCKER_MANIFEST } })).json();
+    const layer = manifest.layers[0] as { digest: string; size: number };
+    const full = await fetch(url(`/v2/hello/blobs/${layer.digest}`));
+    expect(full.status).toBe(200);
+    const bytes = new Uint8Array(await full.arrayBuffer());
+    expect(bytes.length).toBe(layer.size);
+    expect(sha256(bytes)).toBe(layer.digest);
+    expect(full.headers.get('docker-content-digest')).toBe(layer.digest);
+    expect(full.headers.get('accept-ranges')).toBe('bytes');
+
+    const head = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(layer.size));
+
+    const ranged = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: 'bytes=10-19' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-range')).toBe(`bytes 10-19/${layer.size}`);
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(bytes.slice(10, 20));
+
+    const suffix = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: 'bytes=-5' } });
+    expect(suffix.status).toBe(206);
+    expect(new Uint8Array(await suffix.arrayBuffer())).toEqual(bytes.slice(-5));
+
+    const open = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: `bytes=${layer.size - 3}-` } });
+    expect(open.status).toBe(206);
+    expect(new Uint8Array(await open.arrayBuffer())).toEqual(bytes.slice(-3));
+
+    const beyond = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: `bytes=${layer.size}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${layer.size}`);
+  });
+
+  test('unknown package → 404 MANIFEST_UNKNOWN naming it', async () => {
+    const response = await fetch(url('/v2/hello/nosuchpackage/manifests/latest'));
+    const error = await expectRegistryError(response, 404, 'MANIFEST_UNKNOWN');
+    expect(error.message).toContain('nosuchpackage');
+  });
+
+  test('unknown blob → 404 BLOB_UNKNOWN; malformed digest → 400 DIGEST_INVALID', async () => {
+    await expectRegistryError(await fetch(url(`/v2/hello/blobs/sha256:${'0'.repeat(64)}`)), 404, 'BLOB_UNKNOWN');
+    await expectRegistryError(await fetch(url('/v2/hello/blobs/sha256:xyz')), 400, 'DIGEST_INVALID');
+    await expectRegistryError(await fetch(url('/v2/hello/manifests/sha256:xyz')), 400, 'DIGEST_INVALID');
+    await expectRegistryError(
+      await fetch(url(`/v2/hello/manifests/sha256:${'0'.repeat(64)}`)),
+      404,
+      'MANIFEST_UNKNOWN',
+    );
+  });
+
+  test('bad names and tags → NAME_INVALID / TAG_INVALID', async () => {
+    await expectRegistryError(await fetch(url('/v2/Hello/manifests/latest')), 400, 'NAME_INVALID');
+    await expectRegistryError(await fetch(url('/v2/shell%2fgit/manifests/latest')), 400, 'NAME_INVALID');
+    await expectRegistryError(await fetch(url('/v2/hello/manifests/-bad')), 400, 'TAG_INVALID');
+  });
+
+  test('a tag a local package set cannot honour is an error, never another image', async () => {
+    const response = await fetch(url('/v2/hello/manifests/v1.0'));
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+
+  test('push, delete and catalog → 405 UNSUPPORTED', async () => {
+    await expectRegistryError(await fetch(url('/v2/hello/manifests/latest'), { method: 'PUT', body: '{}' }), 405, 'UNSUPPORTED');
+    await expectRegistryError(await fetch(url('/v2/hello/manifests/latest'), { method: 'DELETE' }), 405, 'UNSUPPORTED');
+    await expectRegistryError(await fetch(url('/v2/hello/blobs/uploads/'), { method: 'POST' }), 405, 'UNSUPPORTED');
+    await expectRegistryError(await fetch(url('/v2/_catalog')), 405, 'UNSUPPORTED');
+  });
+
+  test('front page, health and metrics', async () => {
+    const page = await fetch(url('/'));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('bundled offline demo package set');
+    expect(html).toContain(registry.host);
+    expect((await fetch(url('/healthz'))).status).toBe(200);
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(metrics).toContain('nixery_builds_total');
+    expect(metrics).toContain('nixery_blob_bytes_served_total');
+  });
+});
