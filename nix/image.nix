@@ -1,5 +1,5 @@
-# Plans an image for the runner in @nixery/nix. Called with JSON strings only, so requested
-# names are never parsed as Nix code:
+# Plans an image for the runner in @nixery/nix (packages/nix/README.md describes the protocol).
+# Called with JSON strings only, so requested names are never parsed as Nix code:
 #
 #   nix-instantiate --eval --strict --json --read-write-mode nix/image.nix -A plan \
 #     --argstr source '{"kind":"path","path":"/abs/pkgs"}' \

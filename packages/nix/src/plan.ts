@@ -1,4 +1,4 @@
-/** What `nix/image.nix -A plan` evaluates to (see nix/README-image.md). */
+/** What `nix/image.nix -A plan` evaluates to (described in this package's README). */
 export interface PlannedDerivation {
   drvPath: string;
   /** Installed outputs in order, e.g. ['out'] or ['bin', 'man']. */
