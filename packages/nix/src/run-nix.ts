@@ -37,7 +37,11 @@ export async function runNix(file: string, args: string[], options: RunOptions):
     const text = String(line);
     tail.push(text);
     if (tail.length > LOG_TAIL_LINES) tail.shift();
-    options.onLogLine?.(text);
+    try {
+      options.onLogLine?.(text);
+    } catch {
+      // A failing log consumer must not break the build.
+    }
   };
   const result = await execa(file, args, {
     reject: false,
