@@ -15,7 +15,7 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$pnpm_version"
 fi
 
 # Debian packages: Nix, the static busybox and CA bundle the demo package set copies, a static libc.
-apt_packages=(nix-bin busybox-static ca-certificates netbase libc6-dev gcc)
+apt_packages=(nix-bin busybox-static ca-certificates netbase libc6-dev gcc file)
 if [ "$want_clients" = 1 ]; then
   apt_packages+=(skopeo podman runc containerd umoci pigz uidmap)
 fi
