@@ -1,1 +1,14 @@
-export {};
+export {
+  BlobNotFoundError,
+  DigestMismatchError,
+  InvalidArgumentError,
+  InvalidDigestError,
+  InvalidKeyError,
+  StorageError,
+} from './errors.js';
+export { createStorage, type StorageConfig } from './factory.js';
+export { FilesystemStorage } from './filesystem.js';
+export { GcsStorage, type GcsStorageOptions } from './gcs.js';
+export { DigestingStream } from './hashing.js';
+export { assertObjectKey, blobName, digestHex, isDigest } from './names.js';
+export type { BlobStat, ByteRange, PutBlobOptions, PutBlobResult, Storage, StoredObject } from './types.js';

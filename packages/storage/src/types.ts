@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+
+/** Size and (where the backend records one) content type of a stored blob. */
+export interface BlobStat {
+  size: number;
+  contentType: string | null;
+}
+
+/** A byte range of a blob; both ends are inclusive, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface PutBlobOptions {
+  /** `sha256:<hex>`; when given, a blob whose bytes hash differently is rejected and not stored. */
+  expectedDigest?: string;
+  contentType?: string;
+}
+
+export interface PutBlobResult {
+  digest: string;
+  size: number;
+}
+
+export interface StoredObject {
+  body: Buffer;
+  contentType: string;
+}
+
+/**
+ * Content-addressed blobs plus small keyed objects (manifests, cache entries).
+ * Blobs live at `blobs/sha256/<hex>`; objects at their key; uploads in progress at `staging/…`.
+ */
+export interface Storage {
+  readonly kind: 'filesystem' | 'gcs';
+  /** Streams `data` to a staging name while hashing it, then moves it to its digest's name. */
+  putBlob(data: Readable, opts?: PutBlobOptions): Promise<PutBlobResult>;
+  /** null when the blob does not exist. */
+  statBlob(digest: string): Promise<BlobStat | null>;
+  /** Throws BlobNotFoundError when the blob does not exist. */
+  readBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /** A URL the client may fetch the blob from directly (a signed URL), or null to stream it. */
+  blobRedirect(digest: string): Promise<string | null>;
+  putObject(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** null when the object does not exist. */
+  getObject(key: string): Promise<StoredObject | null>;
+  /** Digests (`sha256:<hex>`) of every stored blob, in no particular order. */
+  listBlobs(): AsyncIterable<string>;
+  /** Deleting a missing blob is not an error. */
+  deleteBlob(digest: string): Promise<void>;
+  /** Removes staging leftovers older than `olderThanMs`; returns how many were removed. */
+  cleanStaging(olderThanMs: number): Promise<number>;
+}

@@ -1,0 +1,222 @@
+// One behavioural suite over both backends, so filesystem and GCS cannot drift apart.
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  BlobNotFoundError,
+  DigestMismatchError,
+  InvalidArgumentError,
+  InvalidDigestError,
+  InvalidKeyError,
+} from '../src/index.js';
+import { type BackendHarness, filesystemHarness, gcsHarness } from './support/backends.js';
+import { chunked, failingAfter, patternBytes, readAll, sha256Digest } from './support/streams.js';
+
+const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+describe.each([filesystemHarness(), gcsHarness()])('$name storage', (harness: BackendHarness) => {
+  beforeAll(() => harness.setup());
+  afterAll(() => harness.teardown());
+
+  test('putBlob stores a streamed blob under its sha256 and reports its size', async () => {
+    const { storage } = await harness.create();
+    const bytes = patternBytes(3 * 1024 * 1024 + 17);
+    const result = await storage.putBlob(chunked(bytes), { contentType: 'application/octet-stream' });
+
+    expect(result).toEqual({ digest: sha256Digest(bytes), size: bytes.length });
+    expect((await storage.statBlob(result.digest))?.size).toBe(bytes.length);
+    expect(sha256Digest(await readAll(await storage.readBlob(result.digest)))).toBe(result.digest);
+  });
+
+  test('an empty blob is a blob too', async () => {
+    const { storage } = await harness.create();
+    const result = await storage.putBlob(Readable.from([]));
+    expect(result).toEqual({ digest: EMPTY_DIGEST, size: 0 });
+    expect((await storage.statBlob(EMPTY_DIGEST))?.size).toBe(0);
+    expect((await readAll(await storage.readBlob(EMPTY_DIGEST))).length).toBe(0);
+  });
+
+  test('ranged reads return exactly the inclusive byte range', async () => {
+    const { storage } = await harness.create();
+    const bytes = patternBytes(200_000, 7);
+    const { digest } = await storage.putBlob(chunked(bytes));
+
+    for (const [start, end] of [
+      [0, 0],
+      [500, 1499],
+      [199_999, 199_999],
+      [0, 199_999],
+      [65_530, 140_000],
+    ] as const) {
+      const slice = await readAll(await storage.readBlob(digest, { start, end }));
+      expect(slice.equals(bytes.subarray(start, end + 1)), `range ${start}-${end}`).toBe(true);
+    }
+    await expect(storage.readBlob(digest, { start: 10, end: 9 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(storage.readBlob(digest, { start: -1, end: 9 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+  });
+
+  test('missing blobs and objects: stat and get give null, read throws BlobNotFoundError', async () => {
+    const { storage } = await harness.create();
+    const absent = sha256Digest(Buffer.from('never stored'));
+    expect(await storage.statBlob(absent)).toBeNull();
+    await expect(storage.readBlob(absent)).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(storage.readBlob(absent, { start: 0, end: 3 })).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(await storage.getObject('manifests/absent.json')).toBeNull();
+    await expect(storage.deleteBlob(absent)).resolves.toBeUndefined();
+  });
+
+  test('a matching expectedDigest is accepted', async () => {
+    const { storage } = await harness.create();
+    const bytes = Buffer.from('layer bytes');
+    const result = await storage.putBlob(chunked(bytes), { expectedDigest: sha256Digest(bytes) });
+    expect(result.digest).toBe(sha256Digest(bytes));
+  });
+
+  test('a digest mismatch stores nothing and leaves no staging object', async () => {
+    const backend = await harness.create();
+    const { storage } = backend;
+    const bytes = Buffer.from('what was actually sent');
+    const promised = sha256Digest(Buffer.from('what was promised'));
+
+    const failure = await storage.putBlob(chunked(bytes), { expectedDigest: promised }).catch((e) => e);
+    expect(failure).toBeInstanceOf(DigestMismatchError);
+    expect(failure).toMatchObject({ expected: promised, actual: sha256Digest(bytes), size: bytes.length });
+    expect(await storage.statBlob(promised)).toBeNull();
+    expect(await storage.statBlob(sha256Digest(bytes))).toBeNull();
+    expect(await backend.stagingNames()).toEqual([]);
+  });
+
+  test('a source stream that fails mid-way stores nothing and leaves no staging object', async () => {
+    const backend = await harness.create();
+    const good = patternBytes(256 * 1024, 3);
+    const upload = backend.storage.putBlob(failingAfter(good, new Error('nix-build died')));
+
+    await expect(upload).rejects.toThrow('nix-build died');
+    expect(await backend.storage.statBlob(sha256Digest(good))).toBeNull();
+    expect(await collect(backend.storage.listBlobs())).toEqual([]);
+    expect(await backend.stagingNames()).toEqual([]);
+  });
+
+  test('storing the same bytes twice, even concurrently, keeps one blob', async () => {
+    const backend = await harness.create();
+    const bytes = patternBytes(512 * 1024, 9);
+    const results = await Promise.all([1, 2, 3].map(() => backend.storage.putBlob(chunked(bytes))));
+    const again = await backend.storage.putBlob(chunked(bytes));
+
+    for (const result of [...results, again])
+      expect(result).toEqual({ digest: sha256Digest(bytes), size: bytes.length });
+    expect(await collect(backend.storage.listBlobs())).toEqual([sha256Digest(bytes)]);
+    expect(await backend.stagingNames()).toEqual([]);
+    expect((await readAll(await backend.storage.readBlob(sha256Digest(bytes)))).equals(bytes)).toBe(true);
+  });
+
+  test('listBlobs lists what is stored; deleteBlob removes it', async () => {
+    const { storage } = await harness.create();
+    const digests = [];
+    for (const text of ['one', 'two', 'three'])
+      digests.push((await storage.putBlob(chunked(Buffer.from(text)))).digest);
+    await storage.putObject('layers/not-a-blob.json', Buffer.from('{}'), 'application/json');
+
+    expect((await collect(storage.listBlobs())).sort()).toEqual([...digests].sort());
+    await storage.deleteBlob(digests[0]!);
+    expect(await storage.statBlob(digests[0]!)).toBeNull();
+    expect((await collect(storage.listBlobs())).sort()).toEqual(digests.slice(1).sort());
+  });
+
+  test('objects round-trip with their content type and can be replaced', async () => {
+    const { storage } = await harness.create();
+    const key = 'manifests/0123abcd.json';
+    await storage.putObject(key, Buffer.from('{"v":1}'), 'application/json');
+    expect(await storage.getObject(key)).toEqual({
+      body: Buffer.from('{"v":1}'),
+      contentType: 'application/json',
+    });
+
+    const manifestType = 'application/vnd.oci.image.manifest.v1+json';
+    await storage.putObject(key, Buffer.from('{"v":2}\n'), manifestType);
+    expect(await storage.getObject(key)).toEqual({
+      body: Buffer.from('{"v":2}\n'),
+      contentType: manifestType,
+    });
+    expect(await storage.getObject('manifests')).toBeNull();
+  });
+
+  test('object keys outside the grammar are refused before touching storage', async () => {
+    const { storage } = await harness.create();
+    const badKeys = [
+      '',
+      '../escape.json',
+      'layers/../../escape.json',
+      'layers/./x.json',
+      '..',
+      '/etc/passwd',
+      'layers//x.json',
+      'layers/x.json/',
+      'layers\\x.json',
+      'layers/x\0.json',
+      'Layers/x.json',
+      'layers/x y.json',
+      'blobs/sha256/abc',
+      'staging/abc',
+      `layers/${'a'.repeat(1100)}`,
+    ];
+    for (const key of badKeys) {
+      await expect(storage.putObject(key, Buffer.from('x'), 'text/plain'), key).rejects.toBeInstanceOf(
+        InvalidKeyError,
+      );
+      await expect(storage.getObject(key), key).rejects.toBeInstanceOf(InvalidKeyError);
+    }
+    await expect(
+      storage.putObject('layers/x.json', Buffer.from('x'), 'text/plain\nX: y'),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  test('malformed digests are refused by every blob method', async () => {
+    const { storage } = await harness.create();
+    const hex = 'a'.repeat(64);
+    const badDigests = [
+      `sha256:${hex.toUpperCase()}`,
+      `sha512:${hex}`,
+      `sha256:${hex}0`,
+      `sha256:../${hex}`,
+      hex,
+      '',
+    ];
+    for (const digest of badDigests) {
+      await expect(storage.statBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
+      await expect(storage.readBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
+      await expect(storage.deleteBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
+      await expect(storage.blobRedirect(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
+      await expect(
+        storage.putBlob(chunked(Buffer.from('x')), { expectedDigest: digest }),
+        digest,
+      ).rejects.toBeInstanceOf(InvalidDigestError);
+    }
+  });
+
+  test('cleanStaging removes only leftovers older than the threshold', async () => {
+    const backend = await harness.create();
+    await backend.plantStagingLeftover('crashed-upload', Buffer.from('partial'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(await backend.storage.cleanStaging(60 * 60 * 1000)).toBe(0);
+    expect(await backend.stagingNames()).toEqual(['crashed-upload']);
+    expect(await backend.storage.cleanStaging(5)).toBe(1);
+    expect(await backend.stagingNames()).toEqual([]);
+  });
+
+  test('without signing credentials blobRedirect gives null (the registry streams)', async () => {
+    const { storage } = await harness.create();
+    const { digest } = await storage.putBlob(chunked(Buffer.from('redirect me')));
+    expect(await storage.blobRedirect(digest)).toBeNull();
+  });
+});
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
