@@ -146,6 +146,17 @@ export class FilesystemStorage implements Storage {
     return { contentType: file.subarray(0, newline).toString('latin1'), body: file.subarray(newline + 1) };
   }
 
+  async deleteObject(key: string): Promise<void> {
+    assertObjectKey(key);
+    try {
+      await rm(this.resolve(key));
+    } catch (error) {
+      // A folder is not an object, so it is "missing" as an object too.
+      const code = errorCode(error);
+      if (!isMissing(error) && code !== 'EISDIR' && code !== 'ERR_FS_EISDIR') throw error;
+    }
+  }
+
   async *listBlobs(): AsyncIterable<string> {
     let directory: Awaited<ReturnType<typeof opendir>>;
     try {

@@ -143,6 +143,11 @@ export class GcsStorage implements Storage {
     }
   }
 
+  async deleteObject(key: string): Promise<void> {
+    assertObjectKey(key);
+    await this.bucket.file(key).delete({ ignoreNotFound: true });
+  }
+
   async *listBlobs(): AsyncIterable<string> {
     for await (const file of this.bucket.getFilesStream({ prefix: BLOB_PREFIX })) {
       const digest = digestFromBlobName((file as File).name);

@@ -45,6 +45,8 @@ export interface Storage {
   putObject(key: string, body: Buffer, contentType: string): Promise<void>;
   /** null when the object does not exist. */
   getObject(key: string): Promise<StoredObject | null>;
+  /** Addition to the ARCHITECTURE.md contract (used by @nixery/cache to drop stale entries); a missing object is not an error. */
+  deleteObject(key: string): Promise<void>;
   /** Digests (`sha256:<hex>`) of every stored blob, in no particular order. */
   listBlobs(): AsyncIterable<string>;
   /** Deleting a missing blob is not an error. */

@@ -144,6 +144,18 @@ describe.each([filesystemHarness(), gcsHarness()])('$name storage', (harness: Ba
     expect(await storage.getObject('manifests')).toBeNull();
   });
 
+  test('deleteObject removes an object; deleting a missing one is fine', async () => {
+    const { storage } = await harness.create();
+    await storage.putObject('layers/gone.json', Buffer.from('{}'), 'application/json');
+    await storage.putObject('layers/kept.json', Buffer.from('{}'), 'application/json');
+    await storage.deleteObject('layers/gone.json');
+    await storage.deleteObject('layers/gone.json');
+    await storage.deleteObject('layers');
+    expect(await storage.getObject('layers/gone.json')).toBeNull();
+    expect(await storage.getObject('layers/kept.json')).not.toBeNull();
+    await expect(storage.deleteObject('../layers/kept.json')).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
   test('object keys outside the grammar are refused before touching storage', async () => {
     const { storage } = await harness.create();
     const badKeys = [
