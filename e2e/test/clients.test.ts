@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { containerdSandbox, podmanSandbox } from './support/clients.js';
-import { type TestRegistry, metricValue, startTestRegistry } from './support/registry.js';
+import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 let registry: TestRegistry;
 let scratch: string;
@@ -42,7 +42,12 @@ describe('skopeo', () => {
     const layout = join(scratch, `layout-${label.replace(/\W/g, '')}`);
     const copy = await execa(
       'skopeo',
-      ['copy', '--src-tls-verify=false', `docker://${registry.host}/shell/hello@${digest}`, `oci:${layout}:latest`],
+      [
+        'copy',
+        '--src-tls-verify=false',
+        `docker://${registry.host}/shell/hello@${digest}`,
+        `oci:${layout}:latest`,
+      ],
       { reject: false, timeout: 180_000 },
     );
     expect(copy.stderr).toBe('');
@@ -58,7 +63,9 @@ describe('skopeo', () => {
     expect(await readdir(rootfs)).toEqual(expect.arrayContaining(['bin', 'etc', 'nix', 'tmp', 'usr']));
     const hello = await execa('chroot', [rootfs, '/bin/hello'], { reject: false });
     expect(hello.stdout).toBe('Hello, world!');
-    const env = await execa('chroot', [rootfs, '/usr/bin/env', 'sh', '-c', 'echo from-sh'], { reject: false });
+    const env = await execa('chroot', [rootfs, '/usr/bin/env', 'sh', '-c', 'echo from-sh'], {
+      reject: false,
+    });
     expect(env.stdout).toBe('from-sh');
   });
 });
@@ -93,7 +100,10 @@ describe('podman', () => {
   test('pulls a multi-package shell image whose Cmd is bash', async () => {
     const podman = await podmanSandbox();
     try {
-      const pull = await podman.run(['pull', '--tls-verify=false', `${registry.host}/shell/git/hello`], 180_000);
+      const pull = await podman.run(
+        ['pull', '--tls-verify=false', `${registry.host}/shell/git/hello`],
+        180_000,
+      );
       expect(pull.exitCode).toBe(0);
       const inspect = await podman.run(['image', 'inspect', `${registry.host}/shell/git/hello`]);
       const [image] = JSON.parse(inspect.stdout);
@@ -124,11 +134,20 @@ describe('containerd', () => {
   test('ctr pulls with the HEAD-then-by-digest flow', async () => {
     const containerd = await containerdSandbox();
     try {
-      const before = await metricValue(registry, 'nixery_http_requests_total', { route: 'manifest', method: 'HEAD' });
-      const pull = await containerd.ctr(['images', 'pull', '--plain-http', `${registry.host}/shell/hello:latest`], 180_000);
+      const before = await metricValue(registry, 'nixery_http_requests_total', {
+        route: 'manifest',
+        method: 'HEAD',
+      });
+      const pull = await containerd.ctr(
+        ['images', 'pull', '--plain-http', `${registry.host}/shell/hello:latest`],
+        180_000,
+      );
       expect(pull.stderr).toBe('');
       expect(pull.exitCode).toBe(0);
-      const after = await metricValue(registry, 'nixery_http_requests_total', { route: 'manifest', method: 'HEAD' });
+      const after = await metricValue(registry, 'nixery_http_requests_total', {
+        route: 'manifest',
+        method: 'HEAD',
+      });
       expect(after).toBeGreaterThan(before);
       const list = await containerd.ctr(['images', 'ls', '-q']);
       expect(list.stdout).toContain(`${registry.host}/shell/hello:latest`);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type TestRegistry, metricValue, startTestRegistry } from './support/registry.js';
+import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json';
 
@@ -29,15 +29,17 @@ describe('concurrent pulls and shared storage', () => {
     expect(await metricValue(first, 'nixery_builds_total', { result: 'success' })).toBe(1);
   });
 
-  test('a second instance on the same storage serves the first one\'s layers without rewriting them', async () => {
+  test("a second instance on the same storage serves the first one's layers without rewriting them", async () => {
     const image = '/v2/shell/hello/manifests/latest';
     const original = await fetch(`${first.url}${image}`, { headers: { accept: ACCEPT } });
     expect(original.status).toBe(200);
-    const manifest = await original.json();
+    const manifest = (await original.json()) as { layers: { digest: string }[] };
 
     second = await startTestRegistry({ storagePath: first.storagePath });
     // By digest: answered from the shared storage, no build at all.
-    const byDigest = await fetch(`${second.url}/v2/shell/hello/manifests/${original.headers.get('docker-content-digest')}`);
+    const byDigest = await fetch(
+      `${second.url}/v2/shell/hello/manifests/${original.headers.get('docker-content-digest')}`,
+    );
     expect(byDigest.status).toBe(200);
     for (const layer of manifest.layers as { digest: string }[]) {
       const blob = await fetch(`${second.url}/v2/shell/hello/blobs/${layer.digest}`, { method: 'HEAD' });

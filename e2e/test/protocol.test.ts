@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type TestRegistry, startTestRegistry } from './support/registry.js';
+import { startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+type ManifestShape = { mediaType: string; config: { mediaType: string }; layers: { mediaType: string }[] };
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 let registry: TestRegistry;
@@ -57,14 +58,17 @@ describe('registry protocol (spec checks against the running server)', () => {
     const response = await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(OCI_MANIFEST);
-    const manifest = await response.json();
+    const manifest = (await response.json()) as ManifestShape;
     expect(manifest.mediaType).toBe(OCI_MANIFEST);
     expect(manifest.config.mediaType).toBe('application/vnd.oci.image.config.v1+json');
-    for (const layer of manifest.layers) expect(layer.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
+    for (const layer of manifest.layers)
+      expect(layer.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
   });
 
   test('blobs: digest header, content, HEAD, ranges 206 and 416', async () => {
-    const manifest = await (await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: DOCKER_MANIFEST } })).json();
+    const manifest = (await (
+      await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: DOCKER_MANIFEST } })
+    ).json()) as { layers: { digest: string; size: number }[] };
     const layer = manifest.layers[0] as { digest: string; size: number };
     const full = await fetch(url(`/v2/hello/blobs/${layer.digest}`));
     expect(full.status).toBe(200);
@@ -87,11 +91,15 @@ describe('registry protocol (spec checks against the running server)', () => {
     expect(suffix.status).toBe(206);
     expect(new Uint8Array(await suffix.arrayBuffer())).toEqual(bytes.slice(-5));
 
-    const open = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: `bytes=${layer.size - 3}-` } });
+    const open = await fetch(url(`/v2/hello/blobs/${layer.digest}`), {
+      headers: { range: `bytes=${layer.size - 3}-` },
+    });
     expect(open.status).toBe(206);
     expect(new Uint8Array(await open.arrayBuffer())).toEqual(bytes.slice(-3));
 
-    const beyond = await fetch(url(`/v2/hello/blobs/${layer.digest}`), { headers: { range: `bytes=${layer.size}-` } });
+    const beyond = await fetch(url(`/v2/hello/blobs/${layer.digest}`), {
+      headers: { range: `bytes=${layer.size}-` },
+    });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get('content-range')).toBe(`bytes */${layer.size}`);
   });
@@ -103,7 +111,11 @@ describe('registry protocol (spec checks against the running server)', () => {
   });
 
   test('unknown blob → 404 BLOB_UNKNOWN; malformed digest → 400 DIGEST_INVALID', async () => {
-    await expectRegistryError(await fetch(url(`/v2/hello/blobs/sha256:${'0'.repeat(64)}`)), 404, 'BLOB_UNKNOWN');
+    await expectRegistryError(
+      await fetch(url(`/v2/hello/blobs/sha256:${'0'.repeat(64)}`)),
+      404,
+      'BLOB_UNKNOWN',
+    );
     await expectRegistryError(await fetch(url('/v2/hello/blobs/sha256:xyz')), 400, 'DIGEST_INVALID');
     await expectRegistryError(await fetch(url('/v2/hello/manifests/sha256:xyz')), 400, 'DIGEST_INVALID');
     await expectRegistryError(
@@ -126,9 +138,21 @@ describe('registry protocol (spec checks against the running server)', () => {
   });
 
   test('push, delete and catalog → 405 UNSUPPORTED', async () => {
-    await expectRegistryError(await fetch(url('/v2/hello/manifests/latest'), { method: 'PUT', body: '{}' }), 405, 'UNSUPPORTED');
-    await expectRegistryError(await fetch(url('/v2/hello/manifests/latest'), { method: 'DELETE' }), 405, 'UNSUPPORTED');
-    await expectRegistryError(await fetch(url('/v2/hello/blobs/uploads/'), { method: 'POST' }), 405, 'UNSUPPORTED');
+    await expectRegistryError(
+      await fetch(url('/v2/hello/manifests/latest'), { method: 'PUT', body: '{}' }),
+      405,
+      'UNSUPPORTED',
+    );
+    await expectRegistryError(
+      await fetch(url('/v2/hello/manifests/latest'), { method: 'DELETE' }),
+      405,
+      'UNSUPPORTED',
+    );
+    await expectRegistryError(
+      await fetch(url('/v2/hello/blobs/uploads/'), { method: 'POST' }),
+      405,
+      'UNSUPPORTED',
+    );
     await expectRegistryError(await fetch(url('/v2/_catalog')), 405, 'UNSUPPORTED');
   });
 

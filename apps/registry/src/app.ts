@@ -9,7 +9,7 @@ import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
-import { type RegistryRoute, parseRegistryPath } from './routing.js';
+import { parseRegistryPath, type RegistryRoute } from './routing.js';
 
 export interface RegistryAppDeps {
   builder: ImageBuilder;
@@ -79,7 +79,9 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
   });
 
   app.use((_req, res) => {
-    res.status(404).json({ errors: [{ code: 'NAME_UNKNOWN', message: 'not a registry path', detail: null }] });
+    res
+      .status(404)
+      .json({ errors: [{ code: 'NAME_UNKNOWN', message: 'not a registry path', detail: null }] });
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendRegistryError(res, asRegistryError(error, { kind: 'unknown' }, req));
@@ -87,7 +89,12 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
   return app;
 }
 
-async function dispatch(route: RegistryRoute, req: Request, res: Response, deps: RegistryAppDeps): Promise<void> {
+async function dispatch(
+  route: RegistryRoute,
+  req: Request,
+  res: Response,
+  deps: RegistryAppDeps,
+): Promise<void> {
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
   switch (route.kind) {
     case 'base':
@@ -107,7 +114,11 @@ async function dispatch(route: RegistryRoute, req: Request, res: Response, deps:
     case 'tags':
       throw unsupported(req);
     case 'unknown':
-      throw new RegistryError(404, 'NAME_UNKNOWN', `no registry endpoint at ${req.originalUrl.slice(0, 200)}`);
+      throw new RegistryError(
+        404,
+        'NAME_UNKNOWN',
+        `no registry endpoint at ${req.originalUrl.slice(0, 200)}`,
+      );
   }
 }
 

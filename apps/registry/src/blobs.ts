@@ -15,7 +15,11 @@ export async function serveBlob(
   digest: string,
 ): Promise<void> {
   if (!isDigest(digest)) {
-    throw new RegistryError(400, 'DIGEST_INVALID', `invalid digest "${digest}": expected sha256:<64 hex digits>`);
+    throw new RegistryError(
+      400,
+      'DIGEST_INVALID',
+      `invalid digest "${digest}": expected sha256:<64 hex digits>`,
+    );
   }
   const stat = await storage.statBlob(digest);
   if (!stat) throw new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} is not known here`);
@@ -34,7 +38,11 @@ export async function serveBlob(
   const range = parseRange(req.get('range'), stat.size);
   if (range.kind === 'unsatisfiable') {
     res.setHeader('Content-Range', `bytes */${stat.size}`);
-    throw new RegistryError(416, 'BLOB_UNKNOWN', `range "${req.get('range')}" is outside the blob's ${stat.size} bytes`);
+    throw new RegistryError(
+      416,
+      'BLOB_UNKNOWN',
+      `range "${req.get('range')}" is outside the blob's ${stat.size} bytes`,
+    );
   }
   const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, stat.size - 1];
   res.status(range.kind === 'range' ? 206 : 200);

@@ -20,7 +20,9 @@ export function sendRegistryError(res: Response, error: RegistryError): void {
     res.destroy(error);
     return;
   }
-  const body = JSON.stringify({ errors: [{ code: error.code, message: error.message, detail: error.detail }] });
+  const body = JSON.stringify({
+    errors: [{ code: error.code, message: error.message, detail: error.detail }],
+  });
   res.status(error.status);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));

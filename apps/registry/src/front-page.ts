@@ -8,8 +8,7 @@ export interface FrontPageInfo {
   recentErrors: readonly RecentError[];
 }
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The human-facing page at `/`: what this instance is, how to pull, where packages come from. */
 export function renderFrontPage(info: FrontPageInfo): string {

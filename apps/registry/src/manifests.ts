@@ -18,7 +18,11 @@ export async function serveManifest(
   let digest: string;
   if (looksLikeDigest(reference)) {
     if (!isDigest(reference)) {
-      throw new RegistryError(400, 'DIGEST_INVALID', `invalid digest "${reference}": expected sha256:<64 hex digits>`);
+      throw new RegistryError(
+        400,
+        'DIGEST_INVALID',
+        `invalid digest "${reference}": expected sha256:<64 hex digits>`,
+      );
     }
     digest = reference;
   } else {
@@ -27,7 +31,8 @@ export async function serveManifest(
       const format = negotiateManifestFormat(req.get('accept'));
       digest = image.manifests[format].digest;
     } catch (error) {
-      if (error instanceof ImageError) throw new RegistryError(error.status, error.code, error.message, error.detail);
+      if (error instanceof ImageError)
+        throw new RegistryError(error.status, error.code, error.message, error.detail);
       throw error;
     }
   }

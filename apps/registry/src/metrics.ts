@@ -1,5 +1,5 @@
 import type { BuilderEvent } from '@nixery/builder';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
 export class RegistryMetrics {

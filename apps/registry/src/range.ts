@@ -21,7 +21,8 @@ export function parseRange(header: string | undefined, size: number): RangeReque
   }
   const start = Number(first);
   const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start >= size) return { kind: 'unsatisfiable' };
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start >= size)
+    return { kind: 'unsatisfiable' };
   if (last !== '' && Number(last) < start) return { kind: 'none' };
   return { kind: 'range', start, end };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
 import type { Config, PackageSource } from '@nixery/source';
-import { type Storage, createStorage } from '@nixery/storage';
+import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { RegistryMetrics } from './metrics.js';
@@ -34,7 +34,7 @@ export interface RunningRegistry {
 export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
   const { config } = options;
   const logger = options.logger ?? pino({ name: 'nixery' });
-  const storage = options.storage ?? (await createStorage(config.storage));
+  const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
@@ -57,7 +57,10 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
           logger.info({ image: event.image, timings: event.timings }, 'build finished');
           break;
         case 'build-failed':
-          logger.warn({ image: event.image, reason: event.error.reason, ms: event.ms, err: event.error.message }, 'build failed');
+          logger.warn(
+            { image: event.image, reason: event.error.reason, ms: event.ms, err: event.error.message },
+            'build failed',
+          );
           recentErrors.add({
             at: new Date().toISOString(),
             image: event.image,
@@ -81,7 +84,9 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     recentErrors,
     sourceDescription: describeSource(config.source, config.bundledSource),
     storageDescription:
-      config.storage.backend === 'filesystem' ? `local folder ${config.storage.path}` : `GCS bucket ${config.storage.bucket}`,
+      config.storage.backend === 'filesystem'
+        ? `local folder ${config.storage.path}`
+        : `GCS bucket ${config.storage.bucket}`,
     version: VERSION,
   });
 
@@ -116,7 +121,9 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
 export function describeSource(source: PackageSource, bundled: boolean): string {
   switch (source.kind) {
     case 'path':
-      return bundled ? `the bundled offline demo package set (${source.path})` : `local package set at ${source.path}`;
+      return bundled
+        ? `the bundled offline demo package set (${source.path})`
+        : `local package set at ${source.path}`;
     case 'channel':
       return `nixpkgs ${source.channel}`;
     case 'git':

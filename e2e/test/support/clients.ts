@@ -22,7 +22,8 @@ export async function podmanSandbox() {
   ];
   return {
     dir,
-    run: (args: string[], timeout = 120_000) => execa('podman', [...base, ...args], { timeout, reject: false }),
+    run: (args: string[], timeout = 120_000) =>
+      execa('podman', [...base, ...args], { timeout, reject: false }),
     cleanup: async () => {
       await execa('podman', [...base, 'system', 'reset', '--force'], { reject: false, timeout: 60_000 });
       await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningRegistry, startRegistry } from '@nixery/registry';
 import { loadConfig } from '@nixery/source';
-import { type Storage, createStorage } from '@nixery/storage';
+import { createStorage, type Storage } from '@nixery/storage';
 import { pino } from 'pino';
 
 export interface TestRegistry extends RunningRegistry {
@@ -27,7 +27,7 @@ export async function startTestRegistry(
     config,
     host: '127.0.0.1',
     logger: pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
-    storage: options.storage ?? (await createStorage(config.storage)),
+    storage: options.storage ?? createStorage(config.storage),
   });
   return {
     ...registry,
@@ -41,7 +41,11 @@ export async function startTestRegistry(
 }
 
 /** Reads one counter's value from the registry's Prometheus text, summed over matching labels. */
-export async function metricValue(registry: RunningRegistry, name: string, labels: Record<string, string> = {}) {
+export async function metricValue(
+  registry: RunningRegistry,
+  name: string,
+  labels: Record<string, string> = {},
+) {
   const text = await registry.metrics.registry.metrics();
   let total = 0;
   for (const line of text.split('\n')) {

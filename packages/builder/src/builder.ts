@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { type LayerSource, buildLayersConcurrently, writeLayer } from '@nixery/archive';
+import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
-import { type Layer, type Popularity, groupLayers } from '@nixery/layers';
-import { MEDIA_TYPES, buildImageConfig, buildManifests, imageEnv } from '@nixery/manifest';
-import { buildImageClosure, type NixResult } from '@nixery/nix';
+import { groupLayers, type Layer, type Popularity } from '@nixery/layers';
+import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
+import { buildImageClosure, type NixResult, type RuntimeGraphJson } from '@nixery/nix';
 import {
   type ImageRequest,
-  type PackageSource,
-  type ResolvedSource,
   manifestCacheKey,
+  type PackageSource,
   parseImageName,
+  type ResolvedSource,
   resolveSourceForTag,
   validateTag,
 } from '@nixery/source';
@@ -131,7 +131,10 @@ export class ImageBuilder {
     }
   }
 
-  private async build(request: ImageRequest, resolved: ResolvedSource): Promise<ImageRecord & { timings: BuildTimings }> {
+  private async build(
+    request: ImageRequest,
+    resolved: ResolvedSource,
+  ): Promise<ImageRecord & { timings: BuildTimings }> {
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     try {
@@ -139,14 +142,16 @@ export class ImageBuilder {
         { packages: request.packages, system: request.system, source: resolved },
         {
           timeoutSeconds: this.options.nixTimeoutSeconds ?? 60,
-          ...(this.options.nixSubstituters !== undefined ? { substituters: this.options.nixSubstituters } : {}),
+          ...(this.options.nixSubstituters !== undefined
+            ? { substituters: this.options.nixSubstituters }
+            : {}),
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
         },
       );
       if (!nix.ok) throw nixFailure(nix);
       const nixDone = performance.now();
 
-      const groups = groupLayers(nix.graph, this.options.popularity ?? {}, {
+      const groups = groupLayers(withEnvProvider(nix.graph, nix.envPath), this.options.popularity ?? {}, {
         budget: this.options.layerBudget ?? 94,
       });
       const groupingDone = performance.now();
@@ -189,8 +194,18 @@ export class ImageBuilder {
       const failure =
         error instanceof ImageError
           ? error
-          : new ImageError('storage-failed', 'MANIFEST_UNKNOWN', 500, `storing the image failed: ${(error as Error).message}`);
-      this.emit({ type: 'build-failed', image: request.name, error: failure, ms: Math.round(performance.now() - started) });
+          : new ImageError(
+              'storage-failed',
+              'MANIFEST_UNKNOWN',
+              500,
+              `storing the image failed: ${(error as Error).message}`,
+            );
+      this.emit({
+        type: 'build-failed',
+        image: request.name,
+        error: failure,
+        ms: Math.round(performance.now() - started),
+      });
       throw failure;
     }
   }
@@ -268,7 +283,9 @@ function nixFailure(result: Exclude<NixResult, { ok: true }>): ImageError {
         { packages: result.names },
       );
     case 'unsupported-system':
-      return new ImageError('unsupported-system', 'UNSUPPORTED', 400, result.message, { system: result.system });
+      return new ImageError('unsupported-system', 'UNSUPPORTED', 400, result.message, {
+        system: result.system,
+      });
     case 'timeout':
       return new ImageError(
         'timeout',
@@ -283,8 +300,20 @@ function nixFailure(result: Exclude<NixResult, { ok: true }>): ImageError {
         log: result.logTail,
       });
     case 'nix-missing':
-      return new ImageError('nix-missing', 'MANIFEST_UNKNOWN', 503, result.message, { reason: 'nix-missing' });
+      return new ImageError('nix-missing', 'MANIFEST_UNKNOWN', 503, result.message, {
+        reason: 'nix-missing',
+      });
   }
+}
+
+/**
+ * The root layer links /usr/bin/env into coreutils even when coreutils was not requested, so
+ * coreutils must count as a top-level path, or grouping would drop it (as Nixery's can).
+ */
+function withEnvProvider(graph: RuntimeGraphJson, envPath: string | null): RuntimeGraphJson {
+  const tops = graph.exportReferencesGraph.graph;
+  if (envPath === null || tops.includes(envPath)) return graph;
+  return { ...graph, exportReferencesGraph: { graph: [...tops, envPath] } };
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

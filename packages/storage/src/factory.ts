@@ -4,13 +4,19 @@ import type { Storage } from './types.js';
 
 export type StorageConfig =
   | { backend: 'filesystem'; path: string }
-  | { backend: 'gcs'; bucket: string; credentialsFile?: string; signedUrlTtlSeconds?: number };
+  | { backend: 'gcs'; bucket: string; credentialsFile?: string | null; signedUrlTtlSeconds?: number };
 
 export function createStorage(config: StorageConfig): Storage {
   switch (config.backend) {
     case 'filesystem':
       return new FilesystemStorage(config.path);
     case 'gcs':
-      return new GcsStorage(config);
+      return new GcsStorage({
+        bucket: config.bucket,
+        ...(config.credentialsFile ? { credentialsFile: config.credentialsFile } : {}),
+        ...(config.signedUrlTtlSeconds !== undefined
+          ? { signedUrlTtlSeconds: config.signedUrlTtlSeconds }
+          : {}),
+      });
   }
 }
