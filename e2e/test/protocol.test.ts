@@ -156,6 +156,13 @@ describe('registry protocol (spec checks against the running server)', () => {
     await expectRegistryError(await fetch(url('/v2/_catalog')), 405, 'UNSUPPORTED');
   });
 
+  test('tags/list names latest for any valid image, and rejects bad names', async () => {
+    const response = await fetch(url('/v2/shell/hello/tags/list'));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ name: 'shell/hello', tags: ['latest'] });
+    await expectRegistryError(await fetch(url('/v2/Shell/tags/list')), 400, 'NAME_INVALID');
+  });
+
   test('front page, health and metrics', async () => {
     const page = await fetch(url('/'));
     expect(page.status).toBe(200);

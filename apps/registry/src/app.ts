@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ImageBuilder } from '@nixery/builder';
+import { parseImageName } from '@nixery/source';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -109,9 +110,12 @@ async function dispatch(
       if (!readOnly) throw unsupported(req);
       await serveBlob(deps.builder.storage, deps.metrics, req, res, route.digest);
       return;
+    case 'tags':
+      if (!readOnly) throw unsupported(req);
+      serveTags(req, res, route.name);
+      return;
     case 'blob-upload':
     case 'catalog':
-    case 'tags':
       throw unsupported(req);
     case 'unknown':
       throw new RegistryError(
@@ -120,6 +124,21 @@ async function dispatch(
         `no registry endpoint at ${req.originalUrl.slice(0, 200)}`,
       );
   }
+}
+
+/**
+ * Every valid image name exists on demand, so the only tag worth listing is `latest` (clients
+ * such as `skopeo inspect` ask for the list before anything else).
+ */
+function serveTags(req: Request, res: Response, name: string): void {
+  try {
+    parseImageName(name);
+  } catch (error) {
+    throw new RegistryError(400, 'NAME_INVALID', (error as Error).message, { name });
+  }
+  const body = JSON.stringify({ name, tags: ['latest'] });
+  res.status(200).type('application/json').setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 function unsupported(req: Request): RegistryError {
