@@ -60,11 +60,14 @@ Examples:
       try {
         config = loadConfig(env);
       } catch (error) {
-        if (error instanceof ConfigError) exitWith(EXIT.usage, `nixery serve: invalid configuration\n${error.message}`);
+        if (error instanceof ConfigError)
+          exitWith(EXIT.usage, `nixery serve: invalid configuration\n${error.message}`);
         throw error;
       }
       const registry = await startRegistry({ config, host: flags.host });
-      process.stdout.write(`nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`);
+      process.stdout.write(
+        `nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`,
+      );
       const stop = () => {
         void registry.close().finally(() => process.exit(0));
       };

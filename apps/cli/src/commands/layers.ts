@@ -1,0 +1,180 @@
+import {
+  buildDominatorTree,
+  dominatorTreeToDot,
+  groupLayers,
+  type Layer,
+  LayersError,
+  layersToJson,
+  layersToTable,
+  type Popularity,
+  type RuntimeGraphJson,
+  runtimeGraphFromPathInfo,
+} from '@nixery/layers';
+import { buildImageClosure } from '@nixery/nix';
+import { resolveSourceForTag } from '@nixery/source';
+import { type Command, Option } from 'commander';
+import { CliError, EXIT } from '../exit-codes.js';
+import { imageRequestFor } from '../image-request.js';
+import { loadPopularityInput, parseJsonInput, readInput } from '../inputs.js';
+import { nixFailure } from '../nix-failure.js';
+import { createProgress } from '../progress.js';
+import {
+  addSourceOptions,
+  budgetOption,
+  defaultCacheDir,
+  resolveSettings,
+  type SourceFlags,
+} from '../settings.js';
+
+export type LayersFormat = 'table' | 'json' | 'dot';
+
+export interface LayersFlags extends SourceFlags {
+  graph?: string;
+  top?: string[];
+  arch?: 'amd64' | 'arm64';
+  tag: string;
+  popularity?: string;
+  budget?: string;
+  format: LayersFormat;
+  quiet?: boolean;
+}
+
+export function registerLayers(program: Command): void {
+  const command = program
+    .command('layers')
+    .description("Show how an image is split into layers (Nixery's popularity-driven grouping)")
+    .argument('[packages...]', 'packages of the image, built with Nix to read their runtime graph')
+    .option(
+      '--graph <file>',
+      "a runtime graph instead of packages: exportReferencesGraph JSON, or 'nix path-info --json -r --closure-size' output ('-' reads stdin)",
+    )
+    .option(
+      '--top <path...>',
+      'with a path-info --graph: the requested store paths (default: paths nothing else references)',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'dot']).default('table'),
+    )
+    .addOption(budgetOption('--budget <n>'))
+    .option('--popularity <file|url>', 'popularity data {"name-version": count} [NIX_POPULARITY_URL]')
+    .addOption(new Option('--arch <arch>', 'image architecture (default amd64)').choices(['amd64', 'arm64']))
+    .option('--tag <tag>', 'the tag whose package set is used (the ref of --pkgs-repo)', 'latest');
+  addSourceOptions(command)
+    .option('-q, --quiet', 'no progress on stderr')
+    .addHelpText(
+      'after',
+      `
+Formats: table (one row per layer), json ({"layers":[{"paths","mergeRating","narSize","key"}]} in
+manifest order, mergeRating exact), dot (the dominator tree with one cluster per layer, for Graphviz).
+The image-root (symlink) layer that images also get is not shown.
+
+Examples:
+  $ nixery layers shell git
+  $ nixery layers python3packages.numpy --budget 3 --format json
+  $ nix path-info --json -r --closure-size $(nix-build '<nixpkgs>' -A hello) > hello.json
+  $ nixery layers --graph hello.json --popularity popularity.json
+  $ nixery layers shell --format dot | dot -Tsvg > shell-layers.svg`,
+    )
+    .action(async (packages: string[], flags: LayersFlags) => {
+      process.stdout.write(await runLayers(packages, flags));
+    });
+}
+
+/** The command's output text for these arguments. */
+export async function runLayers(packages: string[], flags: LayersFlags): Promise<string> {
+  if ((flags.graph === undefined) === (packages.length === 0)) {
+    throw new CliError(EXIT.usage, 'give either packages or --graph FILE (not both)');
+  }
+  if (flags.top !== undefined && flags.graph === undefined) {
+    throw new CliError(EXIT.usage, '--top only applies to --graph');
+  }
+  const settings = resolveSettings({ ...flags, layerBudget: flags.budget }, defaultCacheDir());
+  const popularity = await loadPopularityInput('--popularity', flags.popularity ?? settings.popularityUrl);
+  const graph =
+    flags.graph !== undefined
+      ? await readGraph(flags.graph, flags.top)
+      : await graphOfPackages(packages, flags, settings);
+
+  try {
+    const layers = groupLayers(graph, popularity, { budget: settings.layerBudget });
+    return formatLayers(flags.format, graph, layers, popularity);
+  } catch (error) {
+    if (error instanceof LayersError)
+      throw new CliError(EXIT.failure, `invalid runtime graph: ${error.message}`);
+    throw error;
+  }
+}
+
+function formatLayers(
+  format: LayersFormat,
+  graph: RuntimeGraphJson,
+  layers: Layer[],
+  popularity: Popularity,
+): string {
+  switch (format) {
+    case 'json':
+      return `${layersToJson(layers)}\n`;
+    case 'table':
+      return layersToTable(layers);
+    case 'dot':
+      return dominatorTreeToDot(buildDominatorTree(graph, popularity), layers);
+  }
+}
+
+/** An exportReferencesGraph file as is, or `nix path-info --json -r` output with its top paths. */
+async function readGraph(file: string, top: string[] | undefined): Promise<RuntimeGraphJson> {
+  const json = parseJsonInput('--graph', file, await readInput('--graph', file));
+  if (json !== null && typeof json === 'object' && !Array.isArray(json) && 'exportReferencesGraph' in json) {
+    if (top !== undefined)
+      throw new CliError(
+        EXIT.usage,
+        '--top cannot be used with an exportReferencesGraph file, which names its own top paths',
+      );
+    return json as RuntimeGraphJson;
+  }
+  try {
+    return runtimeGraphFromPathInfo(json, top);
+  } catch (error) {
+    if (error instanceof LayersError) throw new CliError(EXIT.failure, `--graph ${file}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function graphOfPackages(
+  packages: string[],
+  flags: LayersFlags,
+  settings: ReturnType<typeof resolveSettings>,
+): Promise<RuntimeGraphJson> {
+  const request = imageRequestFor(packages, flags.arch);
+  let source: ReturnType<typeof resolveSourceForTag>;
+  try {
+    source = resolveSourceForTag(settings.source, flags.tag);
+  } catch (error) {
+    throw new CliError(EXIT.notFound, (error as Error).message);
+  }
+  const progress = createProgress({ quiet: flags.quiet === true });
+  progress.stage(`running Nix for ${request.name}`);
+  const result = await buildImageClosure(
+    { packages: request.packages, system: request.system, source },
+    {
+      timeoutSeconds: settings.nixTimeoutSeconds,
+      ...(settings.nixSubstituters !== null ? { substituters: settings.nixSubstituters } : {}),
+    },
+  );
+  if (!result.ok) {
+    progress.stop();
+    throw nixFailure(result);
+  }
+  progress.done(`runtime graph of ${request.name}: ${result.graph.graph.length} store paths`);
+  return withEnvProvider(result.graph, result.envPath);
+}
+
+/**
+ * Images link /usr/bin/env into coreutils whether or not it was asked for, so the builder groups
+ * it as a requested path; do the same, so these layers are the image's layers.
+ */
+function withEnvProvider(graph: RuntimeGraphJson, envPath: string | null): RuntimeGraphJson {
+  const tops = graph.exportReferencesGraph.graph;
+  if (envPath === null || tops.includes(envPath)) return graph;
+  return { ...graph, exportReferencesGraph: { graph: [...tops, envPath] } };
+}

@@ -1,0 +1,109 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { OCI_INDEX } from '@nixery/manifest';
+import { type BlobReader, digestHex, type ExportableImage, sha256Hex, verifyingStream } from './blobs.js';
+
+const REF_NAME = 'org.opencontainers.image.ref.name';
+
+interface IndexDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: IndexDescriptor[];
+  [key: string]: unknown;
+}
+
+/**
+ * Writes (or adds to) an OCI image layout: `oci-layout`, `index.json` naming the manifest by
+ * `tag`, and `blobs/sha256/…` for the manifest, config and layers. Blobs already in the layout
+ * are kept (content addressed, so equal names mean equal bytes); others are streamed from the
+ * reader into a temporary name, checked against their digest, and renamed into place.
+ * An existing entry for the same tag is replaced; other tags stay.
+ */
+export async function writeOciLayout(
+  dir: string,
+  tag: string,
+  image: ExportableImage,
+  reader: BlobReader,
+): Promise<void> {
+  const blobDir = join(dir, 'blobs', 'sha256');
+  await mkdir(blobDir, { recursive: true });
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+
+  const manifestPath = join(blobDir, digestHex(image.manifest.digest));
+  if (sha256Hex(image.manifest.bytes) !== digestHex(image.manifest.digest)) {
+    throw new Error(`manifest bytes do not match ${image.manifest.digest}`);
+  }
+  await writeAtomically(manifestPath, image.manifest.bytes);
+  const seen = new Set<string>();
+  for (const blob of [image.config, ...image.layers]) {
+    if (seen.has(blob.digest)) continue;
+    seen.add(blob.digest);
+    await copyBlob(reader, blob, blobDir);
+  }
+
+  const indexPath = join(dir, 'index.json');
+  const index = await readIndex(indexPath);
+  index.manifests = index.manifests.filter((entry) => entry.annotations?.[REF_NAME] !== tag);
+  index.manifests.push({
+    mediaType: image.manifest.mediaType,
+    digest: image.manifest.digest,
+    size: image.manifest.bytes.length,
+    annotations: { [REF_NAME]: tag },
+  });
+  await writeAtomically(indexPath, Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
+}
+
+async function readIndex(path: string): Promise<ImageIndex> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+    }
+    throw error;
+  }
+  const index = JSON.parse(text) as ImageIndex;
+  if (index === null || typeof index !== 'object' || !Array.isArray(index.manifests)) {
+    throw new Error(`${path} is not an OCI image index`);
+  }
+  return index;
+}
+
+async function copyBlob(
+  reader: BlobReader,
+  blob: { digest: string; size: number },
+  blobDir: string,
+): Promise<void> {
+  const hex = digestHex(blob.digest);
+  const target = join(blobDir, hex);
+  const existing = await stat(target).catch(() => null);
+  if (existing?.isFile() && existing.size === blob.size) return;
+
+  const temporary = join(blobDir, `.${hex}.${process.pid}.partial`);
+  const verifier = verifyingStream(blob);
+  try {
+    await pipeline(await reader.readBlob(blob.digest), verifier.stream, createWriteStream(temporary));
+    verifier.check();
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function writeAtomically(path: string, bytes: Buffer): Promise<void> {
+  const temporary = `${path}.${process.pid}.partial`;
+  await writeFile(temporary, bytes);
+  await rename(temporary, path);
+}

@@ -1,0 +1,211 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { type CliResult, runCli, temporaryDir } from './support/cli.js';
+
+const work = temporaryDir('build');
+const cacheDir = join(work.path, 'cache');
+afterAll(() => work.remove());
+
+interface Report {
+  name: string;
+  arch: string;
+  tag: string;
+  packages: string[];
+  manifests: { docker: { digest: string }; oci: { digest: string; size: number } };
+  config: { digest: string; size: number };
+  layers: { digest: string; diffId: string; size: number; pathCount: number }[];
+  output: { transport: string; path: string; reference: string };
+  timings: { totalMs: number; nixMs: number; layersWritten: number; layersReused: number; outputMs: number };
+}
+
+const build = (args: string[]): Promise<CliResult> => runCli(['build', '--cache-dir', cacheDir, ...args]);
+
+function json(command: string, args: string[]): unknown {
+  return JSON.parse(execFileSync(command, args, { encoding: 'utf8' }));
+}
+
+describe('nixery build --out oci:DIR', () => {
+  const layout = join(work.path, 'hello-oci');
+  let first: Report;
+
+  test('writes a layout that skopeo reads as the built image', async () => {
+    const result = await build(['hello', '--out', `oci:${layout}`, '--json']);
+    expect(result.stderr).not.toMatch(/nixery:/);
+    expect(result.code).toBe(0);
+    first = JSON.parse(result.stdout) as Report;
+    expect(first).toMatchObject({
+      name: 'hello',
+      arch: 'amd64',
+      tag: 'latest',
+      output: { transport: 'oci', path: layout, reference: 'latest' },
+    });
+    expect(first.packages).toEqual(['cacert', 'hello', 'iana-etc']);
+    expect(first.timings.layersWritten).toBe(first.layers.length);
+
+    expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    expect(index.manifests).toEqual([
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: first.manifests.oci.digest,
+        size: first.manifests.oci.size,
+        annotations: { 'org.opencontainers.image.ref.name': 'latest' },
+      },
+    ]);
+    // Only the blobs of this image: manifest, config and layers, each named by its digest.
+    const blobs = readdirSync(join(layout, 'blobs/sha256')).sort();
+    const expected = [first.manifests.oci.digest, first.config.digest, ...first.layers.map((l) => l.digest)];
+    expect(blobs).toEqual([...new Set(expected.map((d) => d.slice('sha256:'.length)))].sort());
+    for (const layer of first.layers)
+      expect(statSync(join(layout, 'blobs/sha256', layer.digest.slice(7))).size).toBe(layer.size);
+
+    const inspected = json('skopeo', ['inspect', `oci:${layout}:latest`]) as {
+      Digest: string;
+      Architecture: string;
+      Os: string;
+      Layers: string[];
+    };
+    expect(inspected.Digest).toBe(first.manifests.oci.digest);
+    expect(inspected).toMatchObject({ Architecture: 'amd64', Os: 'linux' });
+    expect(inspected.Layers).toEqual(first.layers.map((l) => l.digest));
+    const config = json('skopeo', ['inspect', '--config', `oci:${layout}:latest`]) as {
+      rootfs: { diff_ids: string[] };
+    };
+    expect(config.rootfs.diff_ids).toEqual(first.layers.map((l) => l.diffId));
+  });
+
+  test('umoci unpacks it and bin/hello runs in the image root', () => {
+    const bundle = join(work.path, 'bundle');
+    execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, bundle], { stdio: 'pipe' });
+    const rootfs = join(bundle, 'rootfs');
+    expect(existsSync(join(rootfs, 'bin/hello'))).toBe(true);
+    expect(existsSync(join(rootfs, 'usr/bin/env'))).toBe(true);
+    expect(statSync(join(rootfs, 'tmp')).mode & 0o7777).toBe(0o1777);
+    const output = execFileSync('chroot', [rootfs, '/bin/hello'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(output).toBe('Hello, world!\n');
+  });
+
+  test('a second build reuses every layer and gives the same digests; a second tag joins the index', async () => {
+    const result = await build(['hello', '--out', `oci:${layout}:again`, '--json']);
+    expect(result.code).toBe(0);
+    const second = JSON.parse(result.stdout) as Report;
+    expect(second.manifests).toEqual(first.manifests);
+    expect(second.layers).toEqual(first.layers);
+    expect(second.timings).toMatchObject({ layersWritten: 0, layersReused: first.layers.length });
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+    expect(
+      index.manifests.map(
+        (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
+      ),
+    ).toEqual(['latest', 'again']);
+    const inspected = json('skopeo', ['inspect', `oci:${layout}:again`]) as { Digest: string };
+    expect(inspected.Digest).toBe(first.manifests.oci.digest);
+  });
+
+  test('without --json: progress as plain lines on stderr (no terminal), one result line on stdout', async () => {
+    const result = await build(['hello', '--out', `oci:${layout}`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`oci:${layout}:latest ${first.manifests.oci.digest}\n`);
+    expect(result.stderr).toMatch(/^building hello:latest\.\.\.$/m);
+    expect(result.stderr).toMatch(/^wrote \d+ layers/m);
+    expect(result.stderr).not.toContain('\x1b');
+  });
+});
+
+describe('nixery build --out docker-archive:FILE', () => {
+  test('podman load accepts the tarball and the image runs', async () => {
+    const file = join(work.path, 'shell-hello.tar');
+    const result = await build(['shell', 'hello', '--out', `docker-archive:${file}`, '--json']);
+    expect(result.stderr).not.toMatch(/nixery:/);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.output.reference).toBe('shell/hello:latest');
+
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' }));
+    expect(manifest).toEqual([
+      {
+        Config: `${report.config.digest.slice(7)}.json`,
+        RepoTags: ['shell/hello:latest'],
+        Layers: report.layers.map((l) => `${l.digest.slice(7)}.tar.gz`),
+      },
+    ]);
+
+    const podmanDir = join(work.path, 'podman');
+    const podman = (args: string[]) =>
+      execFileSync(
+        'podman',
+        [
+          '--root',
+          join(podmanDir, 'root'),
+          '--runroot',
+          join(podmanDir, 'run'),
+          '--storage-driver',
+          'vfs',
+          '--cgroup-manager',
+          'cgroupfs',
+          '--events-backend',
+          'file',
+          '--runtime',
+          'runc',
+          ...args,
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    const loaded = podman(['load', '-i', file]);
+    expect(loaded).toMatch(/Loaded image.*shell\/hello:latest/);
+    const images = JSON.parse(podman(['images', '--format', 'json'])) as { Id: string }[];
+    expect(images).toHaveLength(1);
+    expect(`sha256:${images[0]?.Id}`).toBe(report.config.digest);
+    const output = podman([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      'localhost/shell/hello:latest',
+      'sh',
+      '-c',
+      'hello && echo "$SSL_CERT_FILE"',
+    ]);
+    expect(output).toMatch(/^Hello, world!\n\/.*\.crt\n$/);
+  });
+});
+
+describe('build failures have their own exit codes', () => {
+  test('unknown package: 3, named on stderr, nothing written', async () => {
+    const out = join(work.path, 'never');
+    const result = await build(['hello', 'nosuchpackage', '--out', `oci:${out}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/unknown package: nosuchpackage/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('a failing Nix build: 4, with the log tail', async () => {
+    const result = await build(['brokendemo', '--out', `oci:${join(work.path, 'never')}`]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/Nix failed to build the image/);
+    expect(result.stderr).toMatch(/brokenDemo: /);
+  });
+
+  test('Nix running past --nix-timeout: 5', async () => {
+    const result = await build([
+      'slowdemo',
+      '--nix-timeout',
+      '2',
+      '--out',
+      `oci:${join(work.path, 'never')}`,
+    ]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/timed out after 2 s/);
+  });
+});
