@@ -15,7 +15,9 @@ try {
   failed += report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
   // A suite that failed to load has no failed test but must still fail the run.
-  const brokenSuites = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0);
+  const brokenSuites = report.testResults.filter(
+    (r) => r.status === 'failed' && r.assertionResults.length === 0,
+  );
   failed += brokenSuites.length;
 } catch {
   failed += 1;

@@ -11,9 +11,9 @@ run_check() {
   echo "== $label" >&2
   if "$@"; then echo "== $label: ok" >&2; else echo "== $label: FAILED" >&2; failed_checks=$((failed_checks + 1)); fi
 }
-run_check build pnpm --silent build
+run_check build pnpm exec turbo run build --output-logs=errors-only
 run_check lint pnpm --silent lint
-run_check typecheck pnpm --silent typecheck
+run_check typecheck pnpm exec turbo run typecheck --output-logs=errors-only
 
 report=$(mktemp --suffix=.json)
 echo "== tests" >&2
