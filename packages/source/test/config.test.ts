@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       popularityUrl: null,
       layerBudget: 94,
       nixSubstituters: '',
+      auth: null,
     });
   });
 
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       popularityUrl: 'https://example.org/popularity.json',
       layerBudget: 50,
       nixSubstituters: null,
+      auth: null,
     });
   });
 
