@@ -1,0 +1,29 @@
+import { describeProblem } from './problems.js';
+import type { VerifyReport } from './verify.js';
+
+/** A human-readable summary: counts, then one line per problem and per repair. */
+export function formatReport(report: VerifyReport): string {
+  const lines = [
+    `blobs checked: ${report.blobs.checked} (${report.blobs.bytes} bytes intact)`,
+    `layer cache entries checked: ${report.layerEntries.checked}`,
+    `manifests checked: ${report.manifests.checked}`,
+    `manifest cache entries checked: ${report.imageRecords.checked}`,
+  ];
+  if (report.problems.length === 0) lines.push('no problems found');
+  else {
+    lines.push(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found:`);
+    for (const problem of report.problems) lines.push(`  - ${describeProblem(problem)}`);
+  }
+  if (report.repaired) {
+    lines.push(`repairs: ${report.repairs.length}`);
+    for (const r of report.repairs)
+      lines.push(`  - ${r.action === 'delete-blob' ? 'deleted blob' : 'deleted'} ${r.target}`);
+    lines.push(`staging leftovers removed: ${report.stagingRemoved}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** True when the storage needs attention: problems found and not repaired. */
+export function needsAttention(report: VerifyReport): boolean {
+  return report.problems.length > 0 && !report.repaired;
+}

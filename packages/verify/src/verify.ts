@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { isDigest, type Storage } from '@nixery/storage';
+import { hashStoredBlob } from './hash-blob.js';
+import { classifyObjectKey, manifestKey, OBJECT_PREFIXES } from './layout.js';
+import { type ObjectLister, objectListerFor } from './object-listing.js';
+import { forEachLimited } from './pool.js';
+import type { Problem, Repair } from './problems.js';
+
+export interface VerifyOptions {
+  /** Delete corrupt blobs and every entry that points to a missing or corrupt blob. */
+  repair?: boolean;
+  /** With repair: also remove staging leftovers older than this (ms); default one hour. */
+  stagingOlderThanMs?: number;
+  /** Blobs hashed at once; default 4. */
+  concurrency?: number;
+  /** Object listing for Storage implementations other than the filesystem and GCS backends. */
+  listObjects?: ObjectLister;
+  /** Called after each blob is hashed, for progress output. */
+  onBlob?: (digest: string, ok: boolean) => void;
+}
+
+export interface VerifyReport {
+  blobs: { checked: number; bytes: number };
+  layerEntries: { checked: number };
+  manifests: { checked: number };
+  imageRecords: { checked: number };
+  problems: Problem[];
+  /** Empty unless `repair` was set. */
+  repairs: Repair[];
+  /** Staging leftovers removed (repair only). */
+  stagingRemoved: number;
+  repaired: boolean;
+}
+
+/** A blob as verify found it: its size if intact, else why it is not usable. */
+type BlobState = { ok: true; size: number } | { ok: false; reason: string };
+
+/**
+ * Checks a whole storage: every blob against its digest (streamed), then every layer-cache
+ * entry, every manifest stored by digest and every manifest-cache record against the blobs
+ * (and manifests) they name. With `repair`, removes what is bad in that order, so an entry
+ * pointing at a blob removed for corruption is removed too; the next pull rebuilds it all.
+ */
+export async function verifyStorage(storage: Storage, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const listObjects = options.listObjects ?? objectListerFor(storage);
+  const problems: Problem[] = [];
+  const blobs = new Map<string, BlobState>();
+  const report: VerifyReport = {
+    blobs: { checked: 0, bytes: 0 },
+    layerEntries: { checked: 0 },
+    manifests: { checked: 0 },
+    imageRecords: { checked: 0 },
+    problems,
+    repairs: [],
+    stagingRemoved: 0,
+    repaired: options.repair === true,
+  };
+
+  await forEachLimited(storage.listBlobs(), options.concurrency ?? 4, async (digest) => {
+    const state = await checkBlob(storage, digest, problems);
+    blobs.set(digest, state);
+    report.blobs.checked++;
+    if (state.ok) report.blobs.bytes += state.size;
+    options.onBlob?.(digest, state.ok);
+  });
+
+  // A blob written after the listing (a server still running) is looked up, not assumed missing.
+  const blobState = async (digest: string): Promise<BlobState> => {
+    const known = blobs.get(digest);
+    if (known) return known;
+    const stat = isDigest(digest) ? await storage.statBlob(digest) : null;
+    const state: BlobState = stat ? { ok: true, size: stat.size } : { ok: false, reason: 'is missing' };
+    blobs.set(digest, state);
+    return state;
+  };
+  const describeRef = async (digest: string, size: number | undefined): Promise<string | null> => {
+    const state = await blobState(digest);
+    if (!state.ok) return state.reason;
+    if (size !== undefined && state.size !== size) return `has ${state.size} bytes, not ${size}`;
+    return null;
+  };
+
+  const layerEntries: string[] = [];
+  const manifests: { key: string; digest: string }[] = [];
+  const imageRecords: string[] = [];
+  for (const prefix of OBJECT_PREFIXES) {
+    for await (const key of listObjects(prefix)) {
+      const kind = classifyObjectKey(key);
+      if (kind.kind === 'layer-entry') layerEntries.push(key);
+      else if (kind.kind === 'manifest') manifests.push({ key, digest: kind.digest });
+      else if (kind.kind === 'image-record') imageRecords.push(key);
+    }
+  }
+
+  for (const key of layerEntries) {
+    const body = await storage.getObject(key);
+    if (!body) continue; // removed since the listing
+    report.layerEntries.checked++;
+    const entry = parseLayerEntry(body.body);
+    if (typeof entry === 'string') {
+      problems.push({ kind: 'layer-entry-invalid', key, message: entry });
+      continue;
+    }
+    const reason = await describeRef(entry.digest, entry.size);
+    if (reason) problems.push({ kind: 'layer-entry-dangling', key, digest: entry.digest, reason });
+  }
+
+  const badManifests = new Set<string>();
+  for (const { key, digest } of manifests) {
+    const body = await storage.getObject(key);
+    if (!body) continue;
+    report.manifests.checked++;
+    const actual = `sha256:${createHash('sha256').update(body.body).digest('hex')}`;
+    const refs = actual === digest ? parseManifestRefs(body.body) : `its bytes hash to ${actual}`;
+    if (typeof refs === 'string') {
+      problems.push({ kind: 'manifest-invalid', key, digest, message: refs });
+      badManifests.add(digest);
+      continue;
+    }
+    const missing = await missingRefs(refs, describeRef);
+    if (missing.length > 0) {
+      problems.push({ kind: 'manifest-dangling', key, digest, missing });
+      badManifests.add(digest);
+    }
+  }
+
+  for (const key of imageRecords) {
+    const body = await storage.getObject(key);
+    if (!body) continue;
+    report.imageRecords.checked++;
+    const record = parseImageRecord(body.body);
+    if (typeof record === 'string') {
+      problems.push({ kind: 'image-record-invalid', key, message: record });
+      continue;
+    }
+    const missing = await missingRefs(record.blobs, describeRef);
+    for (const digest of record.manifests) {
+      if (badManifests.has(digest)) missing.push(`manifest ${digest} (bad)`);
+      else if (!(await storage.getObject(manifestKey(digest)))) missing.push(`manifest ${digest} (missing)`);
+    }
+    if (missing.length > 0) problems.push({ kind: 'image-record-dangling', key, missing });
+  }
+
+  if (options.repair) {
+    report.repairs = await repair(storage, problems);
+    report.stagingRemoved = await storage.cleanStaging(options.stagingOlderThanMs ?? 3_600_000);
+  }
+  return report;
+}
+
+async function checkBlob(storage: Storage, digest: string, problems: Problem[]): Promise<BlobState> {
+  let actual: { digest: string; size: number };
+  try {
+    actual = await hashStoredBlob(storage, digest);
+  } catch (error) {
+    const message = (error as Error).message;
+    problems.push({ kind: 'blob-unreadable', digest, message });
+    return { ok: false, reason: `cannot be read (${message})` };
+  }
+  if (actual.digest === digest) return { ok: true, size: actual.size };
+  problems.push({ kind: 'blob-corrupt', digest, actualDigest: actual.digest, size: actual.size });
+  return { ok: false, reason: 'is corrupt' };
+}
+
+interface BlobRef {
+  digest: string;
+  size?: number;
+}
+
+async function missingRefs(
+  refs: BlobRef[],
+  describeRef: (digest: string, size: number | undefined) => Promise<string | null>,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const ref of refs) {
+    const reason = await describeRef(ref.digest, ref.size);
+    if (reason) missing.push(`${ref.digest} (${reason})`);
+  }
+  return missing;
+}
+
+/** Deletes bad blobs first, then each object that names something bad; unreadable blobs are kept. */
+async function repair(storage: Storage, problems: Problem[]): Promise<Repair[]> {
+  const repairs: Repair[] = [];
+  for (const problem of problems) {
+    if (problem.kind === 'blob-corrupt') {
+      await storage.deleteBlob(problem.digest);
+      repairs.push({ action: 'delete-blob', target: problem.digest, problem: problem.kind });
+    }
+  }
+  for (const problem of problems) {
+    if (problem.kind === 'blob-corrupt' || problem.kind === 'blob-unreadable') continue;
+    await storage.deleteObject(problem.key);
+    repairs.push({ action: 'delete-object', target: problem.key, problem: problem.kind });
+  }
+  return repairs;
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch (error) {
+    return new Error(`not JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseLayerEntry(bytes: Buffer): { digest: string; size: number } | string {
+  const value = parseJson(bytes);
+  if (value instanceof Error) return value.message;
+  const entry = value as { digest?: unknown; size?: unknown } | null;
+  if (typeof entry?.digest !== 'string' || !isDigest(entry.digest)) return 'no valid "digest"';
+  if (typeof entry.size !== 'number' || !Number.isSafeInteger(entry.size) || entry.size < 0)
+    return 'no valid "size"';
+  return { digest: entry.digest, size: entry.size };
+}
+
+/** The config and layer descriptors of a Docker schema 2 or OCI image manifest. */
+function parseManifestRefs(bytes: Buffer): BlobRef[] | string {
+  const value = parseJson(bytes);
+  if (value instanceof Error) return value.message;
+  const manifest = value as { config?: unknown; layers?: unknown } | null;
+  const descriptors = [manifest?.config, ...(Array.isArray(manifest?.layers) ? manifest.layers : [null])];
+  const refs: BlobRef[] = [];
+  for (const descriptor of descriptors) {
+    const d = descriptor as { digest?: unknown; size?: unknown } | null;
+    if (typeof d?.digest !== 'string' || !isDigest(d.digest) || typeof d.size !== 'number') {
+      return 'not an image manifest with a config and a layers list of descriptors';
+    }
+    refs.push({ digest: d.digest, size: d.size });
+  }
+  return refs;
+}
+
+/** The manifests and blobs a manifest-cache record (@nixery/builder's ImageRecord) names. */
+function parseImageRecord(bytes: Buffer): { manifests: string[]; blobs: BlobRef[] } | string {
+  const value = parseJson(bytes);
+  if (value instanceof Error) return value.message;
+  const record = value as {
+    manifests?: Record<string, { digest?: unknown }>;
+    config?: { digest?: unknown; size?: unknown };
+    layers?: unknown;
+  } | null;
+  const manifests = Object.values(record?.manifests ?? {}).map((m) => m?.digest);
+  const layers = Array.isArray(record?.layers)
+    ? (record.layers as { digest?: unknown; size?: unknown }[])
+    : null;
+  const blobs = [record?.config, ...(layers ?? [])];
+  if (manifests.length === 0 || layers === null) return 'not an image record with manifests and layers';
+  if (!manifests.every((d): d is string => typeof d === 'string' && isDigest(d)))
+    return 'a manifest digest is invalid';
+  const refs: BlobRef[] = [];
+  for (const blob of blobs) {
+    if (typeof blob?.digest !== 'string' || !isDigest(blob.digest)) return 'a blob digest is invalid';
+    refs.push(
+      typeof blob.size === 'number' ? { digest: blob.digest, size: blob.size } : { digest: blob.digest },
+    );
+  }
+  return { manifests, blobs: refs };
+}
