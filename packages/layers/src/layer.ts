@@ -24,6 +24,7 @@ export function layerKey(sortedPaths: readonly string[]): string {
 
 /** A layer from its members in any order. */
 export function makeLayer(paths: readonly string[], mergeRating: bigint, narSize: number): Layer {
-  const sorted = [...paths].sort(compareStrings);
+  // The default sort compares UTF-16 code units, the same order as compareStrings, but faster.
+  const sorted = [...paths].sort();
   return { paths: sorted, mergeRating, narSize, key: layerKey(sorted) };
 }

@@ -128,6 +128,21 @@ describe('merging and ordering', () => {
   });
 });
 
+test('closure sums are exact past 2^53', () => {
+  const size = 2 ** 52 + 1;
+  const chain = runtimeGraph(
+    {
+      app: { narSize: 1, closureSize: size, references: ['a'] },
+      a: { narSize: 1, closureSize: size, references: ['b'] },
+      b: { narSize: 1, closureSize: size },
+    },
+    ['app'],
+  );
+  const [layer] = groupLayers(chain, { app: 7 }, { bigClosureThreshold: Number.MAX_SAFE_INTEGER });
+  expect(layer?.paths).toHaveLength(3);
+  expect(layer?.mergeRating).toBe(7n * 3n * BigInt(size));
+});
+
 describe('what is kept and what is ignored', () => {
   test('paths unreachable from the requested ones are dropped unless big or popular', () => {
     const graph = runtimeGraph(

@@ -131,9 +131,26 @@ function byRank(a: Candidate, b: Candidate): number {
   return compareStrings(a.headName, b.headName) || compareStrings(a.headPath, b.headPath);
 }
 
+/** Running sums of a candidate; the closure sum is exact (`closureCarry` + `closure`) at any size. */
+interface CandidateSums {
+  members: number[];
+  closureCarry: bigint;
+  closure: number;
+  narSize: number;
+}
+
+/** Adds in plain numbers while they stay exact, carrying into a bigint only when they would not. */
+function addClosure(sums: CandidateSums, size: number): void {
+  if (sums.closure + size > Number.MAX_SAFE_INTEGER) {
+    sums.closureCarry += BigInt(sums.closure);
+    sums.closure = 0;
+  }
+  sums.closure += size;
+}
+
 function harvestCandidates(graph: RuntimeGraph, a: Analysis): Candidate[] {
   const head = new Int32Array(graph.size + 1).fill(-1);
-  const byHead = new Map<number, { members: number[]; closure: bigint; narSize: number }>();
+  const byHead = new Map<number, CandidateSums>();
   // Dominators come first in `order`, so each node's head is known when the node is reached.
   for (const v of a.order) {
     if (v === a.root) continue;
@@ -142,11 +159,11 @@ function harvestCandidates(graph: RuntimeGraph, a: Analysis): Candidate[] {
     head[v] = h;
     let group = byHead.get(h);
     if (!group) {
-      group = { members: [], closure: 0n, narSize: 0 };
+      group = { members: [], closureCarry: 0n, closure: 0, narSize: 0 };
       byHead.set(h, group);
     }
     group.members.push(v);
-    group.closure += BigInt(graph.closureSizes[v] as number);
+    addClosure(group, graph.closureSizes[v] as number);
     group.narSize += graph.narSizes[v] as number;
   }
   const candidates: Candidate[] = [];
@@ -155,7 +172,7 @@ function harvestCandidates(graph: RuntimeGraph, a: Analysis): Candidate[] {
       headName: a.names[h] as string,
       headPath: graph.paths[h] as string,
       members: group.members,
-      rating: BigInt(a.popularity[h] as number) * group.closure,
+      rating: BigInt(a.popularity[h] as number) * (group.closureCarry + BigInt(group.closure)),
       narSize: group.narSize,
     });
   }
