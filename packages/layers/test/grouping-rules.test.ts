@@ -205,6 +205,10 @@ describe('options', () => {
     expect(() => groupLayers(leaves({ a: 1 }), {}, { budget })).toThrow(LayersError);
   });
 
+  test.each([-1, 1.5, Number.NaN])('a popularity of %s passed directly is rejected', (count) => {
+    expect(() => groupLayers(withDependency({}), { dep: count })).toThrow(/popularity of "dep"/);
+  });
+
   test('negative thresholds and unknown strategies are rejected', () => {
     expect(() => groupLayers(leaves({ a: 1 }), {}, { popularityThreshold: -1 })).toThrow(
       /popularityThreshold/,

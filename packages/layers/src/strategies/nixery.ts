@@ -1,4 +1,5 @@
 import { immediateDominators } from '../dominators.js';
+import { LayersError } from '../errors.js';
 import { compareStrings, type Layer, makeLayer } from '../layer.js';
 import type { ResolvedGroupingOptions } from '../options.js';
 import { type Popularity, popularityOf } from '../popularity.js';
@@ -61,6 +62,15 @@ function analyse(graph: RuntimeGraph, popularity: Popularity, options: Dominator
     const p = ALWAYS_POPULAR_PREFIXES.some((prefix) => name.startsWith(prefix))
       ? ALWAYS_POPULAR
       : popularityOf(popularity, name);
+    if (!Number.isSafeInteger(p) || p < 0) {
+      throw new LayersError(
+        'INVALID_POPULARITY',
+        `popularity of ${JSON.stringify(name)} is ${p}, expected a non-negative integer`,
+        {
+          path: name,
+        },
+      );
+    }
     pathPopularity[i] = p;
     if ((graph.closureSizes[i] as number) > options.bigClosureThreshold || p >= options.popularityThreshold) {
       bigOrPopular[i] = 1;
