@@ -4,6 +4,7 @@ import { parseImageName } from '@nixery/source';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
 import { RegistryError, sendRegistryError } from './errors.js';
 import { renderFrontPage } from './front-page.js';
@@ -20,8 +21,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
-  /** Optional access check run before every `/v2/` request (see auth.ts). */
-  authorize?: (req: Request, res: Response) => RegistryError | null;
+  /** Optional access check run before every `/v2/` and `/metrics` request (see auth.ts). */
+  authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
 
 /** The registry as an Express app: the `/v2/` protocol, a front page, health and metrics. */
@@ -41,6 +42,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: { req: redactCredentials },
     }),
   );
 
@@ -58,7 +60,9 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const denied = await deps.authorize?.(req, res);
+    if (denied) return sendRegistryError(res, denied);
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
@@ -71,7 +75,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
       deps.metrics.requests.inc({ route: route.kind, method: req.method, status: String(res.statusCode) });
     });
     try {
-      const denied = deps.authorize?.(req, res);
+      const denied = await deps.authorize?.(req, res);
       if (denied) throw denied;
       await dispatch(route, req, res, deps);
     } catch (error) {

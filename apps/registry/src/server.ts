@@ -5,6 +5,7 @@ import type { Config, PackageSource } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
+import { createAccessControl } from './auth.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
 import { RecentErrors } from './recent-errors.js';
@@ -77,6 +78,11 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     },
   });
 
+  const accessControl = config.auth ? createAccessControl(config.auth) : null;
+  if (config.auth) {
+    logger.info({ file: config.auth.file, users: config.auth.users.size }, 'access control on (Basic auth)');
+  }
+
   const app = createRegistryApp({
     builder,
     metrics,
@@ -88,6 +94,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
         ? `local folder ${config.storage.path}`
         : `GCS bucket ${config.storage.bucket}`,
     version: VERSION,
+    ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
   const server = app.listen(config.port, options.host ?? '0.0.0.0');
