@@ -34,7 +34,10 @@ export function registerPopularity(program: Command): void {
   program
     .command('popularity')
     .description('Count how often each package is referenced, as popularity data for layer grouping')
-    .option('--from-path-info <file...>', "'nix path-info --json -r' outputs to count ('-' reads stdin)")
+    .option(
+      '--from-path-info <file...>',
+      "'nix path-info --json -r --closure-size' outputs to count ('-' reads stdin)",
+    )
     .option('--pkgs-path <dir>', 'package set to build (default: the bundled demo set) [NIXERY_PKGS_PATH]')
     .option('--attrs <a,b,c>', 'build these attributes of the package set and count their closures')
     .option('--all', 'build every derivation of the package set (top level and one level down)')
