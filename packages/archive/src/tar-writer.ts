@@ -109,6 +109,9 @@ async function writeEntry(pack: tar.Pack, entry: TarEntry, waitForRoom: () => Pr
           done(resolve, reject),
         );
       });
+      // Destroying the pack rejects this while a file read is still pending; mark it handled
+      // now (the caller still awaits it), or Node reports an unhandled rejection and a server dies.
+      finished.catch(() => {});
       // An empty file needs no body; tar-stream completes it on end().
       const contents = createReadStream(entry.sourcePath, { highWaterMark: FILE_CHUNK_SIZE });
       try {
@@ -118,7 +121,6 @@ async function writeEntry(pack: tar.Pack, entry: TarEntry, waitForRoom: () => Pr
         }
       } catch (error) {
         sink.destroy(error instanceof Error ? error : undefined);
-        finished.catch(() => {});
         throw error;
       } finally {
         contents.destroy();
