@@ -72,6 +72,17 @@ describe('nixery layers --graph', () => {
     expect(layers.map((l) => l.paths)).toEqual([[APP2, LIBY].sort(), [APP1], [LIBX], [GLIBC]]);
   });
 
+  test('--popularity takes a file: URL as well as a path', async () => {
+    const args = ['layers', '--graph', graphFile, '--budget', '3', '--format', 'json'];
+    const byPath = await runCli([...args, '--popularity', popularityFile]);
+    const byUrl = await runCli([...args, '--popularity', `file://${popularityFile}`]);
+    expect(byUrl.code).toBe(0);
+    expect(byUrl.stdout).toBe(byPath.stdout);
+    const missing = await runCli([...args, '--popularity', join(dir.path, 'missing.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--popularity: cannot read/);
+  });
+
   test('path-info output with --top gives the same layers as the runtime graph file', async () => {
     const fromGraph = await runCli([
       'layers',
