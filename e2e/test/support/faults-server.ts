@@ -1,0 +1,16 @@
+// A registry in a process of its own, configured by Nixery's environment variables; prints
+// "READY <url>" once listening. Fault tests start it, then kill it with SIGKILL mid-build.
+import { startRegistry } from '@nixery/registry';
+import { loadConfig } from '@nixery/source';
+import { pino } from 'pino';
+
+const config = loadConfig(process.env);
+const registry = await startRegistry({
+  config,
+  host: '127.0.0.1',
+  logger: pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
+});
+process.stdout.write(`READY ${registry.url}\n`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => void registry.close().finally(() => process.exit(0)));
+}
