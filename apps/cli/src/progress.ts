@@ -87,7 +87,8 @@ class SpinnerProgress implements Progress {
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
     const symbol = FRAMES[this.frame++ % FRAMES.length];
     const line = `${symbol} ${this.text} (${seconds} s)`;
-    const width = this.stream.columns ?? 80;
+    // A pseudo-terminal may report 0 columns; treat that as unknown.
+    const width = this.stream.columns || 80;
     this.clearLine();
     this.stream.write(line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line);
   }
