@@ -29,6 +29,19 @@ describe('concurrent pulls and shared storage', () => {
     expect(await metricValue(first, 'nixery_builds_total', { result: 'success' })).toBe(1);
   });
 
+  test('a client that disconnects does not cancel the build another client waits for', async () => {
+    const image = '/v2/jq/ripgrep/manifests/latest';
+    const quitter = new AbortController();
+    const abandoned = fetch(`${first.url}${image}`, { headers: { accept: ACCEPT }, signal: quitter.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const patient = fetch(`${first.url}${image}`, { headers: { accept: ACCEPT } });
+    quitter.abort();
+    await expect(abandoned).rejects.toThrow();
+    const response = await patient;
+    expect(response.status).toBe(200);
+    expect(await metricValue(first, 'nixery_builds_total', { result: 'success' })).toBe(2);
+  });
+
   test("a second instance on the same storage serves the first one's layers without rewriting them", async () => {
     const image = '/v2/shell/hello/manifests/latest';
     const original = await fetch(`${first.url}${image}`, { headers: { accept: ACCEPT } });

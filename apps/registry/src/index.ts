@@ -1,4 +1,5 @@
 export { createRegistryApp, type RegistryAppDeps } from './app.js';
+export { type AccessControl, createAccessControl } from './auth.js';
 export { RegistryError, sendRegistryError } from './errors.js';
 export { RegistryMetrics } from './metrics.js';
 export { loadPopularity } from './popularity.js';

@@ -5,7 +5,7 @@ import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/a
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
 import { groupLayers, type Layer, type Popularity } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, type NixResult, type RuntimeGraphJson } from '@nixery/nix';
+import { buildImageClosure, type NixResult } from '@nixery/nix';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -17,6 +17,7 @@ import {
 } from '@nixery/source';
 import type { Storage } from '@nixery/storage';
 import { ImageError } from './errors.js';
+import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
 
 export type BuilderEvent =
@@ -151,7 +152,7 @@ export class ImageBuilder {
       if (!nix.ok) throw nixFailure(nix);
       const nixDone = performance.now();
 
-      const groups = groupLayers(withEnvProvider(nix.graph, nix.envPath), this.options.popularity ?? {}, {
+      const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
         budget: this.options.layerBudget ?? 94,
       });
       const groupingDone = performance.now();
@@ -219,7 +220,8 @@ export class ImageBuilder {
     const cached = await this.layerCache.get(key);
     if (cached) {
       this.emit({ type: 'layer-cache', key, hit: true });
-      return { layer: { ...cached, key, pathCount }, reused: true };
+      const { digest, diffId, size } = cached;
+      return { layer: { digest, diffId, size, key, pathCount }, reused: true };
     }
     this.emit({ type: 'layer-cache', key, hit: false });
     let wroteIt = false;
@@ -304,16 +306,6 @@ function nixFailure(result: Exclude<NixResult, { ok: true }>): ImageError {
         reason: 'nix-missing',
       });
   }
-}
-
-/**
- * The root layer links /usr/bin/env into coreutils even when coreutils was not requested, so
- * coreutils must count as a top-level path, or grouping would drop it (as Nixery's can).
- */
-function withEnvProvider(graph: RuntimeGraphJson, envPath: string | null): RuntimeGraphJson {
-  const tops = graph.exportReferencesGraph.graph;
-  if (envPath === null || tops.includes(envPath)) return graph;
-  return { ...graph, exportReferencesGraph: { graph: [...tops, envPath] } };
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

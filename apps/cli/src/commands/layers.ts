@@ -1,3 +1,4 @@
+import { imageGroupingGraph } from '@nixery/builder';
 import {
   buildDominatorTree,
   dominatorTreeToDot,
@@ -166,15 +167,5 @@ async function graphOfPackages(
     throw nixFailure(result);
   }
   progress.done(`runtime graph of ${request.name}: ${result.graph.graph.length} store paths`);
-  return withEnvProvider(result.graph, result.envPath);
-}
-
-/**
- * Images link /usr/bin/env into coreutils whether or not it was asked for, so the builder groups
- * it as a requested path; do the same, so these layers are the image's layers.
- */
-function withEnvProvider(graph: RuntimeGraphJson, envPath: string | null): RuntimeGraphJson {
-  const tops = graph.exportReferencesGraph.graph;
-  if (envPath === null || tops.includes(envPath)) return graph;
-  return { ...graph, exportReferencesGraph: { graph: [...tops, envPath] } };
+  return imageGroupingGraph(result.graph, result.envPath);
 }

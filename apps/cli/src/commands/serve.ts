@@ -17,6 +17,8 @@ const FLAG_TO_ENV = {
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
+  authFile: 'NIXERY_AUTH_FILE',
+  authRealm: 'NIXERY_AUTH_REALM',
 } as const;
 
 type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string };
@@ -37,6 +39,11 @@ export function registerServe(program: Command): void {
     .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
     .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .option(
+      '--auth-file <htpasswd>',
+      'require Basic credentials from a bcrypt htpasswd file [NIXERY_AUTH_FILE]',
+    )
+    .option('--auth-realm <realm>', 'realm named in the 401 challenge [NIXERY_AUTH_REALM] (default nixery)')
     .addHelpText(
       'after',
       `
