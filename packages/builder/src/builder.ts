@@ -245,10 +245,13 @@ export class ImageBuilder {
     const config = buildImageConfig({ arch: request.arch, layers, ...env });
     const { docker, oci } = buildManifests(config, layers);
     // The config bytes are the same for both formats; only the media type naming them differs.
-    const configBlob = await storage.putBlob(Readable.from([docker.configBlob.bytes]), {
-      expectedDigest: docker.configBlob.digest,
-      contentType: 'application/octet-stream',
-    });
+    // A warm rebuild writes nothing new: the config blob is only stored when missing.
+    const configBlob = (await storage.statBlob(docker.configBlob.digest))
+      ? { digest: docker.configBlob.digest, size: docker.configBlob.size }
+      : await storage.putBlob(Readable.from([docker.configBlob.bytes]), {
+          expectedDigest: docker.configBlob.digest,
+          contentType: 'application/octet-stream',
+        });
     for (const manifest of [docker, oci]) {
       await storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType);
     }
