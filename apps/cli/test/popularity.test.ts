@@ -124,3 +124,13 @@ describe('nixery popularity with Nix (bundled package set)', () => {
     expect(result.stderr).toMatch(/unknown package: nosuchattr/);
   });
 });
+
+describe('the popularity data shipped with the bundled set', () => {
+  test('nix/pkgs/popularity.json is what `popularity --all` computes today', async () => {
+    const result = await runCli(['popularity', '--all', '-q']);
+    expect(result.code).toBe(0);
+    const shipped = readFileSync(join(REPO_ROOT, 'nix', 'pkgs', 'popularity.json'), 'utf8');
+    // Regenerate with: pnpm nixery popularity --all --out nix/pkgs/popularity.json
+    expect(JSON.parse(result.stdout)).toEqual(JSON.parse(shipped));
+  });
+});

@@ -1,7 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-import { BUNDLED_PACKAGE_SET_PATH, type PackageSource, sourceFromEnv, sourceProblems } from './sources.js';
+import {
+  BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
+  type PackageSource,
+  sourceFromEnv,
+  sourceProblems,
+} from './sources.js';
 
 export type StorageConfig =
   | { backend: 'filesystem'; path: string }
@@ -90,7 +96,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     bundledSource,
     storage: storage as StorageConfig,
     nixTimeoutSeconds,
-    popularityUrl,
+    popularityUrl: popularityUrl ?? (bundledSource && !options.bundledPath ? BUNDLED_POPULARITY_URL : null),
     layerBudget,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
     auth,

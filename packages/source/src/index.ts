@@ -19,6 +19,7 @@ export {
 } from './image-name.js';
 export {
   BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
   isCommit,
   isValidChannel,
   manifestCacheKey,

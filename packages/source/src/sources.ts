@@ -37,6 +37,11 @@ export function isValidChannel(channel: string): boolean {
 
 /** The demo package set that ships with this repository (`<repo>/nix/pkgs`). */
 export const BUNDLED_PACKAGE_SET_PATH = fileURLToPath(new URL('../../../nix/pkgs', import.meta.url));
+/**
+ * Popularity counted over the whole bundled set (`nixery popularity --all`), used when that set is
+ * served and NIX_POPULARITY_URL is not given, as Nixery uses its channel's published counts.
+ */
+export const BUNDLED_POPULARITY_URL = new URL('../../../nix/pkgs/popularity.json', import.meta.url).href;
 
 export const SOURCE_VARIABLES = ['NIXERY_CHANNEL', 'NIXERY_PKGS_REPO', 'NIXERY_PKGS_PATH'] as const;
 

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { BUNDLED_PACKAGE_SET_PATH, type Config, ConfigError, loadConfig } from '../src/index.js';
+import {
+  BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
+  type Config,
+  ConfigError,
+  loadConfig,
+} from '../src/index.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -19,7 +25,7 @@ describe('loadConfig', () => {
       bundledSource: true,
       storage: { backend: 'filesystem', path: '/var/lib/nixery' },
       nixTimeoutSeconds: 60,
-      popularityUrl: null,
+      popularityUrl: BUNDLED_POPULARITY_URL,
       layerBudget: 94,
       nixSubstituters: '',
       auth: null,
