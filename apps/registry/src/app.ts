@@ -53,7 +53,8 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
         sourceDescription: deps.sourceDescription,
         storageDescription: deps.storageDescription,
         version: deps.version,
-        recentErrors: deps.recentErrors.list(),
+        // A private instance's failures name its images: keep them off the public page.
+        recentErrors: deps.authorize ? null : deps.recentErrors.list(),
       }),
     );
   });

@@ -5,22 +5,26 @@ export interface FrontPageInfo {
   sourceDescription: string;
   storageDescription: string;
   version: string;
-  recentErrors: readonly RecentError[];
+  /** null on private instances, whose errors are not shown to anonymous visitors. */
+  recentErrors: readonly RecentError[] | null;
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+function renderErrors(recent: readonly RecentError[] | null): string {
+  if (recent === null) return '<p>This instance is private; its build errors are in its logs.</p>';
+  if (recent.length === 0) return '<p>No build has failed since this instance started.</p>';
+  const rows = recent.map(
+    (e) =>
+      `<tr><td>${escapeHtml(e.at)}</td><td><code>${escapeHtml(e.image)}</code></td><td>${escapeHtml(e.reason)}</td><td>${escapeHtml(e.message)}</td></tr>`,
+  );
+  return `<table><tr><th>when</th><th>image</th><th>reason</th><th>message</th></tr>${rows.join('')}</table>`;
+}
+
 /** The human-facing page at `/`: what this instance is, how to pull, where packages come from. */
 export function renderFrontPage(info: FrontPageInfo): string {
   const host = escapeHtml(info.host);
-  const errors = info.recentErrors.length
-    ? `<table><tr><th>when</th><th>image</th><th>reason</th><th>message</th></tr>${info.recentErrors
-        .map(
-          (e) =>
-            `<tr><td>${escapeHtml(e.at)}</td><td><code>${escapeHtml(e.image)}</code></td><td>${escapeHtml(e.reason)}</td><td>${escapeHtml(e.message)}</td></tr>`,
-        )
-        .join('')}</table>`
-    : '<p>No build has failed since this instance started.</p>';
+  const errors = renderErrors(info.recentErrors);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nixery-ts</title>
 <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
