@@ -1,21 +1,8 @@
+import type { RuntimeGraphJson } from '@nixery/layers';
 import type { ResolvedSource } from '@nixery/source';
 
-/** One store path of a closure, as `nix path-info --json --closure-size` and exportReferencesGraph report it. */
-export interface PathInfo {
-  path: string;
-  narSize: number;
-  closureSize: number;
-  narHash: string;
-  references: string[];
-}
-
-/** The runtime graph contract of @nixery/layers (docs/ARCHITECTURE.md). */
-export interface RuntimeGraphJson {
-  /** The whole closure, sorted by path. */
-  graph: PathInfo[];
-  /** The requested top-level store paths. */
-  exportReferencesGraph: { graph: string[] };
-}
+// The runtime graph is @nixery/layers' input contract; the runner produces exactly that shape.
+export type { PathInfo, RuntimeGraphJson } from '@nixery/layers';
 
 /** A requested name and what it resolved to. */
 export interface ImagePackage {
