@@ -1,0 +1,31 @@
+import type { BuildTimings } from '@nixery/builder';
+import { ImageBuilder, type ImageRecord } from '@nixery/builder';
+import { FilesystemStorage } from '@nixery/storage';
+
+/**
+ * Builds one image with the builder in this process, into its own storage folder, and returns
+ * the builder's own stage timings. Used where the figure is a build, not an HTTP exchange.
+ */
+export async function buildInProcess(options: {
+  pkgsPath: string;
+  storagePath: string;
+  image: string;
+  layerConcurrency?: number;
+}): Promise<{ record: ImageRecord; timings: BuildTimings; wallMs: number }> {
+  let timings: BuildTimings | null = null;
+  const builder = new ImageBuilder({
+    storage: new FilesystemStorage(options.storagePath),
+    source: { kind: 'path', path: options.pkgsPath },
+    nixSubstituters: '',
+    nixTimeoutSeconds: 900,
+    ...(options.layerConcurrency !== undefined ? { layerConcurrency: options.layerConcurrency } : {}),
+    onEvent: (event) => {
+      if (event.type === 'build-end') timings = event.timings;
+    },
+  });
+  const started = performance.now();
+  const record = await builder.getImage(options.image, 'latest');
+  const wallMs = performance.now() - started;
+  if (timings === null) throw new Error(`building ${options.image} reported no timings`);
+  return { record, timings, wallMs };
+}

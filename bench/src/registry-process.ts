@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { BuildTimings } from '@nixery/builder';
+import { processMemory, stopChild } from './processes.js';
+import { NIX_ENV } from './synthetic-set.js';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./registry-server.ts', import.meta.url));
+const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+export interface RegistryProcessOptions {
+  storagePath: string;
+  pkgsPath: string;
+  nixTimeoutSeconds?: number;
+}
+
+/** The registry running as a child process (node + tsx, like `pnpm nixery serve`). */
+export class RegistryProcess {
+  private readonly builds: { image: string; timings: BuildTimings }[] = [];
+  private readonly waiters: ((build: { image: string; timings: BuildTimings }) => void)[] = [];
+  private readonly logTail: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(options: RegistryProcessOptions): Promise<RegistryProcess> {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SERVER_SCRIPT], {
+      cwd: BENCH_DIR,
+      env: {
+        ...NIX_ENV,
+        PORT: '0',
+        STORAGE_PATH: options.storagePath,
+        NIXERY_PKGS_PATH: options.pkgsPath,
+        NIX_TIMEOUT: String(options.nixTimeoutSeconds ?? 900),
+        NIXERY_NIX_SUBSTITUTERS: '',
+        // A package path is an unpinned source: keep a built image for the whole run instead of
+        // asking Nix again every minute, so the warm figures measure serving, not re-evaluation.
+        BENCH_UNPINNED_TTL_MS: String(3_600_000),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let instance: RegistryProcess | null = null;
+    const stderr: string[] = [];
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr.push(chunk.toString('utf8'));
+      if (stderr.length > 50) stderr.shift();
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`registry did not start: ${stderr.join('')}`)), 60_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`registry exited with ${code} before listening: ${stderr.join('')}`));
+      });
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        let entry: { msg?: string; url?: string; image?: string; timings?: BuildTimings };
+        try {
+          entry = JSON.parse(line);
+        } catch {
+          return;
+        }
+        if (entry.msg === 'registry listening' && entry.url) {
+          clearTimeout(timer);
+          resolve(entry.url);
+        }
+        instance?.observe(entry, line);
+      });
+    });
+    instance = new RegistryProcess(child, url);
+    return instance;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the next build-end timings the server logs. */
+  nextBuild(): Promise<{ image: string; timings: BuildTimings }> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  get completedBuilds(): readonly { image: string; timings: BuildTimings }[] {
+    return this.builds;
+  }
+
+  memory(): Promise<{ rss: number; peakRss: number }> {
+    return processMemory(this.pid);
+  }
+
+  recentLog(): string {
+    return this.logTail.join('\n');
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+
+  private observe(entry: { msg?: string; image?: string; timings?: BuildTimings }, line: string): void {
+    this.logTail.push(line);
+    if (this.logTail.length > 20) this.logTail.shift();
+    if (entry.msg === 'build finished' && entry.image && entry.timings) {
+      const build = { image: entry.image, timings: entry.timings };
+      this.builds.push(build);
+      for (const waiter of this.waiters.splice(0)) waiter(build);
+    }
+  }
+}
+
+export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+
+/** GETs a manifest by tag; returns the parsed manifest, its digest and the wall time. */
+export async function fetchManifest(
+  baseUrl: string,
+  name: string,
+  reference = 'latest',
+): Promise<{ ms: number; digest: string; manifest: { config: Blob; layers: Blob[] } }> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/v2/${name}/manifests/${reference}`, {
+    headers: { accept: DOCKER_MANIFEST },
+  });
+  const body = await response.text();
+  const ms = performance.now() - started;
+  if (response.status !== 200)
+    throw new Error(`manifest of ${name}: HTTP ${response.status}: ${body.slice(0, 500)}`);
+  return { ms, digest: response.headers.get('docker-content-digest') ?? '', manifest: JSON.parse(body) };
+}
+
+interface Blob {
+  digest: string;
+  size: number;
+}

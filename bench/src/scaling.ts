@@ -1,0 +1,59 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildInProcess } from './in-process-build.js';
+import type { Figure } from './results.js';
+import type { SyntheticSet } from './synthetic-set.js';
+
+export interface ScalingPoint {
+  requestedPaths: number;
+  /** Store paths in the built image's layers (should equal requestedPaths). */
+  paths: number;
+  layers: number;
+  nixMs: number;
+  groupingMs: number;
+  layersMs: number;
+  totalMs: number;
+}
+
+/**
+ * Full build time as the closure grows: the scale<N> images of the generated set (N store
+ * paths of a few small files each), each built cold into its own storage folder.
+ */
+export async function runScaling(options: {
+  set: SyntheticSet;
+  workDir: string;
+  log: (line: string) => void;
+}): Promise<{ result: ScalingPoint[]; figures: Figure[] }> {
+  const points: ScalingPoint[] = [];
+  for (const n of options.set.params.scalePaths) {
+    const storagePath = join(options.workDir, `scale-${n}`);
+    await rm(storagePath, { recursive: true, force: true });
+    const { record, timings } = await buildInProcess({
+      pkgsPath: options.set.path,
+      storagePath,
+      image: `scale${n}`,
+    });
+    await rm(storagePath, { recursive: true, force: true });
+    const point: ScalingPoint = {
+      requestedPaths: n,
+      paths: record.layers.reduce((sum, layer) => sum + layer.pathCount, 0),
+      layers: record.layers.length,
+      nixMs: timings.nixMs,
+      groupingMs: timings.groupingMs,
+      layersMs: timings.layersMs,
+      totalMs: timings.totalMs,
+    };
+    options.log(`scaling: ${point.paths} paths → ${JSON.stringify(timings)}`);
+    points.push(point);
+  }
+  const figures: Figure[] = points.flatMap((p) => {
+    const section = `build time by closure size (${p.paths} paths, ${p.layers} layers)`;
+    return [
+      { section, name: 'full build', value: p.totalMs, unit: 'ms' },
+      { section, name: 'Nix evaluation + path-info', value: p.nixMs, unit: 'ms' },
+      { section, name: 'grouping', value: p.groupingMs, unit: 'ms' },
+      { section, name: 'layer writing', value: p.layersMs, unit: 'ms' },
+    ];
+  });
+  return { result: points, figures };
+}

@@ -1,0 +1,109 @@
+// The CI-sized run of every benchmark (BENCH_SMOKE): a tiny generated package set, one round
+// each. It checks that the benchmarks still run and report figures of the right shape and sane
+// values; it holds no timing thresholds (this machine is shared and noisy).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ColdBuildResult } from '../src/cold-build.js';
+import type { MemoryResult } from '../src/memory.js';
+import { SMOKE_PROFILE } from '../src/profile.js';
+import { type BenchResults, renderMarkdown } from '../src/results.js';
+import { runBenchmarks } from '../src/run.js';
+import type { ScalingPoint } from '../src/scaling.js';
+import type { WarmPullResult } from '../src/warm-pull.js';
+
+let workDir: string;
+let results: BenchResults;
+
+function section<T>(name: string): T {
+  const outcome = results.sections[name];
+  expect(outcome, `section ${name}`).toBeDefined();
+  if (!outcome?.ok) throw new Error(`section ${name} was skipped: ${outcome ? outcome.skipped : 'missing'}`);
+  return outcome.result as T;
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'nixery-bench-smoke-'));
+  results = await runBenchmarks(SMOKE_PROFILE, { workDir, log: () => {} });
+}, 300_000);
+
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe('benchmark smoke run', () => {
+  test('every figure is a finite, non-negative number with a unit-bearing row', () => {
+    expect(results.mode).toBe('smoke');
+    expect(results.figures.length).toBeGreaterThan(10);
+    for (const figure of results.figures) {
+      expect(Number.isFinite(figure.value), `${figure.section}: ${figure.name}`).toBe(true);
+      expect(figure.value).toBeGreaterThanOrEqual(0);
+      if (figure.baseline) {
+        expect(figure.baseline.value).toBeGreaterThan(0);
+        expect(figure.ratio).toBeCloseTo(figure.value / figure.baseline.value, 2);
+      }
+      if (figure.target !== undefined && figure.ratio !== undefined)
+        expect(typeof figure.met).toBe('boolean');
+    }
+  });
+
+  test('cold build: the stages add up to the build and the baselines ran on the same closure', () => {
+    const cold = section<ColdBuildResult>('coldBuild');
+    expect(cold.closurePaths).toBeGreaterThan(4);
+    expect(cold.closureBytes).toBeGreaterThan(1_000_000);
+    const { nixMs, groupingMs, layersMs, totalMs } = cold.timings;
+    expect(nixMs + groupingMs + layersMs).toBeGreaterThanOrEqual(totalMs - 2);
+    expect(nixMs + groupingMs + layersMs).toBeLessThanOrEqual(totalMs + 2);
+    expect(cold.requestMs).toBeGreaterThanOrEqual(totalMs);
+    expect(cold.timings.layers).toBeGreaterThan(1);
+    expect(cold.baselines.tarGzipMs).toBeGreaterThan(0);
+    expect(cold.baselines.tarPigzMs).toBeGreaterThan(0);
+    expect(cold.singleStream.layersMs).toBeGreaterThan(0);
+  });
+
+  test('warm pull: skopeo copied the image and served requests and blob bytes', () => {
+    const warm = section<WarmPullResult>('warmPull');
+    expect(warm.imageBytes).toBeGreaterThan(100_000);
+    expect(warm.skopeo.ours?.runsMs).toHaveLength(SMOKE_PROFILE.pullRounds);
+    expect(warm.manifestHead.ours?.requestsPerSecond).toBeGreaterThan(0);
+    expect(warm.manifestHead.ours?.errors).toBe(0);
+    expect(warm.manifestGet.ours?.requestsPerSecond).toBeGreaterThan(0);
+    expect(warm.manifestGet.ours?.errors).toBe(0);
+    expect(warm.blob.size).toBe(SMOKE_PROFILE.largeBlobBytes);
+    expect(warm.blob.mbPerSecond.ours).toBeGreaterThan(0);
+    // Peers are compared only where installed; when present they must have answered too.
+    for (const peer of Object.keys(warm.skopeo))
+      expect(warm.manifestHead[peer]?.requestsPerSecond).toBeGreaterThan(0);
+  });
+
+  test('scaling: each scale image holds exactly the store paths it was generated with', () => {
+    const points = section<ScalingPoint[]>('scaling');
+    expect(points.map((p) => p.requestedPaths)).toEqual(SMOKE_PROFILE.set.scalePaths);
+    for (const point of points) {
+      expect(point.paths).toBe(point.requestedPaths);
+      expect(point.totalMs).toBeGreaterThan(0);
+    }
+  });
+
+  test('memory: peaks are at least the idle RSS and the pulls moved every byte', () => {
+    const memory = section<MemoryResult>('memory');
+    for (const run of [memory.build, memory.concurrentPulls]) {
+      expect(run.idleRssBytes).toBeGreaterThan(10_000_000);
+      expect(run.peakRssBytes).toBeGreaterThanOrEqual(run.sampledMaxRssBytes);
+      expect(run.peakRssBytes).toBeGreaterThanOrEqual(run.idleRssBytes);
+    }
+    expect(memory.build.largestPathBytes).toBeGreaterThanOrEqual(SMOKE_PROFILE.set.bigPathMiB * 2 ** 20);
+    const warm = section<WarmPullResult>('warmPull');
+    expect(memory.concurrentPulls.bytesPulled).toBe(warm.imageBytes * SMOKE_PROFILE.pullClients);
+  });
+
+  test('the markdown table has a row per figure', () => {
+    const markdown = renderMarkdown(results);
+    const rows = markdown
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| section'));
+    expect(rows).toHaveLength(results.figures.length);
+    expect(JSON.parse(JSON.stringify(results))).toEqual(results);
+  });
+});
