@@ -54,7 +54,16 @@ export async function mountTmpfs(bytes: number): Promise<Tmpfs> {
     },
     unmount: async () => {
       // Lazy: a write still failing in the background must not keep the mount (or the test) alive.
-      await execa('umount', ['-l', dir], { reject: false });
+      for (
+        let attempt = 0;
+        attempt < 10 && (await readFile('/proc/mounts', 'utf8')).includes(` ${dir} `);
+        attempt++
+      ) {
+        await execa('umount', ['-l', dir], { reject: false });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if ((await readFile('/proc/mounts', 'utf8')).includes(` ${dir} `))
+        throw new Error(`could not unmount ${dir}`);
       await rm(dir, { recursive: true, force: true });
     },
   };
