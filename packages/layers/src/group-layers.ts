@@ -4,11 +4,13 @@ import { type GroupingOptions, type GroupingStrategyName, resolveGroupingOptions
 import type { Popularity } from './popularity.js';
 import { RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
 import { nixeryStrategy } from './strategies/nixery.js';
+import { stableStrategy } from './strategies/stable.js';
 import type { GroupingStrategy } from './strategies/strategy.js';
 
 /** The strategies `groupLayers` can use, by name. */
 export const groupingStrategies: Readonly<Record<GroupingStrategyName, GroupingStrategy>> = Object.freeze({
   nixery: nixeryStrategy,
+  stable: stableStrategy,
 });
 
 /**

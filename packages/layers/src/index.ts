@@ -7,6 +7,7 @@ export { groupingStrategies, groupLayers } from './group-layers.js';
 export { compareStrings, type Layer, layerKey } from './layer.js';
 export {
   DEFAULT_GROUPING_OPTIONS,
+  GROUPING_STRATEGY_NAMES,
   type GroupingOptions,
   type GroupingStrategyName,
   type ResolvedGroupingOptions,
@@ -29,4 +30,5 @@ export {
   type ImageDominatorTree,
   nixeryStrategy,
 } from './strategies/nixery.js';
+export { stableStrategy } from './strategies/stable.js';
 export type { GroupingStrategy } from './strategies/strategy.js';

@@ -1,7 +1,10 @@
 import { LayersError } from './errors.js';
 
 /** Names of the grouping strategies `groupLayers` offers. */
-export type GroupingStrategyName = 'nixery';
+export type GroupingStrategyName = 'nixery' | 'stable';
+
+/** Every strategy name, for validating configuration (environment variables, CLI flags). */
+export const GROUPING_STRATEGY_NAMES: readonly GroupingStrategyName[] = Object.freeze(['nixery', 'stable']);
 
 export interface GroupingOptions {
   /** Most layers to return (Nixery: 94, leaving room under Docker's 125 for the root layer and users). */
@@ -10,6 +13,11 @@ export interface GroupingOptions {
   popularityThreshold?: number;
   /** A path whose closure is strictly bigger than this many bytes gets its own candidate layer (Nixery: 100 MB). */
   bigClosureThreshold?: number;
+  /**
+   * `stable` only: layers kept for groups of small paths once the largest paths have a layer each
+   * (default 6, at least 1). Only used when the image has more paths than the budget.
+   */
+  groupSlots?: number;
   /** How to group; `nixery` (the default) is Nixery's dominator-tree grouping. */
   strategy?: GroupingStrategyName;
 }
@@ -20,6 +28,7 @@ export const DEFAULT_GROUPING_OPTIONS: Readonly<ResolvedGroupingOptions> = Objec
   budget: 94,
   popularityThreshold: 100,
   bigClosureThreshold: 100_000_000,
+  groupSlots: 6,
   strategy: 'nixery',
 });
 
@@ -29,6 +38,7 @@ export function resolveGroupingOptions(options: GroupingOptions = {}): ResolvedG
     budget: options.budget ?? DEFAULT_GROUPING_OPTIONS.budget,
     popularityThreshold: options.popularityThreshold ?? DEFAULT_GROUPING_OPTIONS.popularityThreshold,
     bigClosureThreshold: options.bigClosureThreshold ?? DEFAULT_GROUPING_OPTIONS.bigClosureThreshold,
+    groupSlots: options.groupSlots ?? DEFAULT_GROUPING_OPTIONS.groupSlots,
     strategy: options.strategy ?? DEFAULT_GROUPING_OPTIONS.strategy,
   };
   if (!Number.isSafeInteger(resolved.budget) || resolved.budget < 1) {
@@ -38,6 +48,13 @@ export function resolveGroupingOptions(options: GroupingOptions = {}): ResolvedG
       {
         path: 'budget',
       },
+    );
+  }
+  if (!Number.isSafeInteger(resolved.groupSlots) || resolved.groupSlots < 1) {
+    throw new LayersError(
+      'INVALID_OPTION',
+      `groupSlots must be a positive integer, got ${resolved.groupSlots}`,
+      { path: 'groupSlots' },
     );
   }
   for (const name of ['popularityThreshold', 'bigClosureThreshold'] as const) {

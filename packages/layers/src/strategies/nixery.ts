@@ -1,15 +1,11 @@
 import { immediateDominators } from '../dominators.js';
-import { LayersError } from '../errors.js';
 import { compareStrings, type Layer, makeLayer } from '../layer.js';
 import type { ResolvedGroupingOptions } from '../options.js';
-import { type Popularity, popularityOf } from '../popularity.js';
+import type { Popularity } from '../popularity.js';
 import type { RuntimeGraph } from '../runtime-graph.js';
 import { storePathName } from '../store-path.js';
+import { pathPopularity as popularityOfName } from './path-popularity.js';
 import type { GroupingStrategy } from './strategy.js';
-
-/** Nixery gives the certificates and iana-etc, which it adds to every image, more than glibc's count. */
-const ALWAYS_POPULAR_PREFIXES = ['nss-cacert', 'iana-etc'];
-const ALWAYS_POPULAR = 500_000;
 
 /** The grouping options the dominator tree depends on. */
 export type DominatorTreeOptions = Pick<
@@ -59,18 +55,7 @@ function analyse(graph: RuntimeGraph, popularity: Popularity, options: Dominator
   for (let i = 0; i < n; i++) {
     const name = storePathName(graph.paths[i] as string);
     names[i] = name;
-    const p = ALWAYS_POPULAR_PREFIXES.some((prefix) => name.startsWith(prefix))
-      ? ALWAYS_POPULAR
-      : popularityOf(popularity, name);
-    if (!Number.isSafeInteger(p) || p < 0) {
-      throw new LayersError(
-        'INVALID_POPULARITY',
-        `popularity of ${JSON.stringify(name)} is ${p}, expected a non-negative integer`,
-        {
-          path: name,
-        },
-      );
-    }
+    const p = popularityOfName(popularity, name);
     pathPopularity[i] = p;
     if ((graph.closureSizes[i] as number) > options.bigClosureThreshold || p >= options.popularityThreshold) {
       bigOrPopular[i] = 1;
