@@ -4,6 +4,7 @@ import { registerBuild } from './commands/build.js';
 import { registerLayers } from './commands/layers.js';
 import { registerPopularity } from './commands/popularity.js';
 import { registerServe } from './commands/serve.js';
+import { registerVerify } from './commands/verify.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -29,12 +30,14 @@ Examples:
   $ nixery serve --port 8080
   $ nixery build shell hello --out oci:./image
   $ nixery layers shell git --format table
-  $ nixery popularity --all --out popularity.json`,
+  $ nixery popularity --all --out popularity.json
+  $ nixery verify --storage-path ./var/storage --repair`,
     );
   registerServe(program);
   registerBuild(program);
   registerLayers(program);
   registerPopularity(program);
+  registerVerify(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
 import type { Config, PackageSource } from '@nixery/source';
@@ -97,16 +97,22 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
-  const server = app.listen(config.port, options.host ?? '0.0.0.0');
+  // Slow clients must not hold sockets for long: headers within 20 s, checked every second (Node's
+  // default check runs every 30 s). A manifest request may legitimately wait for a whole build.
+  const server = createServer(
+    {
+      headersTimeout: 20_000,
+      requestTimeout: (config.nixTimeoutSeconds + 120) * 1000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
+  server.listen(config.port, options.host ?? '0.0.0.0');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Slow clients must not hold sockets forever; a manifest request may wait for a whole build.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = (config.nixTimeoutSeconds + 120) * 1000;
-  server.keepAliveTimeout = 5_000;
-  server.maxRequestsPerSocket = 0;
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
