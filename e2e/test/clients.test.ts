@@ -77,18 +77,7 @@ describe('podman', () => {
       const pull = await podman.run(['pull', '--tls-verify=false', `${registry.host}/hello`], 180_000);
       expect(pull.stderr).not.toMatch(/Error/);
       expect(pull.exitCode).toBe(0);
-      const run = await podman.run([
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '--ulimit',
-        'nofile=1024:1024',
-        '--ulimit',
-        'nproc=1024:1024',
-        `${registry.host}/hello`,
-        'hello',
-      ]);
+      const run = await podman.runContainer(`${registry.host}/hello`, ['hello']);
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe('Hello, world!');
       expect(run.exitCode).toBe(0);
@@ -109,16 +98,7 @@ describe('podman', () => {
       const [image] = JSON.parse(inspect.stdout);
       expect(image.Config.Cmd).toEqual(['bash']);
       expect(image.Config.Env).toEqual(expect.arrayContaining([expect.stringMatching(/^SSL_CERT_FILE=/)]));
-      const run = await podman.run([
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '--ulimit',
-        'nofile=1024:1024',
-        '--ulimit',
-        'nproc=1024:1024',
-        `${registry.host}/shell/git/hello`,
+      const run = await podman.runContainer(`${registry.host}/shell/git/hello`, [
         'bash',
         '-c',
         'ls /tmp >/dev/null && hello && test -e /etc/ssl/certs/ca-bundle.crt && echo ok',

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
+const CONTAINER_LIMITS = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+
 /** podman as root without a system service: private storage, vfs, no network for `run`. */
 export async function podmanSandbox() {
   const dir = await mkdtemp(join(tmpdir(), 'nixery-podman-'));
@@ -24,6 +26,12 @@ export async function podmanSandbox() {
     dir,
     run: (args: string[], timeout = 120_000) =>
       execa('podman', [...base, ...args], { timeout, reject: false }),
+    /** `podman run` without a network and with explicit ulimits, which this machine needs. */
+    runContainer: (image: string, command: string[]) =>
+      execa('podman', [...base, 'run', '--rm', ...CONTAINER_LIMITS, image, ...command], {
+        timeout: 120_000,
+        reject: false,
+      }),
     cleanup: async () => {
       await execa('podman', [...base, 'system', 'reset', '--force'], { reject: false, timeout: 60_000 });
       await rm(dir, { recursive: true, force: true });
