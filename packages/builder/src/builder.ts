@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
@@ -138,6 +140,8 @@ export class ImageBuilder {
   ): Promise<ImageRecord & { timings: BuildTimings }> {
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
+    // GC roots for the built paths live until the layers are written (see the finally below).
+    const gcRootDir = await mkdtemp(join(tmpdir(), 'nixery-gcroots-'));
     try {
       const nix = await buildImageClosure(
         { packages: request.packages, system: request.system, source: resolved },
@@ -147,6 +151,7 @@ export class ImageBuilder {
             ? { substituters: this.options.nixSubstituters }
             : {}),
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
+          gcRootDir,
         },
       );
       if (!nix.ok) throw nixFailure(nix);
@@ -208,6 +213,8 @@ export class ImageBuilder {
         ms: Math.round(performance.now() - started),
       });
       throw failure;
+    } finally {
+      await rm(gcRootDir, { recursive: true, force: true });
     }
   }
 

@@ -13,7 +13,8 @@ export const IMAGE_NIX_PATH = fileURLToPath(new URL('../../../nix/image.nix', im
  * Evaluates, builds and measures the closure of an image's packages:
  * 1. `nix-instantiate --eval --strict --json --read-write-mode nix/image.nix -A plan` resolves the
  *    names (passed as JSON) and writes the derivations;
- * 2. `nix-build --no-out-link <drv>!<output> …` builds them and coreutils (for /usr/bin/env);
+ * 2. `nix-build <drv>!<output> …` builds them and coreutils (for /usr/bin/env), registering GC
+ *    roots in `gcRootDir` when given (else `--no-out-link`);
  * 3. `nix path-info --json --recursive --closure-size` reads the runtime graph.
  * One deadline covers all three. Failures come back as typed results, never as exceptions
  * (except an abort through `signal`, which rejects with its reason).
@@ -75,7 +76,10 @@ export async function buildImageClosure(request: BuildRequest, options: NixOptio
   const plan = parsePlan(evaluation.stdout);
 
   const targets = [...plan.packages.flatMap(buildTargets), ...(plan.env ? buildTargets(plan.env) : [])];
-  const build = await run(programs.build, ['--no-out-link', ...common, ...targets]);
+  // With a root directory, every built output gets an indirect GC root (result, result-2, …) there,
+  // so a garbage collection cannot delete paths before the caller has packed them into layers.
+  const outLink = options.gcRootDir ? ['--out-link', join(options.gcRootDir, 'result')] : ['--no-out-link'];
+  const build = await run(programs.build, [...outLink, ...common, ...targets]);
   if (build.exitCode !== 0) return failure(build);
 
   const requestedPaths = unique(plan.packages.flatMap(outPaths));

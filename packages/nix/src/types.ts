@@ -43,6 +43,11 @@ export interface NixOptions {
   onLogLine?: (line: string) => void;
   /** Aborting terminates Nix and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * A directory (empty, the caller's) for GC roots of the built outputs; they keep the closure alive
+   * until the caller deletes the directory. Without it nothing protects the paths from a collection.
+   */
+  gcRootDir?: string;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -53,6 +54,21 @@ describe('bundled package set (nix/pkgs)', () => {
     expect(roots).toContain(result.envPath);
     expectGraphMatchesNixStore(result.graph, roots);
     expect(result.graph.graph.length).toBeGreaterThan(packages.length);
+  });
+
+  test('with gcRootDir, every built output is a GC root until the directory is removed', async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), 'nixery-gcroots-'));
+    temporary.push(rootDir);
+    const result = await buildImageClosure(
+      { packages: ['hello', 'git'], system, source },
+      { ...options, gcRootDir: rootDir },
+    );
+    expectOk(result);
+    const links = readdirSync(rootDir).map((name) => readlinkSync(join(rootDir, name)));
+    const built = [...result.packages.flatMap((p) => p.outPaths), result.envPath];
+    expect(links.sort()).toEqual(built.sort());
+    const roots = execFileSync('nix-store', ['--gc', '--print-roots'], { encoding: 'utf8' });
+    for (const name of readdirSync(rootDir)) expect(roots).toContain(join(rootDir, name));
   });
 
   test('nested, camelCase and digit-leading names resolve', async () => {
