@@ -3,6 +3,7 @@
 // sizes (compression is not simulated); the root (symlink) layer is left out, being tiny and
 // different for every image under every grouping.
 import {
+  DEFAULT_GROUPING_OPTIONS,
   type GroupingStrategyName,
   groupingStrategies,
   groupLayers,
@@ -76,12 +77,29 @@ export interface GroupingSummary {
   imagesOverLimit: Spread;
 }
 
+/** A row for the benchmark driver's results table (the shape of bench/src/results.ts's Figure). */
+export interface ReuseFigure {
+  section: string;
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: { name: string; value: number };
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+
+/** The best new strategy must make clients pull at most this share of what Nixery's grouping does. */
+export const REUSE_TARGET_RATIO = 0.5;
+
 export interface ReuseResults {
   seeds: number[];
   budget: number;
   images: { seed: number; count: number; paths: number; setPaths: number; imageBytes: number }[];
   perSeed: SeedResult[][];
   summary: GroupingSummary[];
+  /** One figure per grouping: mean bytes pulled as a % of image bytes, beside Nixery's. */
+  figures: ReuseFigure[];
   markdown: string;
 }
 
@@ -171,7 +189,15 @@ export async function runReuseBenchmark(options: ReuseOptions = {}): Promise<Reu
     await new Promise((resolve) => setImmediate(resolve));
   }
   const summary = summarise(list, perSeed);
-  return { seeds, budget: REUSE_BUDGET, images, perSeed, summary, markdown: reuseMarkdown(summary, images) };
+  return {
+    seeds,
+    budget: REUSE_BUDGET,
+    images,
+    perSeed,
+    summary,
+    figures: reuseFigures(summary, seeds.length),
+    markdown: reuseMarkdown(summary, images),
+  };
 }
 
 function summarise(list: readonly Grouping[], perSeed: SeedResult[][]): GroupingSummary[] {
@@ -192,6 +218,37 @@ function summarise(list: readonly Grouping[], perSeed: SeedResult[][]): Grouping
     };
   });
 }
+
+/**
+ * Figures for the driver: each grouping's mean pulled share beside Nixery's (ratio of the means);
+ * the default strategy is held to the target ratio.
+ */
+function reuseFigures(summary: readonly GroupingSummary[], seedCount: number): ReuseFigure[] {
+  const nixery = summary.find((s) => s.grouping === 'nixery');
+  const defaultStrategy = DEFAULT_GROUPING_OPTIONS.strategy;
+  return summary
+    .filter((s) => s.grouping !== 'nixery')
+    .map((s) => {
+      const value = round(s.pulledPercent.mean);
+      const figure: ReuseFigure = {
+        section: 'layer reuse',
+        name: `${s.grouping}: bytes pulled, % of image bytes (mean of ${seedCount} seeds)`,
+        value,
+        unit: '%',
+      };
+      if (!nixery) return figure;
+      const baseline = round(nixery.pulledPercent.mean);
+      figure.baseline = { name: 'nixery grouping', value: baseline };
+      figure.ratio = value / baseline;
+      if (s.grouping === defaultStrategy) {
+        figure.target = `≤ ${REUSE_TARGET_RATIO}`;
+        figure.met = figure.ratio <= REUSE_TARGET_RATIO;
+      }
+      return figure;
+    });
+}
+
+const round = (value: number): number => Math.round(value * 100) / 100;
 
 export function spread(values: readonly number[]): Spread {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

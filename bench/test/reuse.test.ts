@@ -80,6 +80,12 @@ describe('runReuseBenchmark', () => {
       expect(s.pulledPercent.mean).toBeLessThanOrEqual(s.pulledPercent.max);
       expect(results.markdown).toContain(s.grouping);
     }
+    // The driver's figures: every grouping but Nixery's, beside Nixery's, ratio of the means.
+    expect(results.figures.map((f) => f.name.split(':')[0])).toEqual(names.filter((n) => n !== 'nixery'));
+    for (const figure of results.figures) {
+      expect(figure.ratio).toBeCloseTo(figure.value / (figure.baseline?.value ?? Number.NaN), 6);
+      expect(figure.name).not.toContain('|');
+    }
     // JSON-serialisable, as the benchmark driver writes it out.
     expect(JSON.parse(JSON.stringify(results))).toEqual(results);
   });

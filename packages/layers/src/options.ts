@@ -18,7 +18,10 @@ export interface GroupingOptions {
    * (default 6, at least 1). Only used when the image has more paths than the budget.
    */
   groupSlots?: number;
-  /** How to group; `nixery` (the default) is Nixery's dominator-tree grouping. */
+  /**
+   * How to group: `stable` (the default) keeps layer identities stable across images so clients
+   * re-download about half of what Nixery's grouping makes them; `nixery` is Nixery's own.
+   */
   strategy?: GroupingStrategyName;
 }
 
@@ -29,7 +32,7 @@ export const DEFAULT_GROUPING_OPTIONS: Readonly<ResolvedGroupingOptions> = Objec
   popularityThreshold: 100,
   bigClosureThreshold: 100_000_000,
   groupSlots: 6,
-  strategy: 'nixery',
+  strategy: 'stable',
 });
 
 /** Fills in defaults and rejects options no grouping could honour. */

@@ -22,7 +22,7 @@ const popularity = { 'glibc-2.37': 300_000 };
 
 describe('layersToJson', () => {
   test('writes the contract shape, ratings as exact integers', () => {
-    const layers = groupLayers(graph, popularity);
+    const layers = groupLayers(graph, popularity, { strategy: 'nixery' });
     const text = layersToJson(layers);
     const parsed = JSON.parse(text) as { layers: Record<string, unknown>[] };
     expect(parsed.layers.map((l) => Object.keys(l))).toEqual([
@@ -49,7 +49,7 @@ describe('layersToJson', () => {
 
 describe('layersToTable', () => {
   test('one row per layer with count, size, rating and names', () => {
-    const table = layersToTable(groupLayers(graph, popularity), { namesShown: 1 });
+    const table = layersToTable(groupLayers(graph, popularity, { strategy: 'nixery' }), { namesShown: 1 });
     const lines = table.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^#\s+paths\s+size\s+rating\s+contents$/);
@@ -67,7 +67,7 @@ describe('layersToTable', () => {
 describe('dominatorTreeToDot', () => {
   test('tree edges from each immediate dominator, layers as clusters', () => {
     const tree = buildDominatorTree(graph, popularity);
-    const layers = groupLayers(graph, popularity);
+    const layers = groupLayers(graph, popularity, { strategy: 'nixery' });
     const dot = dominatorTreeToDot(tree, layers);
     expect(dot.startsWith('digraph dominators {')).toBe(true);
     expect(dot).toContain(`"image root" -> "${storePath('app')}";`);

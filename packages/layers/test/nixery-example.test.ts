@@ -33,7 +33,7 @@ describe("Nixery's published example", () => {
   });
 
   test('budget 3 gives {G}, {E}, {A,B,C,D,F}', () => {
-    expect(names(groupLayers(example, popularity, { budget: 3 }))).toEqual([
+    expect(names(groupLayers(example, popularity, { strategy: 'nixery', budget: 3 }))).toEqual([
       ['G'],
       ['E'],
       ['A', 'B', 'C', 'D', 'F'],
@@ -49,11 +49,11 @@ describe("Nixery's published example", () => {
     [6, [['G'], ['E'], ['D', 'F'], ['C'], ['A'], ['B']]],
     [94, [['G'], ['E'], ['D', 'F'], ['C'], ['A'], ['B']]],
   ])('budget %i', (budget, expected) => {
-    expect(names(groupLayers(example, popularity, { budget }))).toEqual(expected);
+    expect(names(groupLayers(example, popularity, { strategy: 'nixery', budget }))).toEqual(expected);
   });
 
   test('ratings are popularity × the sum of member closure sizes', () => {
-    const layers = groupLayers(example, popularity, { budget: 3 });
+    const layers = groupLayers(example, popularity, { strategy: 'nixery', budget: 3 });
     // G: 2000 × 40k; E: 10000 × 5k; merged: A 15k + B 15k + C 105k + (D 90k + F 30k).
     expect(layers.map((l) => l.mergeRating)).toEqual([80_000_000n, 50_000_000n, 255_000n]);
     expect(layers.map((l) => l.narSize)).toEqual([40_000, 5_000, 80_000]);

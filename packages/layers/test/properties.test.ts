@@ -34,7 +34,7 @@ describe('groupLayers on random closures', () => {
   test('every kept path is in exactly one non-empty layer, within the budget', () => {
     fc.assert(
       fc.property(closureCase, (c) => {
-        const layers = groupLayers(c.json, c.popularity, { budget: c.budget });
+        const layers = groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: c.budget });
         const seen = layers.flatMap((l) => l.paths);
         expect(new Set(seen).size).toBe(seen.length);
         expect(new Set(seen)).toEqual(expectedPaths(c).kept);
@@ -48,7 +48,7 @@ describe('groupLayers on random closures', () => {
   test('layers come highest rating first with sorted paths', () => {
     fc.assert(
       fc.property(closureCase, (c) => {
-        const layers = groupLayers(c.json, c.popularity, { budget: c.budget });
+        const layers = groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: c.budget });
         for (let i = 1; i < layers.length; i++) {
           expect((layers[i - 1] as Layer).mergeRating >= (layers[i] as Layer).mergeRating).toBe(true);
         }
@@ -60,9 +60,9 @@ describe('groupLayers on random closures', () => {
   test('the result does not depend on the order of paths, references or requests', () => {
     fc.assert(
       fc.property(closureCase, fc.integer({ min: 1, max: 2 ** 30 }), (c, seed) => {
-        expect(groupLayers(reordered(c.json, seed), c.popularity, { budget: c.budget })).toEqual(
-          groupLayers(c.json, c.popularity, { budget: c.budget }),
-        );
+        expect(
+          groupLayers(reordered(c.json, seed), c.popularity, { strategy: 'nixery', budget: c.budget }),
+        ).toEqual(groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: c.budget }));
       }),
       { numRuns: 300 },
     );
@@ -73,7 +73,7 @@ describe('groupLayers on random closures', () => {
       fc.property(closureCase, (c) => {
         const { rootChildren } = expectedPaths(c);
         const byPath = new Map(c.json.graph.map((p) => [p.path, p]));
-        const layers = groupLayers(c.json, c.popularity, { budget: 1000 });
+        const layers = groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: 1000 });
         expect(layers.length).toBeGreaterThanOrEqual(rootChildren.size);
         for (const layer of layers) {
           expect(layer.paths.filter((p) => rootChildren.has(p)).length).toBeLessThanOrEqual(1);
@@ -97,8 +97,8 @@ describe('groupLayers on random closures', () => {
   test('merging conserves the total rating and size', () => {
     fc.assert(
       fc.property(closureCase, (c) => {
-        const unmerged = groupLayers(c.json, c.popularity, { budget: 1000 });
-        const merged = groupLayers(c.json, c.popularity, { budget: c.budget });
+        const unmerged = groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: 1000 });
+        const merged = groupLayers(c.json, c.popularity, { strategy: 'nixery', budget: c.budget });
         expect(ratingSum(merged)).toBe(ratingSum(unmerged));
         expect(sum(merged, 'narSize')).toBe(sum(unmerged, 'narSize'));
         // The layers kept whole are exactly the best-ranked unmerged ones.

@@ -52,12 +52,14 @@ describe.skipIf(!hasNix)('with real Nix output', () => {
         .graph.map(({ narHash: _, references, ...rest }) => ({ ...rest, references: references.sort() }))
         .sort((a, b) => (a.path < b.path ? -1 : 1));
     expect(shape(fromPathInfo)).toEqual(shape(attrs));
-    expect(groupLayers(fromPathInfo, {})).toEqual(groupLayers(attrs, {}));
+    expect(groupLayers(fromPathInfo, {}, { strategy: 'nixery' })).toEqual(
+      groupLayers(attrs, {}, { strategy: 'nixery' }),
+    );
 
     // git and curl are requested; the certificates are always popular; openssl is only under
     // curl; libc is shared by git and curl, so the root dominates it. Ratings are closure sums
     // (popularity 1), so git, whose closure is everything, ranks above libc.
-    expect(nameOf(groupLayers(attrs, {}))).toEqual([
+    expect(nameOf(groupLayers(attrs, {}, { strategy: 'nixery' }))).toEqual([
       ['nss-cacert-3.90'],
       ['curl-8.1', 'openssl-3.0'],
       ['git-2.40'],

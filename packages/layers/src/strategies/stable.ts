@@ -10,8 +10,8 @@ import type { GroupingStrategy } from './strategy.js';
  * image re-downloads little of the next (see the README's "Strategies").
  *
  * 1. Paths are ranked by NAR size, largest first. When the image has no more paths than the
- *    budget, every path is a layer of its own. Otherwise the `budget - groupLayers` largest ones
- *    (`groupLayers` is `options.groupSlots`) are layers of their own: a one-path layer has the
+ *    budget, every path is a layer of its own. Otherwise the `budget - slots` largest ones
+ *    (`slots` is `options.groupSlots`, at most half the budget) are layers of their own: a one-path layer has the
  *    same key in every image that holds the path, and the largest paths are nearly all the bytes.
  * 2. The remaining (small) paths are grouped by owner: the dominator tree is computed from an
  *    image root pointing at the requested paths, the unreferenced paths and the one-path layers,
@@ -37,7 +37,7 @@ export const stableStrategy: GroupingStrategy = {
         compareStrings(names[a] as string, names[b] as string) ||
         compareStrings(graph.paths[a] as string, graph.paths[b] as string),
     );
-    const singleCount = n <= budget ? n : Math.max(0, budget - Math.min(options.groupSlots, budget));
+    const singleCount = n <= budget ? n : budget - groupSlotsFor(budget, options.groupSlots);
     const single = new Uint8Array(n);
     for (let k = 0; k < singleCount; k++) single[bySize[k] as number] = 1;
 
@@ -63,6 +63,11 @@ export const stableStrategy: GroupingStrategy = {
     );
   },
 };
+
+/** Layers left for groups: `groupSlots`, but never more than half the budget (rounded up). */
+export function groupSlotsFor(budget: number, groupSlots: number): number {
+  return Math.min(groupSlots, Math.ceil(budget / 2));
+}
 
 /** A layer in the making. */
 interface Unit {
