@@ -47,6 +47,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     nixTimeoutSeconds: config.nixTimeoutSeconds,
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
     layerBudget: config.layerBudget,
+    layerStrategy: config.layerStrategy,
     ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
     onEvent: (event) => {
       metrics.observe(event);

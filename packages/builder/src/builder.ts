@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
-import { groupLayers, type Layer, type Popularity } from '@nixery/layers';
+import { type GroupingStrategyName, groupLayers, type Layer, type Popularity } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { buildImageClosure, type NixResult } from '@nixery/nix';
 import {
@@ -39,6 +39,8 @@ export interface ImageBuilderOptions {
   /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
   nixSubstituters?: string;
   layerBudget?: number;
+  /** How store paths are grouped into layers; undefined uses @nixery/layers' default (`stable`). */
+  layerStrategy?: GroupingStrategyName;
   layerConcurrency?: number;
   gzipLevel?: number;
   /**
@@ -159,6 +161,7 @@ export class ImageBuilder {
 
       const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
         budget: this.options.layerBudget ?? 94,
+        ...(this.options.layerStrategy !== undefined ? { strategy: this.options.layerStrategy } : {}),
       });
       const groupingDone = performance.now();
 

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES, type GroupingStrategyName } from '@nixery/layers';
 import { ConfigError } from './errors.js';
 import {
   BUNDLED_PACKAGE_SET_PATH,
@@ -38,6 +39,8 @@ export interface Config {
   popularityUrl: string | null;
   /** Grouped layers per image (the root layer comes on top); Docker allows 125 layers in all. */
   layerBudget: number;
+  /** How store paths are grouped into layers (NIXERY_LAYER_STRATEGY; `nixery` gives Nixery's grouping). */
+  layerStrategy: GroupingStrategyName;
   /**
    * `--option substituters <value>` for Nix; null keeps Nix's own configuration. Defaults to ''
    * (no binary cache) for the bundled set, which is built offline anyway.
@@ -55,8 +58,8 @@ export const DEFAULT_AUTH_REALM = 'nixery';
 type Env = Record<string, string | undefined>;
 
 /**
- * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_NIX_SUBSTITUTERS,
- * NIXERY_AUTH_FILE and NIXERY_AUTH_REALM).
+ * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_LAYER_STRATEGY,
+ * NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE and NIXERY_AUTH_REALM).
  * Throws one ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
  */
 export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Config {
@@ -79,6 +82,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     MAX_LAYER_BUDGET,
     problems,
   );
+  const layerStrategy = layerStrategySetting(env, problems);
   const storage = storageSetting(env, problems);
   const popularityUrl = urlSetting(env, 'NIX_POPULARITY_URL', problems);
   const auth = authSetting(env, problems);
@@ -98,6 +102,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     nixTimeoutSeconds,
     popularityUrl: popularityUrl ?? (bundledSource && !options.bundledPath ? BUNDLED_POPULARITY_URL : null),
     layerBudget,
+    layerStrategy,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
     auth,
   };
@@ -123,6 +128,20 @@ function integerSetting(
     return fallback;
   }
   return Number(raw);
+}
+
+/** NIXERY_LAYER_STRATEGY: one of the grouping strategies @nixery/layers offers. */
+function layerStrategySetting(env: Env, problems: string[]): GroupingStrategyName {
+  const raw = value(env, 'NIXERY_LAYER_STRATEGY');
+  if (raw === undefined) return DEFAULT_GROUPING_OPTIONS.strategy;
+  const known = GROUPING_STRATEGY_NAMES.find((name) => name === raw);
+  if (known === undefined) {
+    problems.push(
+      `NIXERY_LAYER_STRATEGY=${JSON.stringify(raw)} is not a layer grouping strategy; use one of ${GROUPING_STRATEGY_NAMES.map((n) => `'${n}'`).join(', ')}`,
+    );
+    return DEFAULT_GROUPING_OPTIONS.strategy;
+  }
+  return known;
 }
 
 function storageSetting(env: Env, problems: string[]): StorageConfig | null {

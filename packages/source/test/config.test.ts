@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       nixTimeoutSeconds: 60,
       popularityUrl: BUNDLED_POPULARITY_URL,
       layerBudget: 94,
+      layerStrategy: 'stable',
       nixSubstituters: '',
       auth: null,
     });
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       nixTimeoutSeconds: 120,
       popularityUrl: 'https://example.org/popularity.json',
       layerBudget: 50,
+      layerStrategy: 'stable',
       nixSubstituters: null,
       auth: null,
     });

@@ -1,0 +1,36 @@
+import { GROUPING_STRATEGY_NAMES } from '@nixery/layers';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+const base = { STORAGE_PATH: '/var/lib/nixery' };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('NIXERY_LAYER_STRATEGY', () => {
+  test('defaults to the stable grouping, the default of @nixery/layers', () => {
+    expect(loadConfig(base).layerStrategy).toBe('stable');
+    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: '  ' }).layerStrategy).toBe('stable');
+  });
+
+  test.each(GROUPING_STRATEGY_NAMES)('accepts %s', (name) => {
+    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: name }).layerStrategy).toBe(name);
+    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: ` ${name} ` }).layerStrategy).toBe(name);
+  });
+
+  test('an unknown name is a problem that lists the strategies, with the other problems', () => {
+    const found = problems({ NIXERY_LAYER_STRATEGY: 'Nixery', PORT: 'x' });
+    expect(found).toContain(
+      `NIXERY_LAYER_STRATEGY="Nixery" is not a layer grouping strategy; use one of 'nixery', 'stable'`,
+    );
+    expect(found.some((p) => p.startsWith('PORT='))).toBe(true);
+    expect(found.some((p) => p.startsWith('STORAGE_PATH'))).toBe(true);
+  });
+});
