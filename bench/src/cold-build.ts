@@ -1,7 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tarPipelineMs } from './baselines.js';
 import { buildInProcess } from './in-process-build.js';
-import { run } from './processes.js';
+import { profileLayerStages } from './layer-profile.js';
 import { fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { MB, ratio, round } from './stats.js';
@@ -18,6 +19,8 @@ export interface ColdBuildResult {
   /** The same build in-process with one layer at a time (single stream, like the baseline). */
   singleStream: { layersMs: number; totalMs: number };
   baselines: { tarGzipMs: number; tarPigzMs: number };
+  /** The same closure through the archive stages alone (see layer-profile.ts). */
+  profile: { bytes: number; tarMs: number; tarHashMs: number; tarHashGzipMs: number };
   serverPeakRssBytes: number;
 }
 
@@ -59,12 +62,14 @@ export async function runColdBuild(options: {
   log(`  in-process, one layer at a time: layers ${single.timings.layersMs} ms`);
 
   const listFile = join(options.workDir, 'cold-closure.txt');
-  await writeFile(listFile, closure.map((p) => p.slice(1)).join('\n'));
-  const tarGzipMs = await timePipeline(listFile, 'gzip -6');
-  const tarPigzMs = await timePipeline(listFile, 'pigz -6');
+  const tarGzipMs = await tarPipelineMs(closure, 'gzip -6', listFile);
+  const tarPigzMs = await tarPipelineMs(closure, 'pigz -6', listFile);
   log(
     `  baselines: tar|gzip -6|sha256sum ${Math.round(tarGzipMs)} ms, tar|pigz -6|sha256sum ${Math.round(tarPigzMs)} ms`,
   );
+
+  const profile = await profileLayerStages(closure, tarGzipMs);
+  log(`  stage profile: ${JSON.stringify(profile.result)}`);
 
   const result: ColdBuildResult = {
     image,
@@ -80,21 +85,11 @@ export async function runColdBuild(options: {
       layers: timings.layersWritten + timings.layersReused,
     },
     singleStream: { layersMs: single.timings.layersMs, totalMs: single.timings.totalMs },
-    baselines: { tarGzipMs: Math.round(tarGzipMs), tarPigzMs: Math.round(tarPigzMs) },
+    baselines: { tarGzipMs, tarPigzMs },
+    profile: profile.result,
     serverPeakRssBytes: (await registry.memory()).peakRss,
   };
-  return { result, registry, figures: coldBuildFigures(result) };
-}
-
-/** The closure through tar, a compressor and sha256sum, in one shell pipeline. */
-async function timePipeline(listFile: string, compressor: string): Promise<number> {
-  const { ms } = await run('bash', [
-    '-o',
-    'pipefail',
-    '-c',
-    `tar -c --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1 -C / -T "${listFile}" | ${compressor} | sha256sum >/dev/null`,
-  ]);
-  return ms;
+  return { result, registry, figures: [...coldBuildFigures(result), ...profile.figures] };
 }
 
 function coldBuildFigures(r: ColdBuildResult): Figure[] {

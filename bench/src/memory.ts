@@ -53,8 +53,8 @@ function drain(url: string, agent: Agent): Promise<number> {
       res.once('end', () =>
         res.statusCode === 200 ? resolve(bytes) : reject(new Error(`${url}: HTTP ${res.statusCode}`)),
       );
-      res.once('error', reject);
-    }).once('error', reject);
+      res.on('error', reject);
+    }).on('error', reject);
   });
 }
 
@@ -108,7 +108,8 @@ export async function runMemory(options: {
     pkgsPath: options.pkgsPath,
   });
   let pulls: MemoryResult['concurrentPulls'];
-  const agent = new Agent({ keepAlive: true, maxSockets: options.clients });
+  // A connection per request: no client-side reuse of a socket the server is closing.
+  const agent = new Agent({ keepAlive: false, maxSockets: options.clients });
   try {
     // The first request asks Nix for the closure (a path source is unpinned); the layers are cached.
     await fetchManifest(server.url, options.pullImage);

@@ -55,6 +55,8 @@ export class RegistryProcess {
       });
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
+        // Every request is logged too; parse only the two messages this class reads.
+        if (!line.includes('"registry listening"') && !line.includes('"build finished"')) return;
         let entry: { msg?: string; url?: string; image?: string; timings?: BuildTimings };
         try {
           entry = JSON.parse(line);

@@ -56,6 +56,11 @@ export function withTarget(figure: Figure, target: string, on: 'ratio' | 'value'
   return { ...figure, target, met };
 }
 
+/** Table cells may hold pipes (tar|gzip): escaped, so they do not split the row. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
@@ -76,7 +81,7 @@ export function renderMarkdown(results: BenchResults): string {
     const ratio = f.ratio !== undefined ? `${formatNumber(f.ratio)}×` : '';
     const target = f.target ? `${f.target} ${f.met === undefined ? '' : f.met ? '✅' : '❌'}`.trim() : '';
     lines.push(
-      `| ${f.section} | ${f.name} | ${formatNumber(f.value)} ${f.unit} | ${baseline} | ${ratio} | ${target} |`,
+      `| ${cell(f.section)} | ${cell(f.name)} | ${formatNumber(f.value)} ${f.unit} | ${cell(baseline)} | ${ratio} | ${target} |`,
     );
   }
   const skipped = Object.entries(results.sections).filter(([, outcome]) => !outcome.ok);

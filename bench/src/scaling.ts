@@ -1,8 +1,19 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tarPipelineMs } from './baselines.js';
 import { buildInProcess } from './in-process-build.js';
+import { run } from './processes.js';
 import type { Figure } from './results.js';
-import type { SyntheticSet } from './synthetic-set.js';
+import { ratio } from './stats.js';
+import { ESSENTIALS, NIX_ENV, type SyntheticSet } from './synthetic-set.js';
+
+/** Every store path of the scale<n> image (the builder adds the essentials), from nix-store. */
+async function scaleClosure(set: SyntheticSet, n: number): Promise<string[]> {
+  const built = await run('nix-build', [set.path, '-A', `scale${n}`, '--no-out-link'], { env: NIX_ENV });
+  const roots = [built.stdout.trim(), ...ESSENTIALS.map((attr) => set.outPaths.get(attr)!)];
+  const { stdout } = await run('nix-store', ['--query', '--requisites', ...roots], { env: NIX_ENV });
+  return stdout.trim().split('\n').sort();
+}
 
 export interface ScalingPoint {
   requestedPaths: number;
@@ -13,6 +24,8 @@ export interface ScalingPoint {
   groupingMs: number;
   layersMs: number;
   totalMs: number;
+  /** tar|gzip -6|sha256sum over the same store paths. */
+  tarGzipMs: number;
 }
 
 /**
@@ -34,6 +47,8 @@ export async function runScaling(options: {
       image: `scale${n}`,
     });
     await rm(storagePath, { recursive: true, force: true });
+    const closure = await scaleClosure(options.set, n);
+    const tarGzipMs = await tarPipelineMs(closure, 'gzip -6', join(options.workDir, `scale-${n}.txt`));
     const point: ScalingPoint = {
       requestedPaths: n,
       paths: record.layers.reduce((sum, layer) => sum + layer.pathCount, 0),
@@ -42,6 +57,7 @@ export async function runScaling(options: {
       groupingMs: timings.groupingMs,
       layersMs: timings.layersMs,
       totalMs: timings.totalMs,
+      tarGzipMs,
     };
     options.log(`scaling: ${point.paths} paths → ${JSON.stringify(timings)}`);
     points.push(point);
@@ -52,7 +68,14 @@ export async function runScaling(options: {
       { section, name: 'full build', value: p.totalMs, unit: 'ms' },
       { section, name: 'Nix evaluation + path-info', value: p.nixMs, unit: 'ms' },
       { section, name: 'grouping', value: p.groupingMs, unit: 'ms' },
-      { section, name: 'layer writing', value: p.layersMs, unit: 'ms' },
+      {
+        section,
+        name: 'layer writing',
+        value: p.layersMs,
+        unit: 'ms',
+        baseline: { name: 'tar|gzip -6|sha256sum', value: p.tarGzipMs },
+        ratio: ratio(p.layersMs, p.tarGzipMs),
+      },
     ];
   });
   return { result: points, figures };
