@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES } from '@nixery/layers';
 import { type Config, ConfigError, loadConfig } from '@nixery/source';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
@@ -40,6 +41,14 @@ export function addSourceOptions(command: Command, options: { pathOnly?: boolean
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]");
 }
 
+/** A `--strategy` option: how the closure is grouped into layers. */
+export function strategyOption(): Option {
+  return new Option(
+    '--strategy <name>',
+    `layer grouping strategy [NIXERY_LAYER_STRATEGY] (default ${DEFAULT_GROUPING_OPTIONS.strategy}; 'nixery' is Nixery's grouping)`,
+  ).choices([...GROUPING_STRATEGY_NAMES]);
+}
+
 /** A `--layer-budget`/`--budget` option: grouped layers per image. */
 export function budgetOption(flags: string): Option {
   return new Option(flags, 'grouped layers per image, 1 to 124 [NIXERY_LAYER_BUDGET] (default 94)');
@@ -50,7 +59,7 @@ export function budgetOption(flags: string): Option {
  * the defaults; mistakes are usage errors listing every problem at once.
  */
 export function resolveSettings(
-  flags: SourceFlags & { layerBudget?: string },
+  flags: SourceFlags & { layerBudget?: string; strategy?: string },
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
@@ -60,6 +69,7 @@ export function resolveSettings(
     if (value !== undefined) merged[variable] = value;
   }
   if (flags.layerBudget !== undefined) merged.NIXERY_LAYER_BUDGET = flags.layerBudget;
+  if (flags.strategy !== undefined) merged.NIXERY_LAYER_STRATEGY = flags.strategy;
   // The CLI always works in a local cache folder, whatever backend a server would use.
   merged.NIXERY_STORAGE_BACKEND = 'filesystem';
   merged.STORAGE_PATH = storagePath;

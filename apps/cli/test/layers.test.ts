@@ -1,8 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupLayers, layersToJson } from '@nixery/layers';
+import { fileURLToPath } from 'node:url';
+import { imageGroupingGraph } from '@nixery/builder';
+import { groupLayers, layersToJson, parsePopularity } from '@nixery/layers';
 import { buildImageClosure } from '@nixery/nix';
-import { BUNDLED_PACKAGE_SET_PATH, parseImageName, resolveSourceForTag } from '@nixery/source';
+import {
+  BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
+  parseImageName,
+  resolveSourceForTag,
+} from '@nixery/source';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli, temporaryDir } from './support/cli.js';
 import { APP1, APP2, GLIBC, HAND_GRAPH, HAND_POPULARITY, LIBX, LIBY } from './support/graphs.js';
@@ -44,9 +51,11 @@ describe('nixery layers --graph', () => {
     expect(result.stdout).toBe(`${layersToJson(groupLayers(HAND_GRAPH, HAND_POPULARITY, { budget: 3 }))}\n`);
   });
 
-  test('gives the groups worked out by hand', async () => {
+  test("gives the groups worked out by hand for Nixery's strategy", async () => {
     const result = await runCli([
       'layers',
+      '--strategy',
+      'nixery',
       '--graph',
       graphFile,
       '--popularity',
@@ -66,7 +75,7 @@ describe('nixery layers --graph', () => {
   });
 
   test('without popularity and with a large budget, every dominator-tree child is a layer', async () => {
-    const result = await runCli(['layers', '--graph', graphFile, '--format', 'json']);
+    const result = await runCli(['layers', '--graph', graphFile, '--format', 'json', '--strategy', 'nixery']);
     const layers = (JSON.parse(result.stdout) as { layers: JsonLayer[] }).layers;
     // glibc and libx are reached from both apps, so only the root dominates them; liby only from app2.
     expect(layers.map((l) => l.paths)).toEqual([[APP2, LIBY].sort(), [APP1], [LIBX], [GLIBC]]);
@@ -120,6 +129,8 @@ describe('nixery layers --graph', () => {
   test('--format table lists one row per layer', async () => {
     const result = await runCli([
       'layers',
+      '--strategy',
+      'nixery',
       '--graph',
       graphFile,
       '--popularity',
@@ -179,13 +190,11 @@ describe('nixery layers <packages> (real Nix, bundled package set)', () => {
       { timeoutSeconds: 120, substituters: '' },
     );
     if (!nix.ok) throw new Error(`nix failed: ${nix.kind}`);
-    // The builder groups with coreutils (the /usr/bin/env provider) as a requested path.
-    const tops = nix.graph.exportReferencesGraph.graph;
-    const graph =
-      nix.envPath && !tops.includes(nix.envPath)
-        ? { ...nix.graph, exportReferencesGraph: { graph: [...tops, nix.envPath] } }
-        : nix.graph;
-    expect(result.stdout).toBe(`${layersToJson(groupLayers(graph, {}, { budget: 5 }))}\n`);
+    // The builder groups with coreutils (the /usr/bin/env provider) as a requested path, and the
+    // bundled set's shipped popularity applies when it is the source.
+    const graph = imageGroupingGraph(nix.graph, nix.envPath);
+    const popularity = parsePopularity(readFileSync(fileURLToPath(BUNDLED_POPULARITY_URL), 'utf8'));
+    expect(result.stdout).toBe(`${layersToJson(groupLayers(graph, popularity, { budget: 5 }))}\n`);
     const layers = (JSON.parse(result.stdout) as { layers: JsonLayer[] }).layers;
     expect(layers).toHaveLength(5);
     expect(layers.flatMap((l) => l.paths).sort()).toEqual(nix.graph.graph.map((p) => p.path).sort());

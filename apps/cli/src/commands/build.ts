@@ -22,6 +22,7 @@ import {
   defaultCacheDir,
   resolveSettings,
   type SourceFlags,
+  strategyOption,
 } from '../settings.js';
 
 export interface BuildFlags extends SourceFlags {
@@ -30,6 +31,7 @@ export interface BuildFlags extends SourceFlags {
   tag: string;
   cacheDir?: string;
   layerBudget?: string;
+  strategy?: string;
   popularity?: string;
   json?: boolean;
   quiet?: boolean;
@@ -64,6 +66,7 @@ export function registerBuild(program: Command): void {
     );
   addSourceOptions(command)
     .addOption(budgetOption('--layer-budget <n>'))
+    .addOption(strategyOption())
     .option('--popularity <file|url>', 'popularity data {"name-version": count} [NIX_POPULARITY_URL]')
     .option('--json', 'print the image record (digests, layers, timings) as JSON on stdout')
     .option('-q, --quiet', 'no progress on stderr')
@@ -104,6 +107,7 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     nixTimeoutSeconds: settings.nixTimeoutSeconds,
     ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
     layerBudget: settings.layerBudget,
+    layerStrategy: settings.layerStrategy,
     onEvent: buildEventReporter(progress, flags.verbose === true),
   });
 

@@ -25,6 +25,7 @@ import {
   defaultCacheDir,
   resolveSettings,
   type SourceFlags,
+  strategyOption,
 } from '../settings.js';
 
 export type LayersFormat = 'table' | 'json' | 'dot';
@@ -36,6 +37,7 @@ export interface LayersFlags extends SourceFlags {
   tag: string;
   popularity?: string;
   budget?: string;
+  strategy?: string;
   format: LayersFormat;
   quiet?: boolean;
 }
@@ -43,7 +45,7 @@ export interface LayersFlags extends SourceFlags {
 export function registerLayers(program: Command): void {
   const command = program
     .command('layers')
-    .description("Show how an image is split into layers (Nixery's popularity-driven grouping)")
+    .description('Show how an image is split into layers (popularity-driven grouping)')
     .argument('[packages...]', 'packages of the image, built with Nix to read their runtime graph')
     .option(
       '--graph <file>',
@@ -57,6 +59,7 @@ export function registerLayers(program: Command): void {
       new Option('--format <format>', 'output format').choices(['table', 'json', 'dot']).default('table'),
     )
     .addOption(budgetOption('--budget <n>'))
+    .addOption(strategyOption())
     .option('--popularity <file|url>', 'popularity data {"name-version": count} [NIX_POPULARITY_URL]')
     .addOption(new Option('--arch <arch>', 'image architecture (default amd64)').choices(['amd64', 'arm64']))
     .option('--tag <tag>', 'the tag whose package set is used (the ref of --pkgs-repo)', 'latest');
@@ -90,14 +93,22 @@ export async function runLayers(packages: string[], flags: LayersFlags): Promise
     throw new CliError(EXIT.usage, '--top only applies to --graph');
   }
   const settings = resolveSettings({ ...flags, layerBudget: flags.budget }, defaultCacheDir());
-  const popularity = await loadPopularityInput('--popularity', flags.popularity ?? settings.popularityUrl);
+  // A graph file stands on its own: the served package set's popularity (the bundled set ships one)
+  // applies only when the graph comes from that set.
+  const popularitySource =
+    flags.popularity ??
+    (flags.graph === undefined ? settings.popularityUrl : (process.env.NIX_POPULARITY_URL ?? null));
+  const popularity = await loadPopularityInput('--popularity', popularitySource);
   const graph =
     flags.graph !== undefined
       ? await readGraph(flags.graph, flags.top)
       : await graphOfPackages(packages, flags, settings);
 
   try {
-    const layers = groupLayers(graph, popularity, { budget: settings.layerBudget });
+    const layers = groupLayers(graph, popularity, {
+      budget: settings.layerBudget,
+      strategy: settings.layerStrategy,
+    });
     return formatLayers(flags.format, graph, layers, popularity);
   } catch (error) {
     if (error instanceof LayersError)

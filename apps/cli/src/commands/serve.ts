@@ -16,6 +16,7 @@ const FLAG_TO_ENV = {
   nixTimeout: 'NIX_TIMEOUT',
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
+  strategy: 'NIXERY_LAYER_STRATEGY',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
   authFile: 'NIXERY_AUTH_FILE',
   authRealm: 'NIXERY_AUTH_REALM',
@@ -38,6 +39,7 @@ export function registerServe(program: Command): void {
     .option('--nix-timeout <seconds>', 'build timeout [NIX_TIMEOUT] (default 60)')
     .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
     .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
+    .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
     .option(
       '--auth-file <htpasswd>',
