@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, hasCommand, run, stopChild, waitForHttp } from './processes.js';
@@ -67,6 +67,8 @@ async function startChild(
 /** The reference Go registry (Debian's docker-registry) with filesystem storage on loopback. */
 export async function startDockerRegistry(dir: string): Promise<Peer> {
   const port = await freePort();
+  // A fresh storage each run: the benchmark pushes its image anew.
+  await rm(join(dir, 'storage'), { recursive: true, force: true });
   await mkdir(join(dir, 'storage'), { recursive: true });
   const config = join(dir, 'config.yml');
   await writeFile(
