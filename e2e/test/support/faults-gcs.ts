@@ -11,17 +11,8 @@ const SERVER_SCRIPT = fileURLToPath(
   new URL('../../../packages/storage/test/support/gcs-emulator-server.mjs', import.meta.url),
 );
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One helper for free ports, shared with the storage package's emulator support.
+export { freeLoopbackPort } from '../../../packages/storage/test/support/gcs-emulator.js';
 
 export interface EmulatorProcess {
   kill(): Promise<void>;

@@ -1,9 +1,9 @@
-import { immediateDominators } from '../dominators.js';
 import { compareStrings, type Layer, makeLayer } from '../layer.js';
 import type { ResolvedGroupingOptions } from '../options.js';
 import type { Popularity } from '../popularity.js';
 import type { RuntimeGraph } from '../runtime-graph.js';
 import { storePathName } from '../store-path.js';
+import { imageDominators } from './image-dominators.js';
 import { pathPopularity as popularityOfName } from './path-popularity.js';
 import type { GroupingStrategy } from './strategy.js';
 
@@ -71,16 +71,7 @@ function analyse(graph: RuntimeGraph, popularity: Popularity, options: Dominator
   }
   for (let i = 0; i < n; i++) if (bigOrPopular[i] === 1 && linked[i] === 0) rootEdges.push(i);
 
-  // The path rows as they are, with the root's row appended after them.
-  const offsets = new Int32Array(n + 2);
-  offsets.set(graph.referenceOffsets);
-  const references = graph.referenceTargets.length;
-  offsets[n + 1] = references + rootEdges.length;
-  const targets = new Int32Array(references + rootEdges.length);
-  targets.set(graph.referenceTargets);
-  targets.set(rootEdges, references);
-
-  const { idom, order } = immediateDominators({ nodeCount: n + 1, offsets, targets }, root);
+  const { idom, order } = imageDominators(graph, rootEdges);
   return { names, popularity: pathPopularity, bigOrPopular, idom, order, root };
 }
 

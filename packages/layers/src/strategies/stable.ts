@@ -1,7 +1,7 @@
-import { immediateDominators } from '../dominators.js';
 import { compareStrings, type Layer, makeLayer } from '../layer.js';
 import type { RuntimeGraph } from '../runtime-graph.js';
 import { storePathName } from '../store-path.js';
+import { imageDominators } from './image-dominators.js';
 import { pathPopularities } from './path-popularity.js';
 import type { GroupingStrategy } from './strategy.js';
 
@@ -121,14 +121,7 @@ function ownerGroups(graph: RuntimeGraph, single: Uint8Array): { head: number; m
   for (let i = 0; i < n; i++) {
     if (linked[i] === 0 && (single[i] === 1 || referenced[i] === 0)) rootEdges.push(i);
   }
-  const offsets = new Int32Array(n + 2);
-  offsets.set(graph.referenceOffsets);
-  const references = graph.referenceTargets.length;
-  offsets[n + 1] = references + rootEdges.length;
-  const targets = new Int32Array(references + rootEdges.length);
-  targets.set(graph.referenceTargets);
-  targets.set(rootEdges, references);
-  const { idom, order } = immediateDominators({ nodeCount: n + 1, offsets, targets }, root);
+  const { idom, order } = imageDominators(graph, rootEdges);
 
   // head[v]: the node whose group v joins (a one-path layer's dependencies are grouped under it).
   const head = new Int32Array(n).fill(-1);

@@ -16,7 +16,7 @@ export interface GcsEmulator {
 }
 
 /** A port that was free a moment ago (the emulator needs a fixed port, not 0). */
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
