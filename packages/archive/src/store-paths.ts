@@ -1,7 +1,9 @@
+import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
+  compareBytes,
   DIRECTORY_MODE,
   describeFileType,
   normalisedFileMode,
@@ -44,36 +46,103 @@ export function storePathEntries(paths: string[], options: StorePathOptions = {}
   return entriesOf(byName);
 }
 
+/**
+ * How many store paths are walked ahead of the one being written. Only metadata is collected
+ * (names, modes, sizes), so a store path of many small directories costs a few hundred bytes an
+ * entry; overlapping the walks hides each `readdir`'s latency.
+ */
+const WALK_AHEAD = 8;
+
 async function* entriesOf(byName: Map<string, string>): AsyncGenerator<TarEntry> {
   yield { type: 'directory', name: 'nix/', mode: DIRECTORY_MODE };
   yield { type: 'directory', name: 'nix/store/', mode: DIRECTORY_MODE };
-  for (const name of sortedNames(byName.keys())) {
-    yield* walk(byName.get(name)!, name);
+  const names = sortedNames(byName.keys());
+  const walks: Promise<TarEntry[]>[] = [];
+  const startWalk = (index: number) => {
+    const name = names[index];
+    if (name === undefined) return;
+    const collected = collect(walk(byName.get(name)!, name));
+    // Awaited in order below; a failure before then must not go unhandled.
+    collected.catch(() => {});
+    walks.push(collected);
+  };
+  for (let index = 0; index < Math.min(WALK_AHEAD, names.length); index++) startWalk(index);
+  for (let index = 0; index < names.length; index++) {
+    const entries = await walks[index]!;
+    startWalk(index + WALK_AHEAD);
+    yield* entries;
   }
 }
 
-async function* walk(localPath: string, name: string): AsyncGenerator<TarEntry> {
+/**
+ * How many files of a directory are stat'ed at once. The walk is bound by the latency of each
+ * file-system call, not by throughput, so asking for a batch at a time keeps libuv's pool busy.
+ */
+const STAT_BATCH = 128;
+
+/** What a walk needs to know of a path before visiting it: its type, and for files their stats. */
+type Visit =
+  | { kind: 'directory' }
+  | { kind: 'symlink' }
+  | { kind: 'file'; stats: Stats }
+  | { kind: 'other'; stats: Stats };
+
+async function visitOf(localPath: string): Promise<Visit> {
   const stats = await lstat(localPath);
-  if (stats.isDirectory()) {
-    yield { type: 'directory', name: `${name}/`, mode: DIRECTORY_MODE };
-    for (const child of sortedNames(await readdir(localPath))) {
-      yield* walk(path.join(localPath, child), `${name}/${child}`);
+  if (stats.isDirectory()) return { kind: 'directory' };
+  if (stats.isSymbolicLink()) return { kind: 'symlink' };
+  return { kind: stats.isFile() ? 'file' : 'other', stats };
+}
+
+async function* walk(localPath: string, name: string, visit?: Visit): AsyncGenerator<TarEntry> {
+  const info = visit ?? (await visitOf(localPath));
+  switch (info.kind) {
+    case 'directory': {
+      yield { type: 'directory', name: `${name}/`, mode: DIRECTORY_MODE };
+      // Directory entries carry their type, so only files (for size and mode) need an lstat.
+      const children = (await readdir(localPath, { withFileTypes: true })).sort((a, b) =>
+        compareBytes(a.name, b.name),
+      );
+      for (let start = 0; start < children.length; start += STAT_BATCH) {
+        const batch = children.slice(start, start + STAT_BATCH);
+        const visits = await Promise.all(
+          batch.map((child): Visit | Promise<Visit> =>
+            child.isDirectory()
+              ? { kind: 'directory' }
+              : child.isSymbolicLink()
+                ? { kind: 'symlink' }
+                : visitOf(path.join(localPath, child.name)),
+          ),
+        );
+        for (const [index, child] of batch.entries()) {
+          yield* walk(path.join(localPath, child.name), `${name}/${child.name}`, visits[index]);
+        }
+      }
+      return;
     }
-  } else if (stats.isSymbolicLink()) {
-    yield { type: 'symlink', name, target: await readlink(localPath) };
-  } else if (stats.isFile()) {
-    // Hard links are deliberately stored as separate regular files: simpler for every
-    // consumer, and Nix store optimisation makes them an accident of the local machine.
-    yield {
-      type: 'file',
-      name,
-      mode: normalisedFileMode(stats.mode),
-      size: stats.size,
-      sourcePath: localPath,
-    };
-  } else {
-    throw new UnsupportedFileTypeError(localPath, describeFileType(stats));
+    case 'symlink':
+      yield { type: 'symlink', name, target: await readlink(localPath) };
+      return;
+    case 'file':
+      // Hard links are deliberately stored as separate regular files: simpler for every
+      // consumer, and Nix store optimisation makes them an accident of the local machine.
+      yield {
+        type: 'file',
+        name,
+        mode: normalisedFileMode(info.stats.mode),
+        size: info.stats.size,
+        sourcePath: localPath,
+      };
+      return;
+    case 'other':
+      throw new UnsupportedFileTypeError(localPath, describeFileType(info.stats));
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 /** A reproducible, uncompressed tar stream of the given store paths (see {@link storePathEntries}). */

@@ -1,11 +1,60 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { FIXED_MTIME, SYMLINK_MODE, type TarEntry } from './entries.js';
 
 const OUTPUT_HIGH_WATER_MARK = 64 * 1024;
+/** Output is pushed in chunks of about this size. */
+const OUTPUT_CHUNK_SIZE = 64 * 1024;
 const FILE_CHUNK_SIZE = 64 * 1024;
+
+/** Files up to this size are read whole, ahead of time; larger ones are streamed in chunks. */
+const SMALL_FILE_SIZE = 128 * 1024;
+/** How many entries, and how many bytes of small files, may be read ahead of the one being written. */
+const PREFETCH_ENTRIES = 256;
+const PREFETCH_BYTES = 8 * 1024 * 1024;
+
+type PreparedEntry = TarEntry & { contents?: Promise<Buffer> };
+
+/**
+ * Reads small files ahead, within a bounded window, keeping the entries' order. Packing many
+ * small files is bound by the latency of open/read/close, not by throughput; overlapping those
+ * calls is what lets a layer of thousands of files stream at disk speed.
+ */
+async function* prefetchSmallFiles(entries: AsyncIterable<TarEntry>): AsyncGenerator<PreparedEntry> {
+  const window: PreparedEntry[] = [];
+  let windowBytes = 0;
+  const iterator = entries[Symbol.asyncIterator]();
+  let exhausted = false;
+  try {
+    for (;;) {
+      // Read ahead until the window is full or a large (streamed) file ends it.
+      while (!exhausted && window.length < PREFETCH_ENTRIES && windowBytes < PREFETCH_BYTES) {
+        const next = await iterator.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        const entry: PreparedEntry = next.value;
+        window.push(entry);
+        if (entry.type !== 'file') continue;
+        if (entry.size > SMALL_FILE_SIZE) break;
+        entry.contents = readFile(entry.sourcePath);
+        // Awaited when the entry is written; a rejection before then must not go unhandled.
+        entry.contents.catch(() => {});
+        windowBytes += entry.size;
+      }
+      const entry = window.shift();
+      if (entry === undefined) return;
+      if (entry.contents) windowBytes -= entry.type === 'file' ? entry.size : 0;
+      yield entry;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
 
 class TarAbortedError extends Error {
   constructor() {
@@ -43,18 +92,35 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
     },
   });
 
-  pack.on('data', (chunk) => {
-    if (!aborted) output.push(chunk as Buffer);
+  // tar-stream emits every 512-byte header and every small file as a chunk of its own; passing
+  // thousands of tiny chunks down the pipeline costs more than packing them, so gather them.
+  let gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+  const flush = () => {
+    if (gatheredBytes === 0) return;
+    output.push(gathered.length === 1 ? gathered[0] : Buffer.concat(gathered, gatheredBytes));
+    gathered = [];
+    gatheredBytes = 0;
+  };
+  pack.on('data', (data: unknown) => {
+    if (aborted) return;
+    const chunk = data as Buffer;
+    gathered.push(chunk);
+    gatheredBytes += chunk.length;
+    if (gatheredBytes >= OUTPUT_CHUNK_SIZE) flush();
   });
   pack.on('end', () => {
-    if (!aborted) output.push(null);
+    if (aborted) return;
+    flush();
+    output.push(null);
   });
   pack.on('error', (error: Error) => {
     if (!aborted) output.destroy(error);
   });
 
   const waitForRoom = async (): Promise<void> => {
-    while (!aborted && output.readableLength >= output.readableHighWaterMark) {
+    // Gathered bytes count too: they are output that has not been pushed yet.
+    while (!aborted && output.readableLength + gatheredBytes >= output.readableHighWaterMark) {
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
@@ -63,7 +129,7 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
   };
 
   const produce = async (): Promise<void> => {
-    for await (const entry of entries) {
+    for await (const entry of prefetchSmallFiles(entries)) {
       await waitForRoom();
       await writeEntry(pack, entry, waitForRoom);
     }
@@ -78,7 +144,11 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
   return output;
 }
 
-async function writeEntry(pack: tar.Pack, entry: TarEntry, waitForRoom: () => Promise<void>): Promise<void> {
+async function writeEntry(
+  pack: tar.Pack,
+  entry: PreparedEntry,
+  waitForRoom: () => Promise<void>,
+): Promise<void> {
   const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_MTIME };
   let finished!: Promise<void>;
   const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) =>
@@ -102,6 +172,20 @@ async function writeEntry(pack: tar.Pack, entry: TarEntry, waitForRoom: () => Pr
       return finished;
     }
     case 'file': {
+      if (entry.contents) {
+        const contents = await entry.contents;
+        if (contents.length !== entry.size) {
+          throw new Error(`${entry.sourcePath} changed size while it was packed`);
+        }
+        finished = new Promise((resolve, reject) => {
+          pack.entry(
+            { ...common, name: entry.name, type: 'file', mode: entry.mode, size: entry.size },
+            contents,
+            done(resolve, reject),
+          );
+        });
+        return finished;
+      }
       let sink!: ReturnType<tar.Pack['entry']>;
       finished = new Promise((resolve, reject) => {
         sink = pack.entry(
