@@ -15,9 +15,9 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$pnpm_version"
 fi
 
 # Debian packages: Nix, the static busybox and CA bundle the demo package set copies, a static libc.
-apt_packages=(nix-bin busybox-static ca-certificates netbase libc6-dev gcc file)
+apt_packages=(nix-bin busybox-static ca-certificates openssl netbase libc6-dev gcc file git)
 if [ "$want_clients" = 1 ]; then
-  apt_packages+=(skopeo podman runc containerd umoci pigz uidmap)
+  apt_packages+=(skopeo podman runc containerd umoci pigz uidmap time)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -27,7 +27,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # With recommended packages, as the clients were verified (podman's helpers come that way).
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
 echo "bootstrap: installing npm dependencies" >&2
