@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
-import { type GroupingStrategyName, groupLayers, type Layer, type Popularity } from '@nixery/layers';
+import {
+  DEFAULT_GROUPING_OPTIONS,
+  type GroupingStrategyName,
+  groupLayers,
+  type Layer,
+  type Popularity,
+} from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { buildImageClosure, type NixResult } from '@nixery/nix';
 import {
@@ -94,7 +100,7 @@ export class ImageBuilder {
       throw new ImageError('tag-not-served', 'MANIFEST_UNKNOWN', 404, (error as Error).message, { tag });
     }
 
-    const cacheKey = manifestCacheKey(request, resolved);
+    const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
     const flightKey = cacheKey ?? `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`;
 
     const recent = this.recent.get(flightKey);
@@ -117,6 +123,16 @@ export class ImageBuilder {
       else this.rememberUnpinned(flightKey, stripTimings(record));
       return record;
     });
+  }
+
+  /**
+   * The same packages grouped with another strategy or budget are another image, so a cached
+   * record is only reused under the settings it was built with.
+   */
+  private withGroupingSettings(key: string | null): string | null {
+    if (key === null) return null;
+    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}`;
+    return createHash('sha256').update(`${key}\0${settings}`).digest('hex');
   }
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
@@ -160,7 +176,7 @@ export class ImageBuilder {
       const nixDone = performance.now();
 
       const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
-        budget: this.options.layerBudget ?? 94,
+        budget: this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget,
         ...(this.options.layerStrategy !== undefined ? { strategy: this.options.layerStrategy } : {}),
       });
       const groupingDone = performance.now();
