@@ -9,6 +9,7 @@ import {
   groupLayers,
   type RuntimeGraphJson,
 } from '@nixery/layers';
+import type { Figure } from './results.js';
 import {
   type LayerSummary,
   oneLayerPerImage,
@@ -77,17 +78,8 @@ export interface GroupingSummary {
   imagesOverLimit: Spread;
 }
 
-/** A row for the benchmark driver's results table (the shape of bench/src/results.ts's Figure). */
-export interface ReuseFigure {
-  section: string;
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  ratio?: number;
-  target?: string;
-  met?: boolean;
-}
+/** A row for the benchmark driver's results table. */
+export type ReuseFigure = Figure;
 
 /** The best new strategy must make clients pull at most this share of what Nixery's grouping does. */
 export const REUSE_TARGET_RATIO = 0.5;
