@@ -1,21 +1,14 @@
+import { type ImageError, imageErrorFromNix } from '@nixery/builder';
 import type { NixResult } from '@nixery/nix';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, exitCodeForImageFailure } from './exit-codes.js';
 
-/** A failed Nix run as a CLI error, with the same exit codes `nixery build` uses. */
+/** A failed image build as a CLI error: the builder's message, the Nix log tail, its exit code. */
+export function cliErrorFromImageError(error: ImageError): CliError {
+  const log = typeof error.detail.log === 'string' && error.detail.log !== '' ? `\n${error.detail.log}` : '';
+  return new CliError(exitCodeForImageFailure(error.reason), `${error.message}${log}`);
+}
+
+/** A failed Nix run as a CLI error, reported as the builder reports it. */
 export function nixFailure(result: Extract<NixResult, { ok: false }>): CliError {
-  switch (result.kind) {
-    case 'unknown-packages':
-      return new CliError(
-        EXIT.notFound,
-        `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
-      );
-    case 'timeout':
-      return new CliError(EXIT.timeout, `Nix timed out after ${result.seconds} s\n${result.logTail}`);
-    case 'build-failed':
-      return new CliError(EXIT.buildFailed, `Nix failed to build\n${result.logTail}`);
-    case 'unsupported-system':
-      return new CliError(EXIT.buildFailed, result.message);
-    case 'nix-missing':
-      return new CliError(EXIT.failure, result.message);
-  }
+  return cliErrorFromImageError(imageErrorFromNix(result));
 }

@@ -172,7 +172,7 @@ export class ImageBuilder {
           gcRootDir,
         },
       );
-      if (!nix.ok) throw nixFailure(nix);
+      if (!nix.ok) throw imageErrorFromNix(nix);
       const nixDone = performance.now();
 
       const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
@@ -303,7 +303,8 @@ function parseRequest(name: string): ImageRequest {
   }
 }
 
-function nixFailure(result: Exclude<NixResult, { ok: true }>): ImageError {
+/** How a failed Nix run is reported, for every caller of Nix (the builder, the CLI's `layers`). */
+export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): ImageError {
   switch (result.kind) {
     case 'unknown-packages':
       return new ImageError(

@@ -8,9 +8,10 @@ import {
 } from '@nixery/builder';
 import { createStorage } from '@nixery/storage';
 import { type Command, Option } from 'commander';
-import { CliError, EXIT, exitCodeForImageFailure } from '../exit-codes.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { imageRequestFor } from '../image-request.js';
 import { loadPopularityInput } from '../inputs.js';
+import { cliErrorFromImageError } from '../nix-failure.js';
 import type { ExportableImage } from '../output/blobs.js';
 import { writeDockerArchive } from '../output/docker-archive.js';
 import { writeOciLayout } from '../output/oci-layout.js';
@@ -117,7 +118,7 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     record = await builder.getImage(request.name, flags.tag);
   } catch (error) {
     progress.stop();
-    if (error instanceof ImageError) throw imageFailure(error);
+    if (error instanceof ImageError) throw cliErrorFromImageError(error);
     throw error;
   }
 
@@ -186,11 +187,6 @@ async function exportableImage(
     config: record.config,
     layers: record.layers.map(({ digest, size }) => ({ digest, size })),
   };
-}
-
-function imageFailure(error: ImageError): CliError {
-  const log = typeof error.detail.log === 'string' && error.detail.log !== '' ? `\n${error.detail.log}` : '';
-  return new CliError(exitCodeForImageFailure(error.reason), `${error.message}${log}`);
 }
 
 function buildEventReporter(progress: Progress, verbose: boolean): (event: BuilderEvent) => void {
