@@ -86,12 +86,13 @@ describe('benchmark smoke run', () => {
     }
   });
 
-  test('memory: peaks are at least the idle RSS and the pulls moved every byte', () => {
+  test('memory: the peak is the higher of VmHWM and sampling, and the pulls moved every byte', () => {
     const memory = section<MemoryResult>('memory');
     for (const run of [memory.build, memory.concurrentPulls]) {
       expect(run.idleRssBytes).toBeGreaterThan(10_000_000);
-      expect(run.peakRssBytes).toBeGreaterThanOrEqual(run.sampledMaxRssBytes);
-      expect(run.peakRssBytes).toBeGreaterThanOrEqual(run.idleRssBytes);
+      expect(run.peakRssBytes).toBe(Math.max(run.kernelHighWaterBytes, run.sampledMaxRssBytes));
+      // Sampling saw the running process (a Node server cannot run in under 10 MB).
+      expect(run.sampledMaxRssBytes).toBeGreaterThan(10_000_000);
     }
     expect(memory.build.largestPathBytes).toBeGreaterThanOrEqual(SMOKE_PROFILE.set.bigPathMiB * 2 ** 20);
     const warm = section<WarmPullResult>('warmPull');
