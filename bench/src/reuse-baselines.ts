@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 import type { PathInfo, RuntimeGraphJson } from '@nixery/layers';
 
-/** What the benchmark needs of a layer: its identity and its byte size (NAR size). */
+/** What the benchmark needs of a layer: its identity, its byte size (NAR size) and its paths. */
 export interface LayerSummary {
   key: string;
   narSize: number;
+  paths: readonly string[];
 }
 
 /** sha256 of the sorted paths joined by "\n", the same identity @nixery/layers gives layers. */
@@ -16,16 +17,19 @@ export function keyOf(paths: readonly string[]): string {
     .digest('hex');
 }
 
-const sizeOf = (paths: readonly PathInfo[]): number => paths.reduce((sum, p) => sum + p.narSize, 0);
+function layerOf(members: readonly PathInfo[]): LayerSummary {
+  const paths = members.map((p) => p.path);
+  return { key: keyOf(paths), narSize: members.reduce((sum, p) => sum + p.narSize, 0), paths };
+}
 
 /** The whole closure as one layer: what a plain `dockerTools.buildImage` gives. */
 export function oneLayerPerImage(graph: RuntimeGraphJson): LayerSummary[] {
-  return [{ key: keyOf(graph.graph.map((p) => p.path)), narSize: sizeOf(graph.graph) }];
+  return [layerOf(graph.graph)];
 }
 
 /** Every store path its own layer: the best reuse possible, but past Docker's 125 layers for big closures. */
 export function oneLayerPerPath(graph: RuntimeGraphJson): LayerSummary[] {
-  return graph.graph.map((p) => ({ key: keyOf([p.path]), narSize: p.narSize }));
+  return graph.graph.map((p) => layerOf([p]));
 }
 
 /**
@@ -53,8 +57,7 @@ export function popularityContest(graph: RuntimeGraphJson, budget: number): Laye
   const ranked = paths
     .map((p, i) => ({ p, count: counts[i] as number }))
     .sort((a, b) => b.count - a.count || (a.p.path < b.p.path ? -1 : a.p.path > b.p.path ? 1 : 0));
-  if (ranked.length <= budget) return ranked.map(({ p }) => ({ key: keyOf([p.path]), narSize: p.narSize }));
-  const own = ranked.slice(0, budget - 1).map(({ p }) => ({ key: keyOf([p.path]), narSize: p.narSize }));
-  const rest = ranked.slice(budget - 1).map(({ p }) => p);
-  return [...own, { key: keyOf(rest.map((p) => p.path)), narSize: sizeOf(rest) }];
+  if (ranked.length <= budget) return ranked.map(({ p }) => layerOf([p]));
+  const own = ranked.slice(0, budget - 1).map(({ p }) => layerOf([p]));
+  return [...own, layerOf(ranked.slice(budget - 1).map(({ p }) => p))];
 }

@@ -277,6 +277,8 @@ export interface PackageSet {
   attrs: ReadonlyMap<string, string>;
   /** Popularity counted over the whole set, as Nixery's popcount counts a channel. */
   popularity: Map<string, number>;
+  /** The base libraries (glibc, openssl, …): changing one rebuilds most of the set. */
+  basePaths: string[];
 }
 
 export interface PackageSetOptions {
@@ -391,9 +393,13 @@ export function generatePackageSet(options: PackageSetOptions): PackageSet {
   const paths = finish(drafts, random);
   const attrs = new Map<string, string>();
   for (const [attr, index] of byAttr) attrs.set(attr, (paths[index] as PathInfo).path);
-  const roots = rootsOf(paths);
-  const whole: RuntimeGraphJson = { graph: paths, exportReferencesGraph: { graph: roots } };
-  return { paths, attrs, popularity: computePopularity([whole]) };
+  const basePaths = base.map((spec) => attrs.get(spec.attr) as string);
+  return { paths, attrs, popularity: popularityOf(paths), basePaths };
+}
+
+/** The popularity of a set's paths, counted over the whole set. */
+export function popularityOf(paths: PathInfo[]): Map<string, number> {
+  return computePopularity([{ graph: paths, exportReferencesGraph: { graph: rootsOf(paths) } }]);
 }
 
 /** References to base libraries: glibc for ~90% of paths, each further one less often. */
@@ -414,24 +420,31 @@ function lognormal(random: () => number, median: number, sigma: number, cap: num
 /** Store paths with hashes and exact closure sizes (references only point at earlier paths). */
 function finish(drafts: Draft[], random: () => number): PathInfo[] {
   const paths = drafts.map((d) => `/nix/store/${storeHash(random)}-${d.name}`);
-  const stamp = new Int32Array(drafts.length).fill(-1);
-  return drafts.map((draft, i) => {
+  const closures = closureSizes(drafts);
+  return drafts.map((draft, i) => ({
+    path: paths[i] as string,
+    narSize: draft.narSize,
+    closureSize: closures[i] as number,
+    narHash: `sha256:${(paths[i] as string).slice(11, 43)}`,
+    references: draft.references.map((r) => paths[r] as string),
+  }));
+}
+
+/** Each node's closure size: its own size plus that of everything it reaches through references (indices). */
+export function closureSizes(nodes: readonly { narSize: number; references: readonly number[] }[]): number[] {
+  const stamp = new Int32Array(nodes.length).fill(-1);
+  return nodes.map((_, i) => {
     let closureSize = 0;
     const stack = [i];
     while (stack.length > 0) {
       const v = stack.pop() as number;
       if (stamp[v] === i) continue;
       stamp[v] = i;
-      closureSize += (drafts[v] as Draft).narSize;
-      for (const r of (drafts[v] as Draft).references) if (stamp[r] !== i) stack.push(r);
+      const node = nodes[v] as (typeof nodes)[number];
+      closureSize += node.narSize;
+      for (const r of node.references) if (stamp[r] !== i) stack.push(r);
     }
-    return {
-      path: paths[i] as string,
-      narSize: draft.narSize,
-      closureSize,
-      narHash: `sha256:${(paths[i] as string).slice(11, 43)}`,
-      references: draft.references.map((r) => paths[r] as string),
-    };
+    return closureSize;
   });
 }
 
@@ -440,7 +453,7 @@ function rootsOf(paths: PathInfo[]): string[] {
   return paths.filter((p) => !referenced.has(p.path)).map((p) => p.path);
 }
 
-function storeHash(random: () => number): string {
+export function storeHash(random: () => number): string {
   let hash = '';
   for (let k = 0; k < 32; k++) hash += NIX_BASE32[Math.floor(random() * 32)];
   return hash;

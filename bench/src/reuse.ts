@@ -17,7 +17,8 @@ import {
   popularityContest,
 } from './reuse-baselines.js';
 import { generatePackageSet, imageGraph, type PackageSet } from './reuse-packages.js';
-import { generateWorkload, type ImageRequest } from './reuse-workload.js';
+import { updatePackageSet } from './reuse-update.js';
+import { generateWorkload } from './reuse-workload.js';
 
 /** Grouped layers per image (Nixery's budget; the root layer comes on top). */
 export const REUSE_BUDGET = 94;
@@ -49,6 +50,11 @@ export interface SeedResult {
   storedBytes: number;
   /** Bytes a client downloads pulling the images in order, keeping every layer it pulled. */
   pulledBytes: number;
+  /**
+   * The part of `pulledBytes` that is store paths the client already held, under another layer:
+   * bytes downloaded again. The rest (new paths) every grouping must download; this part is waste.
+   */
+  redownloadedBytes: number;
   /** The same for the second half of the sequence only, as a share of that half's image bytes. */
   secondHalfPulledPercent: number;
   /** Most grouped layers any image got. */
@@ -73,6 +79,10 @@ export interface GroupingSummary {
   storedPercent: Spread;
   /** Pulled bytes divided by what Nixery's grouping makes the client pull, per seed. */
   ratioToNixery: Spread;
+  /** Re-downloaded bytes as a percentage of the image bytes. */
+  redownloadedPercent: Spread;
+  /** Re-downloaded bytes divided by Nixery's, per seed. */
+  redownloadRatioToNixery: Spread;
   secondHalfPulledPercent: Spread;
   maxLayers: number;
   imagesOverLimit: Spread;
@@ -81,16 +91,35 @@ export interface GroupingSummary {
 /** A row for the benchmark driver's results table. */
 export type ReuseFigure = Figure;
 
-/** The best new strategy must make clients pull at most this share of what Nixery's grouping does. */
+/** The best new strategy must make clients re-download at most this share of what Nixery's grouping does. */
 export const REUSE_TARGET_RATIO = 0.5;
+
+/** Every grouping on one workload, per seed and summarised. */
+export interface WorkloadResults {
+  workload: WorkloadName;
+  perSeed: SeedResult[][];
+  summary: GroupingSummary[];
+}
 
 export interface ReuseResults {
   seeds: number[];
   budget: number;
-  images: { seed: number; count: number; paths: number; setPaths: number; imageBytes: number }[];
-  perSeed: SeedResult[][];
-  summary: GroupingSummary[];
-  /** One figure per grouping: mean bytes pulled as a % of image bytes, beside Nixery's. */
+  images: {
+    seed: number;
+    count: number;
+    paths: number;
+    setPaths: number;
+    imageBytes: number;
+    /** Paths the channel update gave a new version, and paths it rebuilt because of them. */
+    updatedPaths: number;
+    rebuiltPaths: number;
+  }[];
+  /** The steady channel first, then the same requests with a channel update halfway. */
+  workloads: WorkloadResults[];
+  /**
+   * Per grouping, beside Nixery's (% of image bytes): bytes pulled and bytes re-downloaded on the
+   * steady channel, and bytes re-downloaded across the update.
+   */
   figures: ReuseFigure[];
   markdown: string;
 }
@@ -112,13 +141,21 @@ export function groupings(budget = REUSE_BUDGET): Grouping[] {
   ];
 }
 
+/** One image pull: the package set it is built from (the channel at that time) and its attributes. */
+export interface PullStep {
+  set: PackageSet;
+  attrs: readonly string[];
+}
+
+/** Which sequence of pulls a result is for. */
+export type WorkloadName = 'steady channel' | 'channel update halfway';
+
 /** Pulls one seed's workload through every grouping. */
 export function measureSeed(
-  set: PackageSet,
-  workload: readonly ImageRequest[],
+  steps: readonly PullStep[],
   list: readonly Grouping[] = groupings(),
 ): SeedResult[] {
-  const graphs = workload.map((image) => imageGraph(set, image.attrs));
+  const graphs = steps.map((step) => imageGraph(step.set, step.attrs));
   const sizes = graphs.map((g) => g.graph.reduce((sum, p) => sum + p.narSize, 0));
   const imageBytes = sizes.reduce((a, b) => a + b, 0);
   const half = Math.floor(graphs.length / 2);
@@ -126,12 +163,15 @@ export function measureSeed(
   return list.map((grouping) => {
     const stored = new Map<string, number>();
     const held = new Set<string>();
+    const heldPaths = new Set<string>();
     let pulledBytes = 0;
+    let redownloadedBytes = 0;
     let secondHalfPulled = 0;
     let maxLayers = 0;
     let imagesOverLimit = 0;
     graphs.forEach((graph, i) => {
-      const layers = grouping.group(graph, set);
+      const layers = grouping.group(graph, (steps[i] as PullStep).set);
+      const sizeOfPath = new Map(graph.graph.map((p) => [p.path, p.narSize]));
       maxLayers = Math.max(maxLayers, layers.length);
       if (layers.length + 1 > DOCKER_LAYER_LIMIT) imagesOverLimit++;
       for (const layer of layers) {
@@ -140,6 +180,10 @@ export function measureSeed(
         held.add(layer.key);
         pulledBytes += layer.narSize;
         if (i >= half) secondHalfPulled += layer.narSize;
+        for (const path of layer.paths) {
+          if (heldPaths.has(path)) redownloadedBytes += sizeOfPath.get(path) ?? 0;
+          else heldPaths.add(path);
+        }
       }
     });
     const storedBytes = [...stored.values()].reduce((a, b) => a + b, 0);
@@ -148,6 +192,7 @@ export function measureSeed(
       imageBytes,
       storedBytes,
       pulledBytes,
+      redownloadedBytes,
       secondHalfPulledPercent: secondHalfBytes === 0 ? 0 : (100 * secondHalfPulled) / secondHalfBytes,
       maxLayers,
       imagesOverLimit,
@@ -162,13 +207,26 @@ export async function runReuseBenchmark(options: ReuseOptions = {}): Promise<Reu
   const first = options.firstSeed ?? 1;
   const seeds = Array.from({ length: count }, (_, k) => first + k);
   const list = groupings();
-  const perSeed: SeedResult[][] = [];
+  const steady: SeedResult[][] = [];
+  const update: SeedResult[][] = [];
   const images: ReuseResults['images'] = [];
   for (const seed of seeds) {
     const set = generatePackageSet({ seed, ...(smoke ? { filler: 300 } : {}) });
     const workload = generateWorkload(seed, smoke ? 12 : undefined);
-    const results = measureSeed(set, workload, list);
-    perSeed.push(results);
+    const results = measureSeed(
+      workload.map((image) => ({ set, attrs: image.attrs })),
+      list,
+    );
+    steady.push(results);
+    // The same requests, but the channel moves on halfway: the second half builds from the update.
+    const updated = updatePackageSet(set, { seed });
+    const half = Math.floor(workload.length / 2);
+    update.push(
+      measureSeed(
+        workload.map((image, i) => ({ set: i < half ? set : updated.set, attrs: image.attrs })),
+        list,
+      ),
+    );
     const paths = workload.reduce((sum, image) => sum + imageGraph(set, image.attrs).graph.length, 0);
     images.push({
       seed,
@@ -176,19 +234,23 @@ export async function runReuseBenchmark(options: ReuseOptions = {}): Promise<Reu
       paths,
       setPaths: set.paths.length,
       imageBytes: results[0]?.imageBytes ?? 0,
+      updatedPaths: updated.updated,
+      rebuiltPaths: updated.rebuilt,
     });
     // Let other work on the event loop run between seeds.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const summary = summarise(list, perSeed);
+  const workloads: WorkloadResults[] = [
+    { workload: 'steady channel', perSeed: steady, summary: summarise(list, steady) },
+    { workload: 'channel update halfway', perSeed: update, summary: summarise(list, update) },
+  ];
   return {
     seeds,
     budget: REUSE_BUDGET,
     images,
-    perSeed,
-    summary,
-    figures: reuseFigures(summary, seeds.length),
-    markdown: reuseMarkdown(summary, images),
+    workloads,
+    figures: workloads.flatMap((w) => reuseFigures(w, seeds.length)),
+    markdown: reuseMarkdown(workloads, images),
   };
 }
 
@@ -204,6 +266,12 @@ function summarise(list: readonly Grouping[], perSeed: SeedResult[][]): Grouping
       ratioToNixery: spread(
         perSeed.map((results, s) => (rows[s] as SeedResult).pulledBytes / nixery(results).pulledBytes),
       ),
+      redownloadedPercent: spread(rows.map((r) => (100 * r.redownloadedBytes) / r.imageBytes)),
+      redownloadRatioToNixery: spread(
+        perSeed.map(
+          (results, s) => (rows[s] as SeedResult).redownloadedBytes / nixery(results).redownloadedBytes,
+        ),
+      ),
       secondHalfPulledPercent: spread(rows.map((r) => r.secondHalfPulledPercent)),
       maxLayers: Math.max(...rows.map((r) => r.maxLayers)),
       imagesOverLimit: spread(rows.map((r) => r.imagesOverLimit)),
@@ -212,32 +280,46 @@ function summarise(list: readonly Grouping[], perSeed: SeedResult[][]): Grouping
 }
 
 /**
- * Figures for the driver: each grouping's mean pulled share beside Nixery's (ratio of the means);
- * the default strategy is held to the target ratio.
+ * Figures for the driver: each grouping's mean shares beside Nixery's (ratio of the means). The
+ * default strategy is held to the target on re-downloaded bytes, the ones a better grouping can
+ * save; new paths cost the same under every grouping. Across the update only re-downloads are shown.
  */
-function reuseFigures(summary: readonly GroupingSummary[], seedCount: number): ReuseFigure[] {
-  const nixery = summary.find((s) => s.grouping === 'nixery');
+function reuseFigures(results: WorkloadResults, seedCount: number): ReuseFigure[] {
+  const nixery = results.summary.find((s) => s.grouping === 'nixery');
   const defaultStrategy = DEFAULT_GROUPING_OPTIONS.strategy;
-  return summary
+  const steady = results.workload === 'steady channel';
+  const measures = [
+    ...(steady
+      ? [{ label: 'bytes pulled', of: (s: GroupingSummary) => s.pulledPercent.mean, target: false }]
+      : []),
+    {
+      label: steady ? 'bytes re-downloaded' : 'bytes re-downloaded across a channel update',
+      of: (s: GroupingSummary) => s.redownloadedPercent.mean,
+      target: true,
+    },
+  ];
+  return results.summary
     .filter((s) => s.grouping !== 'nixery')
-    .map((s) => {
-      const value = round(s.pulledPercent.mean);
-      const figure: ReuseFigure = {
-        section: 'layer reuse',
-        name: `${s.grouping}: bytes pulled, % of image bytes (mean of ${seedCount} seeds)`,
-        value,
-        unit: '%',
-      };
-      if (!nixery) return figure;
-      const baseline = round(nixery.pulledPercent.mean);
-      figure.baseline = { name: 'nixery grouping', value: baseline };
-      figure.ratio = value / baseline;
-      if (s.grouping === defaultStrategy) {
-        figure.target = `≤ ${REUSE_TARGET_RATIO}`;
-        figure.met = figure.ratio <= REUSE_TARGET_RATIO;
-      }
-      return figure;
-    });
+    .flatMap((s) =>
+      measures.map((measure) => {
+        const value = round(measure.of(s));
+        const figure: ReuseFigure = {
+          section: 'layer reuse',
+          name: `${s.grouping}: ${measure.label}, % of image bytes (mean of ${seedCount} seeds)`,
+          value,
+          unit: '%',
+        };
+        if (!nixery) return figure;
+        const baseline = round(measure.of(nixery));
+        figure.baseline = { name: 'nixery grouping', value: baseline };
+        figure.ratio = baseline === 0 ? 0 : value / baseline;
+        if (measure.target && s.grouping === defaultStrategy) {
+          figure.target = `≤ ${REUSE_TARGET_RATIO}`;
+          figure.met = figure.ratio <= REUSE_TARGET_RATIO;
+        }
+        return figure;
+      }),
+    );
 }
 
 const round = (value: number): number => Math.round(value * 100) / 100;
@@ -248,28 +330,39 @@ export function spread(values: readonly number[]): Spread {
   return { mean, min: Math.min(...values), max: Math.max(...values), stddev: Math.sqrt(variance) };
 }
 
-/** The summary as a markdown table, with the set-up it was measured on. */
-export function reuseMarkdown(summary: readonly GroupingSummary[], images: ReuseResults['images']): string {
+/** One table per workload, with the set-up they were measured on. */
+export function reuseMarkdown(workloads: readonly WorkloadResults[], images: ReuseResults['images']): string {
   const percent = (s: Spread) => `${s.mean.toFixed(1)} % (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
   const ratio = (s: Spread) => `${s.mean.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
-  const lines = [
-    '| grouping | pulled, % of image bytes (min–max) | × Nixery (min–max) | second half pulled % | most layers | images > 125 layers (mean) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...summary.map(
-      (s) =>
-        `| ${s.kind === 'strategy' ? `\`${s.grouping}\`` : s.grouping} | ${percent(s.pulledPercent)} | ${ratio(s.ratioToNixery)} | ${percent(s.secondHalfPulledPercent)} | ${s.maxLayers} | ${s.imagesOverLimit.mean.toFixed(1)} |`,
-    ),
-  ];
+  const lines: string[] = [];
+  for (const { workload, summary } of workloads) {
+    lines.push(
+      `**${workload}**`,
+      '',
+      '| grouping | pulled, % of image bytes (min–max) | × Nixery (min–max) | re-downloaded, % of image bytes | × Nixery (min–max) | second half pulled % | most layers | images > 125 layers (mean) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...summary.map(
+        (s) =>
+          `| ${s.kind === 'strategy' ? `\`${s.grouping}\`` : s.grouping} | ${percent(s.pulledPercent)} | ${ratio(s.ratioToNixery)} | ${percent(s.redownloadedPercent)} | ${ratio(s.redownloadRatioToNixery)} | ${percent(s.secondHalfPulledPercent)} | ${s.maxLayers} | ${s.imagesOverLimit.mean.toFixed(1)} |`,
+      ),
+      '',
+    );
+  }
   const imageCounts = images.map((i) => i.count);
   const setSizes = images.map((i) => i.setPaths);
   const pathsPerImage = images.map((i) => i.paths / i.count);
+  const changed = images.map((i) => (100 * (i.updatedPaths + i.rebuiltPaths)) / i.setPaths);
   lines.push(
-    '',
     `${images.length} seed(s); per seed ${Math.min(...imageCounts)}–${Math.max(...imageCounts)} images pulled in order by one client ` +
       `from a package set of ${Math.min(...setSizes)}–${Math.max(...setSizes)} store paths ` +
       `(${Math.min(...pathsPerImage).toFixed(0)}–${Math.max(...pathsPerImage).toFixed(0)} paths per image on average). ` +
       `Budget ${REUSE_BUDGET} grouped layers. Layer bytes are NAR sizes: compression is not simulated. ` +
-      'With one client pulling every image, the bytes stored by the registry equal the bytes pulled.',
+      'With one client pulling every image, the bytes stored by the registry equal the bytes pulled. ' +
+      'Re-downloaded bytes are store paths the client already held, downloaded again in a layer it lacked. ' +
+      'With the channel update, the second half of the images is built from a set in which 2 % of the ' +
+      'non-base packages have a new version and everything depending on them a new store path ' +
+      `(${Math.min(...changed).toFixed(0)}–${Math.max(...changed).toFixed(0)} % of the store paths changed); ` +
+      'changed paths are new to the client, so only unchanged paths count as re-downloaded.',
   );
   return lines.join('\n');
 }
