@@ -104,6 +104,35 @@ describe('registry protocol (spec checks against the running server)', () => {
     expect(beyond.headers.get('content-range')).toBe(`bytes */${layer.size}`);
   });
 
+  test('20 clients pulling every blob at once each get the exact bytes, while others hang up mid-blob', async () => {
+    const manifest = (await (
+      await fetch(url('/v2/shell/manifests/latest'), { headers: { accept: DOCKER_MANIFEST } })
+    ).json()) as { config: { digest: string }; layers: { digest: string; size: number }[] };
+    const blobs = [manifest.config, ...manifest.layers];
+    const largest = [...manifest.layers].sort((a, b) => b.size - a.size)[0] as { digest: string };
+    const pull = async () => {
+      const digests: string[] = [];
+      for (const blob of blobs) {
+        const response = await fetch(url(`/v2/shell/blobs/${blob.digest}`));
+        digests.push(sha256(new Uint8Array(await response.arrayBuffer())));
+      }
+      return digests;
+    };
+    const hangUp = async () => {
+      const abort = new AbortController();
+      const response = await fetch(url(`/v2/shell/blobs/${largest.digest}`), { signal: abort.signal });
+      const reader = response.body?.getReader();
+      await reader?.read();
+      abort.abort();
+    };
+    const [pulls] = await Promise.all([
+      Promise.all(Array.from({ length: 20 }, pull)),
+      Promise.all(Array.from({ length: 10 }, hangUp)),
+    ]);
+    for (const digests of pulls) expect(digests).toEqual(blobs.map((b) => b.digest));
+    expect((await fetch(url('/v2/'))).status).toBe(200);
+  });
+
   test('unknown package → 404 MANIFEST_UNKNOWN naming it', async () => {
     const response = await fetch(url('/v2/hello/nosuchpackage/manifests/latest'));
     const error = await expectRegistryError(response, 404, 'MANIFEST_UNKNOWN');

@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import type { Storage } from '@nixery/storage';
 import type { Request, Response } from 'express';
 import { RegistryError } from './errors.js';
@@ -52,7 +51,8 @@ export async function serveBlob(
     res.end();
     return;
   }
-  const body = await storage.readBlob(digest, { start, end });
-  body.on('data', (chunk: Buffer) => metrics.bytesServed.inc(chunk.length));
-  await pipeline(body, res);
+  await storage.sendBlob(digest, res, {
+    range: { start, end },
+    onChunk: (bytes) => metrics.bytesServed.inc(bytes),
+  });
 }

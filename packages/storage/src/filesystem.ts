@@ -11,9 +11,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, DigestMismatchError, StorageError } from './errors.js';
+import { pumpFile } from './file-pump.js';
 import { DigestingStream } from './hashing.js';
 import {
   assertContentType,
@@ -26,7 +27,15 @@ import {
   newStagingName,
   STAGING_PREFIX,
 } from './names.js';
-import type { BlobStat, ByteRange, PutBlobOptions, PutBlobResult, Storage, StoredObject } from './types.js';
+import type {
+  BlobStat,
+  ByteRange,
+  PutBlobOptions,
+  PutBlobResult,
+  SendBlobOptions,
+  Storage,
+  StoredObject,
+} from './types.js';
 
 /** 1 MiB read chunks: measured about twice as fast as the 64 KiB default when serving layers. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -93,20 +102,41 @@ export class FilesystemStorage implements Storage {
   }
 
   async readBlob(digest: string, range?: ByteRange): Promise<Readable> {
-    const blobPath = this.resolve(blobName(digest));
-    if (range !== undefined) assertRange(range);
-    let handle: FileHandle;
-    try {
-      // Opened here, not lazily by the stream, so a missing blob is an error the caller can map to 404.
-      handle = await open(blobPath, fsConstants.O_RDONLY);
-    } catch (error) {
-      if (isMissing(error)) throw new BlobNotFoundError(digest);
-      throw error;
-    }
+    // Opened here, not lazily by the stream, so a missing blob is an error the caller can map to 404.
+    const handle = await this.openBlob(digest, range);
     return handle.createReadStream({
       highWaterMark: READ_CHUNK_BYTES,
       ...(range === undefined ? {} : { start: range.start, end: range.end }),
     });
+  }
+
+  async sendBlob(digest: string, destination: Writable, options: SendBlobOptions = {}): Promise<void> {
+    const handle = await this.openBlob(digest, options.range);
+    let range: Required<ByteRange>;
+    try {
+      const size = (await handle.stat()).size;
+      range = { start: options.range?.start ?? 0, end: Math.min(options.range?.end ?? size - 1, size - 1) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    try {
+      await pumpFile(handle, destination, range, options.onChunk);
+    } catch (error) {
+      destination.destroy();
+      throw error;
+    }
+  }
+
+  private async openBlob(digest: string, range: ByteRange | undefined): Promise<FileHandle> {
+    const blobPath = this.resolve(blobName(digest));
+    if (range !== undefined) assertRange(range);
+    try {
+      return await open(blobPath, fsConstants.O_RDONLY);
+    } catch (error) {
+      if (isMissing(error)) throw new BlobNotFoundError(digest);
+      throw error;
+    }
   }
 
   async blobRedirect(digest: string): Promise<string | null> {

@@ -11,4 +11,12 @@ export { FilesystemStorage } from './filesystem.js';
 export { GcsStorage, type GcsStorageOptions } from './gcs.js';
 export { DigestingStream } from './hashing.js';
 export { assertObjectKey, blobName, digestHex, isDigest } from './names.js';
-export type { BlobStat, ByteRange, PutBlobOptions, PutBlobResult, Storage, StoredObject } from './types.js';
+export type {
+  BlobStat,
+  ByteRange,
+  PutBlobOptions,
+  PutBlobResult,
+  SendBlobOptions,
+  Storage,
+  StoredObject,
+} from './types.js';

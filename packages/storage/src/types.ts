@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Size and (where the backend records one) content type of a stored blob. */
 export interface BlobStat {
@@ -23,6 +23,13 @@ export interface PutBlobResult {
   size: number;
 }
 
+export interface SendBlobOptions {
+  /** Only these bytes (clamped to the blob's end, like `readBlob`). */
+  range?: ByteRange;
+  /** Called with each chunk's size as it is handed to the destination (for byte counters). */
+  onChunk?: (bytes: number) => void;
+}
+
 export interface StoredObject {
   body: Buffer;
   contentType: string;
@@ -40,6 +47,13 @@ export interface Storage {
   statBlob(digest: string): Promise<BlobStat | null>;
   /** Throws BlobNotFoundError when the blob does not exist. */
   readBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Writes the blob (or a range of it) to `destination` and ends it: the way to serve a blob.
+   * Throws BlobNotFoundError before writing anything when the blob does not exist; on a later
+   * failure, or if the destination closes early, the destination is destroyed and this rejects.
+   * Memory stays bounded whatever the number of concurrent sends.
+   */
+  sendBlob(digest: string, destination: Writable, options?: SendBlobOptions): Promise<void>;
   /** A URL the client may fetch the blob from directly (a signed URL), or null to stream it. */
   blobRedirect(digest: string): Promise<string | null>;
   putObject(key: string, body: Buffer, contentType: string): Promise<void>;

@@ -9,7 +9,14 @@ import {
   InvalidKeyError,
 } from '../src/index.js';
 import { type BackendHarness, filesystemHarness, gcsHarness } from './support/backends.js';
-import { chunked, failingAfter, patternBytes, readAll, sha256Digest } from './support/streams.js';
+import {
+  CollectingWritable,
+  chunked,
+  failingAfter,
+  patternBytes,
+  readAll,
+  sha256Digest,
+} from './support/streams.js';
 
 const EMPTY_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -58,12 +65,78 @@ describe.each([filesystemHarness(), gcsHarness()])('$name storage', (harness: Ba
     );
   });
 
+  test('sendBlob writes the whole blob or a range, ends the destination and counts the bytes', async () => {
+    const { storage } = await harness.create();
+    const bytes = patternBytes(3 * 1024 * 1024 + 5, 3);
+    const { digest } = await storage.putBlob(chunked(bytes));
+    for (const range of [undefined, { start: 0, end: 0 }, { start: 70_000, end: 2_500_000 }]) {
+      const destination = new CollectingWritable();
+      let counted = 0;
+      await storage.sendBlob(digest, destination, {
+        ...(range ? { range } : {}),
+        onChunk: (n) => {
+          counted += n;
+        },
+      });
+      const expected = range ? bytes.subarray(range.start, range.end + 1) : bytes;
+      expect(destination.bytes().equals(expected), JSON.stringify(range)).toBe(true);
+      expect(destination.writableFinished).toBe(true);
+      expect(counted).toBe(expected.length);
+    }
+    // A range past the end stops at the end, as readBlob does.
+    const tail = new CollectingWritable();
+    await storage.sendBlob(digest, tail, { range: { start: bytes.length - 3, end: bytes.length + 100 } });
+    expect(tail.bytes().equals(bytes.subarray(bytes.length - 3))).toBe(true);
+    const empty = new CollectingWritable();
+    await storage.putBlob(Readable.from([]));
+    await storage.sendBlob(EMPTY_DIGEST, empty);
+    expect(empty.bytes().length).toBe(0);
+    expect(empty.writableFinished).toBe(true);
+  });
+
+  test('many concurrent sendBlobs of different blobs each get exactly their bytes', async () => {
+    const { storage } = await harness.create();
+    const blobs = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(async (seed) => {
+        const bytes = patternBytes(seed * 400_000 + seed, seed);
+        return { bytes, digest: (await storage.putBlob(chunked(bytes))).digest };
+      }),
+    );
+    // 60 sends at once, through destinations that are slow to take each chunk: buffers are
+    // reused between and within sends, so any reuse too early would corrupt some output.
+    const sends = Array.from({ length: 60 }, async (_, i) => {
+      const blob = blobs[i % blobs.length] as (typeof blobs)[number];
+      const destination = new CollectingWritable(i % 3);
+      await storage.sendBlob(blob.digest, destination);
+      return sha256Digest(destination.bytes()) === blob.digest;
+    });
+    expect(await Promise.all(sends)).toEqual(Array(60).fill(true));
+  });
+
+  test('a destination that closes early makes sendBlob reject and leaves the blob intact', async () => {
+    const { storage } = await harness.create();
+    const bytes = patternBytes(4 * 1024 * 1024, 9);
+    const { digest } = await storage.putBlob(chunked(bytes));
+    const destination = new CollectingWritable();
+    destination.once('chunk', () => destination.destroy());
+    await expect(storage.sendBlob(digest, destination)).rejects.toThrow();
+    expect(destination.destroyed).toBe(true);
+    expect(sha256Digest(await readAll(await storage.readBlob(digest)))).toBe(digest);
+    // And the next send is unaffected.
+    const next = new CollectingWritable();
+    await storage.sendBlob(digest, next);
+    expect(next.bytes().equals(bytes)).toBe(true);
+  });
+
   test('missing blobs and objects: stat and get give null, read throws BlobNotFoundError', async () => {
     const { storage } = await harness.create();
     const absent = sha256Digest(Buffer.from('never stored'));
     expect(await storage.statBlob(absent)).toBeNull();
     await expect(storage.readBlob(absent)).rejects.toBeInstanceOf(BlobNotFoundError);
     await expect(storage.readBlob(absent, { start: 0, end: 3 })).rejects.toBeInstanceOf(BlobNotFoundError);
+    const untouched = new CollectingWritable();
+    await expect(storage.sendBlob(absent, untouched)).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(untouched.writableEnded || untouched.destroyed).toBe(false);
     expect(await storage.getObject('manifests/absent.json')).toBeNull();
     await expect(storage.deleteBlob(absent)).resolves.toBeUndefined();
   });
@@ -200,6 +273,9 @@ describe.each([filesystemHarness(), gcsHarness()])('$name storage', (harness: Ba
     for (const digest of badDigests) {
       await expect(storage.statBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
       await expect(storage.readBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
+      await expect(storage.sendBlob(digest, new CollectingWritable()), digest).rejects.toBeInstanceOf(
+        InvalidDigestError,
+      );
       await expect(storage.deleteBlob(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
       await expect(storage.blobRedirect(digest), digest).rejects.toBeInstanceOf(InvalidDigestError);
       await expect(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -44,4 +44,29 @@ export function failingAfter(goodBytes: Buffer, error: Error): Readable {
       throw error;
     })(),
   );
+}
+
+/**
+ * A destination that copies what it is given (a sender may reuse a chunk's memory once the write
+ * has called back, as it may with a socket) and, with `delayTicks`, calls back only after that
+ * many turns of the event loop. Emits 'chunk' after each write.
+ */
+export class CollectingWritable extends Writable {
+  private readonly chunks: Buffer[] = [];
+
+  constructor(private readonly delayTicks = 0) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    this.emit('chunk');
+    let ticks = this.delayTicks;
+    const later = () => (ticks-- > 0 ? setImmediate(later) : callback());
+    later();
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
