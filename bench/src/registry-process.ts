@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BuildTimings } from '@nixery/builder';
 import { processMemory, stopChild } from './processes.js';
 import { NIX_ENV } from './synthetic-set.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./registry-server.ts', import.meta.url));
+/** The built CLI, as `scripts/start.sh` runs it (turbo builds it before the benchmarks). */
+const CLI_SCRIPT = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface RegistryProcessOptions {
@@ -14,7 +16,7 @@ export interface RegistryProcessOptions {
   nixTimeoutSeconds?: number;
 }
 
-/** The registry running as a child process (node + tsx, like `pnpm nixery serve`). */
+/** The registry running as a child process: `nixery serve` from the compiled CLI, as the quick start runs it. */
 export class RegistryProcess {
   private readonly builds: { image: string; timings: BuildTimings }[] = [];
   private readonly waiters: ((build: { image: string; timings: BuildTimings }) => void)[] = [];
@@ -26,7 +28,8 @@ export class RegistryProcess {
   ) {}
 
   static async start(options: RegistryProcessOptions): Promise<RegistryProcess> {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', SERVER_SCRIPT], {
+    if (!existsSync(CLI_SCRIPT)) throw new Error(`${CLI_SCRIPT} is missing: run pnpm build first`);
+    const child = spawn(process.execPath, [CLI_SCRIPT, 'serve', '--host', '127.0.0.1'], {
       cwd: BENCH_DIR,
       env: {
         ...NIX_ENV,
@@ -37,7 +40,7 @@ export class RegistryProcess {
         NIXERY_NIX_SUBSTITUTERS: '',
         // A package path is an unpinned source: keep a built image for the whole run instead of
         // asking Nix again every minute, so the warm figures measure serving, not re-evaluation.
-        BENCH_UNPINNED_TTL_MS: String(3_600_000),
+        NIXERY_UNPINNED_TTL: '3600',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

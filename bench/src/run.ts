@@ -31,7 +31,7 @@ export async function runBenchmarks(
   const notes = [
     'Figures are from one run on a shared 2-core machine; other work on it makes them noisy (±15 % or more). Ratios compare against baselines measured in the same run.',
     'The generated package set is built before the timed work, so "Nix" time is evaluation and path-info, not package builds.',
-    'The registry runs as its own Node process with tsx (TypeScript loaded from source), which adds to its RSS.',
+    'The registry runs as its own Node process from the compiled CLI (`node apps/cli/dist/main.js serve`), as the quick start runs it.',
   ];
 
   const peers = await ensurePeers(profile.installPeers, log);

@@ -16,7 +16,7 @@ export interface StartOptions {
   /** Interface to listen on; the default listens on all interfaces, as a registry does. */
   host?: string;
   logger?: Logger;
-  /** Reuse an image built from an unpinned source for this long (ms) before asking Nix again. */
+  /** Overrides `config.unpinnedTtlSeconds`, in milliseconds (tests use 0). */
   unpinnedTtlMs?: number;
   /** Overrides the storage built from the configuration (tests share one between servers). */
   storage?: Storage;
@@ -48,7 +48,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
-    ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
+    unpinnedTtlMs: options.unpinnedTtlMs ?? config.unpinnedTtlSeconds * 1000,
     onEvent: (event) => {
       metrics.observe(event);
       switch (event.type) {

@@ -36,6 +36,11 @@ export interface Config {
   bundledSource: boolean;
   storage: StorageConfig;
   nixTimeoutSeconds: number;
+  /**
+   * How long an image built from an unpinned source (a branch, a local package set) is served
+   * before Nix is asked again (NIXERY_UNPINNED_TTL); 0 asks on every manifest request.
+   */
+  unpinnedTtlSeconds: number;
   popularityUrl: string | null;
   /** Grouped layers per image (the root layer comes on top); Docker allows 125 layers in all. */
   layerBudget: number;
@@ -51,6 +56,7 @@ export interface Config {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_NIX_TIMEOUT_SECONDS = 60;
+export const DEFAULT_UNPINNED_TTL_SECONDS = 60;
 export const DEFAULT_LAYER_BUDGET = 94;
 export const MAX_LAYER_BUDGET = 124;
 export const DEFAULT_AUTH_REALM = 'nixery';
@@ -59,7 +65,7 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_LAYER_STRATEGY,
- * NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE and NIXERY_AUTH_REALM).
+ * NIXERY_UNPINNED_TTL, NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE and NIXERY_AUTH_REALM).
  * Throws one ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
  */
 export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Config {
@@ -71,6 +77,14 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     'NIX_TIMEOUT',
     DEFAULT_NIX_TIMEOUT_SECONDS,
     1,
+    86_400,
+    problems,
+  );
+  const unpinnedTtlSeconds = integerSetting(
+    env,
+    'NIXERY_UNPINNED_TTL',
+    DEFAULT_UNPINNED_TTL_SECONDS,
+    0,
     86_400,
     problems,
   );
@@ -100,6 +114,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     bundledSource,
     storage: storage as StorageConfig,
     nixTimeoutSeconds,
+    unpinnedTtlSeconds,
     popularityUrl: popularityUrl ?? (bundledSource && !options.bundledPath ? BUNDLED_POPULARITY_URL : null),
     layerBudget,
     layerStrategy,

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       bundledSource: true,
       storage: { backend: 'filesystem', path: '/var/lib/nixery' },
       nixTimeoutSeconds: 60,
+      unpinnedTtlSeconds: 60,
       popularityUrl: BUNDLED_POPULARITY_URL,
       layerBudget: 94,
       layerStrategy: 'stable',
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
       NIX_TIMEOUT: '120',
       NIX_POPULARITY_URL: 'https://example.org/popularity.json',
       NIXERY_LAYER_BUDGET: '50',
+      NIXERY_UNPINNED_TTL: '0',
     });
     expect(config).toEqual<Config>({
       port: 9000,
@@ -50,6 +52,7 @@ describe('loadConfig', () => {
       bundledSource: false,
       storage: { backend: 'gcs', bucket: 'images', credentialsFile: '/keys/sa.json' },
       nixTimeoutSeconds: 120,
+      unpinnedTtlSeconds: 0,
       popularityUrl: 'https://example.org/popularity.json',
       layerBudget: 50,
       layerStrategy: 'stable',
@@ -75,8 +78,10 @@ describe('loadConfig', () => {
       NIX_TIMEOUT: '0',
       NIX_POPULARITY_URL: 'not a url',
       NIXERY_LAYER_BUDGET: '125',
+      NIXERY_UNPINNED_TTL: '-1',
     });
-    expect(list).toHaveLength(7);
+    expect(list).toHaveLength(8);
+    expect(list.join('\n')).toMatch(/NIXERY_UNPINNED_TTL="-1" must be a whole number from 0 to 86400/);
     expect(list.join('\n')).toMatch(/NIXERY_CHANNEL, NIXERY_PKGS_REPO are set/);
     expect(list.join('\n')).toMatch(/NIXERY_CHANNEL="nixos unstable" is neither a channel name/);
     expect(list.join('\n')).toMatch(/PORT="eighty" must be a whole number from 0 to 65535/);

@@ -14,6 +14,7 @@ const FLAG_TO_ENV = {
   storagePath: 'STORAGE_PATH',
   gcsBucket: 'GCS_BUCKET',
   nixTimeout: 'NIX_TIMEOUT',
+  unpinnedTtl: 'NIXERY_UNPINNED_TTL',
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
   strategy: 'NIXERY_LAYER_STRATEGY',
@@ -37,6 +38,10 @@ export function registerServe(program: Command): void {
     .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
     .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
     .option('--nix-timeout <seconds>', 'build timeout [NIX_TIMEOUT] (default 60)')
+    .option(
+      '--unpinned-ttl <seconds>',
+      'serve an image of a branch or local package set this long before asking Nix again [NIXERY_UNPINNED_TTL] (default 60)',
+    )
     .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
     .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
