@@ -29,7 +29,9 @@ export class RegistryProcess {
 
   static async start(options: RegistryProcessOptions): Promise<RegistryProcess> {
     if (!existsSync(CLI_SCRIPT)) throw new Error(`${CLI_SCRIPT} is missing: run pnpm build first`);
-    const child = spawn(process.execPath, [CLI_SCRIPT, 'serve', '--host', '127.0.0.1'], {
+    // The same Node flags as scripts/start.sh.
+    const nodeFlags = ['--max-semi-space-size=8'];
+    const child = spawn(process.execPath, [...nodeFlags, CLI_SCRIPT, 'serve', '--host', '127.0.0.1'], {
       cwd: BENCH_DIR,
       env: {
         ...NIX_ENV,

@@ -8,29 +8,34 @@ const LARGEST_CHUNK_BYTES = 1024 * 1024;
 const SMALLEST_CHUNK_BYTES = 64 * 1024;
 /** The smallest buffer a small blob gets. */
 const SMALLEST_BUFFER_BYTES = 4 * 1024;
-/** What the buffers of all pumps, running and kept for later, may add up to (two per pump). */
-const BUFFER_BUDGET_BYTES = 16 * 1024 * 1024;
+/** What the buffers of running pumps may add up to (two per pump), and, apart, the idle ones kept. */
+const BUFFER_BUDGET_BYTES = 8 * 1024 * 1024;
 
 /** Buffers of finished pumps, by size, for the next ones: no garbage per request either. */
 const idleBuffers = new Map<number, Buffer[]>();
 let idleBytes = 0;
 let busyBytes = 0;
 
+/** An idle buffer of at least `size` bytes (the smallest there is), else a new one of `size`. */
 function takeBuffer(size: number): Buffer {
+  for (let candidate = size; candidate <= LARGEST_CHUNK_BYTES; candidate *= 2) {
+    const buffer = idleBuffers.get(candidate)?.pop();
+    if (buffer === undefined) continue;
+    idleBytes -= buffer.length;
+    busyBytes += buffer.length;
+    return buffer;
+  }
   busyBytes += size;
-  const buffer = idleBuffers.get(size)?.pop();
-  if (buffer === undefined) return Buffer.allocUnsafeSlow(size);
-  idleBytes -= size;
-  return buffer;
+  return Buffer.allocUnsafeSlow(size);
 }
 
 /**
- * Hands a buffer back: kept for reuse while kept and busy buffers stay inside the budget, else
+ * Hands a buffer back: kept for the next copies while the idle ones stay inside the budget, else
  * left to the collector. Only for buffers no write still refers to.
  */
 function returnBuffer(buffer: Buffer, reusable: boolean): void {
   busyBytes -= buffer.length;
-  if (!reusable || busyBytes + idleBytes + buffer.length > BUFFER_BUDGET_BYTES) return;
+  if (!reusable || idleBytes + buffer.length > BUFFER_BUDGET_BYTES) return;
   const list = idleBuffers.get(buffer.length) ?? [];
   list.push(buffer);
   idleBuffers.set(buffer.length, list);
