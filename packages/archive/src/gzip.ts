@@ -39,7 +39,14 @@ export function validateCompressionLevel(level: number): number {
   return level;
 }
 
-/** A gzip compressor in this thread (see worker-gzip.ts for the off-thread variant). */
+/**
+ * zlib's output chunk size. The default 16 KiB makes every later stage (header pin, digest,
+ * file write) handle four times as many chunks; 64 KiB cut building a 318 MB image one layer at
+ * a time from 15–19 s to 12 s. Output bytes do not depend on it.
+ */
+const GZIP_CHUNK_BYTES = 64 * 1024;
+
+/** A gzip compressor; zlib does the work on libuv's thread pool, off the JavaScript thread. */
 export function createLayerGzip(level = DEFAULT_COMPRESSION_LEVEL): Transform {
-  return createGzip({ level: validateCompressionLevel(level) });
+  return createGzip({ level: validateCompressionLevel(level), chunkSize: GZIP_CHUNK_BYTES });
 }

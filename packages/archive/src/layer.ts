@@ -21,7 +21,7 @@ export interface BuiltLayer {
 export interface LayerOptions extends StorePathOptions {
   /** gzip level 0–9 (default 6). */
   compressionLevel?: number;
-  /** Supplies the compressor; defaults to zlib in this thread. */
+  /** Supplies the compressor; defaults to zlib gzip (compressing on libuv's thread pool). */
   createCompressor?: (level: number) => Transform;
 }
 
