@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { StorageError } from './errors.js';
 import type { ByteRange } from './types.js';
 
@@ -89,7 +90,9 @@ export async function pumpFile(
       onChunk?.(bytesRead);
     }
     await Promise.race([previousWrite, closed.promise]);
-    await Promise.race([new Promise<void>((resolve) => destination.end(resolve)), closed.promise]);
+    destination.end();
+    // Rejects on an error or a close before everything was flushed.
+    await finished(destination, { readable: false });
     completed = true;
   } finally {
     closed.dispose();
