@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { close, createReadStream, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { FIXED_MTIME, SYMLINK_MODE, type TarEntry } from './entries.js';
@@ -41,7 +40,7 @@ async function* prefetchSmallFiles(entries: AsyncIterable<TarEntry>): AsyncGener
         window.push(entry);
         if (entry.type !== 'file') continue;
         if (entry.size > SMALL_FILE_SIZE) break;
-        entry.contents = readFile(entry.sourcePath);
+        entry.contents = readSmallFile(entry.sourcePath, entry.size);
         // Awaited when the entry is written; a rejection before then must not go unhandled.
         entry.contents.catch(() => {});
         windowBytes += entry.size;
@@ -54,6 +53,32 @@ async function* prefetchSmallFiles(entries: AsyncIterable<TarEntry>): AsyncGener
   } finally {
     await iterator.return?.();
   }
+}
+
+/**
+ * Reads a file whose size the walk already knows: open, one read, close, with the callback API.
+ * `readFile` adds an fstat and a promise-wrapped FileHandle per file (about 10 % of the CPU
+ * time of a closure of 5,000 tiny store paths). One byte more is asked for, so a file that grew
+ * since the walk is noticed, as one that shrank is by a short read.
+ */
+function readSmallFile(file: string, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    open(file, 'r', (openError, fd) => {
+      if (openError) return reject(openError);
+      const buffer = Buffer.allocUnsafe(size + 1);
+      read(fd, buffer, 0, size + 1, 0, (readError, bytesRead) => {
+        close(fd, (closeError) => {
+          const error = readError ?? closeError;
+          if (error) reject(error);
+          else resolve(buffer.subarray(0, bytesRead));
+        });
+      });
+    });
+  });
+}
+
+function changedSize(file: string): Error {
+  return new Error(`${file} changed size while it was packed`);
 }
 
 class TarAbortedError extends Error {
@@ -174,9 +199,7 @@ async function writeEntry(
     case 'file': {
       if (entry.contents) {
         const contents = await entry.contents;
-        if (contents.length !== entry.size) {
-          throw new Error(`${entry.sourcePath} changed size while it was packed`);
-        }
+        if (contents.length !== entry.size) throw changedSize(entry.sourcePath);
         finished = new Promise((resolve, reject) => {
           pack.entry(
             { ...common, name: entry.name, type: 'file', mode: entry.mode, size: entry.size },
@@ -196,13 +219,20 @@ async function writeEntry(
       // Destroying the pack rejects this while a file read is still pending; mark it handled
       // now (the caller still awaits it), or Node reports an unhandled rejection and a server dies.
       finished.catch(() => {});
+      // The entry's callback reports its errors; an 'error' event without a listener would be
+      // thrown from the event emitter and take the process down.
+      sink.on('error', () => {});
       // An empty file needs no body; tar-stream completes it on end().
       const contents = createReadStream(entry.sourcePath, { highWaterMark: FILE_CHUNK_SIZE });
+      let packed = 0;
       try {
         for await (const chunk of contents) {
+          packed += (chunk as Buffer).length;
+          if (packed > entry.size) throw changedSize(entry.sourcePath);
           await waitForRoom();
           if (!sink.write(chunk as Buffer)) await once(sink, 'drain');
         }
+        if (packed !== entry.size) throw changedSize(entry.sourcePath);
       } catch (error) {
         sink.destroy(error instanceof Error ? error : undefined);
         throw error;
