@@ -11,6 +11,7 @@ export async function buildInProcess(options: {
   storagePath: string;
   image: string;
   layerConcurrency?: number;
+  gzipLevel?: number;
 }): Promise<{ record: ImageRecord; timings: BuildTimings; wallMs: number }> {
   let timings: BuildTimings | null = null;
   const builder = new ImageBuilder({
@@ -19,6 +20,7 @@ export async function buildInProcess(options: {
     nixSubstituters: '',
     nixTimeoutSeconds: 900,
     ...(options.layerConcurrency !== undefined ? { layerConcurrency: options.layerConcurrency } : {}),
+    ...(options.gzipLevel !== undefined ? { gzipLevel: options.gzipLevel } : {}),
     onEvent: (event) => {
       if (event.type === 'build-end') timings = event.timings;
     },

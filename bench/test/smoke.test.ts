@@ -62,6 +62,10 @@ describe('benchmark smoke run', () => {
     expect(cold.baselines.tarGzipMs).toBeGreaterThan(0);
     expect(cold.baselines.tarPigzMs).toBeGreaterThan(0);
     expect(cold.singleStream.layersMs).toBeGreaterThan(0);
+    // Level 1 builds the same tars: its bytes are within a few percent of level 6 at worst.
+    expect(cold.fastGzip.layersMs).toBeGreaterThan(0);
+    expect(cold.fastGzip.defaultLevelBytes).toBeGreaterThan(0);
+    expect(cold.fastGzip.compressedBytes).toBeGreaterThan(cold.fastGzip.defaultLevelBytes * 0.9);
   });
 
   test('warm pull: skopeo copied the image and served requests and blob bytes', () => {

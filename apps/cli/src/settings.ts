@@ -49,6 +49,14 @@ export function strategyOption(): Option {
   ).choices([...GROUPING_STRATEGY_NAMES]);
 }
 
+/** A `--gzip-level` option: how hard layers are compressed. */
+export function gzipLevelOption(): Option {
+  return new Option(
+    '--gzip-level <n>',
+    'gzip level of the layers, 1 (fastest) to 9 [NIXERY_GZIP_LEVEL] (default 6)',
+  );
+}
+
 /** A `--layer-budget`/`--budget` option: grouped layers per image. */
 export function budgetOption(flags: string): Option {
   return new Option(flags, 'grouped layers per image, 1 to 124 [NIXERY_LAYER_BUDGET] (default 94)');
@@ -59,7 +67,7 @@ export function budgetOption(flags: string): Option {
  * the defaults; mistakes are usage errors listing every problem at once.
  */
 export function resolveSettings(
-  flags: SourceFlags & { layerBudget?: string; strategy?: string },
+  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string },
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
@@ -70,6 +78,7 @@ export function resolveSettings(
   }
   if (flags.layerBudget !== undefined) merged.NIXERY_LAYER_BUDGET = flags.layerBudget;
   if (flags.strategy !== undefined) merged.NIXERY_LAYER_STRATEGY = flags.strategy;
+  if (flags.gzipLevel !== undefined) merged.NIXERY_GZIP_LEVEL = flags.gzipLevel;
   // The CLI always works in a local cache folder, whatever backend a server would use.
   merged.NIXERY_STORAGE_BACKEND = 'filesystem';
   merged.STORAGE_PATH = storagePath;

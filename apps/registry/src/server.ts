@@ -48,6 +48,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
+    gzipLevel: config.gzipLevel,
     unpinnedTtlMs: options.unpinnedTtlMs ?? config.unpinnedTtlSeconds * 1000,
     onEvent: (event) => {
       metrics.observe(event);

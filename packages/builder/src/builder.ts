@@ -3,7 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { buildLayersConcurrently, type LayerSource, writeLayer } from '@nixery/archive';
+import {
+  buildLayersConcurrently,
+  DEFAULT_COMPRESSION_LEVEL,
+  type LayerSource,
+  writeLayer,
+} from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
 import {
   DEFAULT_GROUPING_OPTIONS,
@@ -126,13 +131,25 @@ export class ImageBuilder {
   }
 
   /**
-   * The same packages grouped with another strategy or budget are another image, so a cached
-   * record is only reused under the settings it was built with.
+   * The same packages grouped with another strategy or budget, or compressed at another gzip
+   * level, are another image, so a cached record is only reused under the settings it was built
+   * with. (The default level adds nothing, so keys from before the setting existed still hold.)
    */
   private withGroupingSettings(key: string | null): string | null {
     if (key === null) return null;
-    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}`;
+    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${this.gzipSuffix()}`;
     return createHash('sha256').update(`${key}\0${settings}`).digest('hex');
+  }
+
+  /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
+  private layerCacheKey(contentKey: string): string {
+    const suffix = this.gzipSuffix();
+    return suffix === '' ? contentKey : createHash('sha256').update(`${contentKey}${suffix}`).digest('hex');
+  }
+
+  private gzipSuffix(): string {
+    const level = this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    return level === DEFAULT_COMPRESSION_LEVEL ? '' : `\0gzip${level}`;
   }
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
@@ -243,7 +260,8 @@ export class ImageBuilder {
     key: string,
     pathCount: number,
   ): Promise<{ layer: LayerRecord; reused: boolean }> {
-    const cached = await this.layerCache.get(key);
+    const cacheKey = this.layerCacheKey(key);
+    const cached = await this.layerCache.get(cacheKey);
     if (cached) {
       this.emit({ type: 'layer-cache', key, hit: true });
       const { digest, diffId, size } = cached;
@@ -251,14 +269,14 @@ export class ImageBuilder {
     }
     this.emit({ type: 'layer-cache', key, hit: false });
     let wroteIt = false;
-    const layer = await this.layerFlights.run(key, async () => {
+    const layer = await this.layerFlights.run(cacheKey, async () => {
       const storage = this.options.storage;
       const built = await writeLayer(
         source,
         (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
-        { compressionLevel: this.options.gzipLevel ?? 6 },
+        { compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL },
       );
-      await this.layerCache.put(key, { ...built, mediaType: MEDIA_TYPES.docker.layer });
+      await this.layerCache.put(cacheKey, { ...built, mediaType: MEDIA_TYPES.docker.layer });
       wroteIt = true;
       return { ...built, key, pathCount };
     });

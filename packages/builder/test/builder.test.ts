@@ -58,6 +58,20 @@ describe('reproducible, reusable builds', () => {
       expect(warmStorage.blobWrites - before).toBe(end.timings.layersWritten + 1);
   });
 
+  test('another gzip level gives other blobs of the same tars, and never mixes with the default', async () => {
+    const fast = await bundledBuilder(warmStorage, { gzipLevel: 1 }).builder.getImage(
+      'shell/git/hello',
+      'latest',
+    );
+    expect(fast.layers.map((l) => l.diffId)).toEqual(firstRecord.layers.map((l) => l.diffId));
+    for (const [i, layer] of fast.layers.entries())
+      expect(layer.digest).not.toBe(firstRecord.layers[i]?.digest);
+    expect(fast.manifests).not.toEqual(firstRecord.manifests);
+    // The level-6 layers are still what a level-6 build on the same storage gets.
+    const again = await bundledBuilder(warmStorage).builder.getImage('shell/git/hello', 'latest');
+    expect(again.manifests).toEqual(firstRecord.manifests);
+  });
+
   test('the layer budget bounds the layer count (plus the root layer)', async () => {
     const storage = new FilesystemStorage(await scratch('nixery-builder-budget-'));
     const record = await bundledBuilder(storage, { layerBudget: 3 }).builder.getImage(

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       popularityUrl: BUNDLED_POPULARITY_URL,
       layerBudget: 94,
       layerStrategy: 'stable',
+      gzipLevel: 6,
       nixSubstituters: '',
       auth: null,
     });
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       NIX_POPULARITY_URL: 'https://example.org/popularity.json',
       NIXERY_LAYER_BUDGET: '50',
       NIXERY_UNPINNED_TTL: '0',
+      NIXERY_GZIP_LEVEL: '1',
     });
     expect(config).toEqual<Config>({
       port: 9000,
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
       popularityUrl: 'https://example.org/popularity.json',
       layerBudget: 50,
       layerStrategy: 'stable',
+      gzipLevel: 1,
       nixSubstituters: null,
       auth: null,
     });
@@ -79,8 +82,10 @@ describe('loadConfig', () => {
       NIX_POPULARITY_URL: 'not a url',
       NIXERY_LAYER_BUDGET: '125',
       NIXERY_UNPINNED_TTL: '-1',
+      NIXERY_GZIP_LEVEL: '10',
     });
-    expect(list).toHaveLength(8);
+    expect(list).toHaveLength(9);
+    expect(list.join('\n')).toMatch(/NIXERY_GZIP_LEVEL="10" must be a whole number from 1 to 9/);
     expect(list.join('\n')).toMatch(/NIXERY_UNPINNED_TTL="-1" must be a whole number from 0 to 86400/);
     expect(list.join('\n')).toMatch(/NIXERY_CHANNEL, NIXERY_PKGS_REPO are set/);
     expect(list.join('\n')).toMatch(/NIXERY_CHANNEL="nixos unstable" is neither a channel name/);

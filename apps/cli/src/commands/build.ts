@@ -21,6 +21,7 @@ import {
   addSourceOptions,
   budgetOption,
   defaultCacheDir,
+  gzipLevelOption,
   resolveSettings,
   type SourceFlags,
   strategyOption,
@@ -33,6 +34,7 @@ export interface BuildFlags extends SourceFlags {
   cacheDir?: string;
   layerBudget?: string;
   strategy?: string;
+  gzipLevel?: string;
   popularity?: string;
   json?: boolean;
   quiet?: boolean;
@@ -68,6 +70,7 @@ export function registerBuild(program: Command): void {
   addSourceOptions(command)
     .addOption(budgetOption('--layer-budget <n>'))
     .addOption(strategyOption())
+    .addOption(gzipLevelOption())
     .option('--popularity <file|url>', 'popularity data {"name-version": count} [NIX_POPULARITY_URL]')
     .option('--json', 'print the image record (digests, layers, timings) as JSON on stdout')
     .option('-q, --quiet', 'no progress on stderr')
@@ -109,6 +112,7 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
     layerBudget: settings.layerBudget,
     layerStrategy: settings.layerStrategy,
+    gzipLevel: settings.gzipLevel,
     onEvent: buildEventReporter(progress, flags.verbose === true),
   });
 

@@ -18,6 +18,7 @@ const FLAG_TO_ENV = {
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
   strategy: 'NIXERY_LAYER_STRATEGY',
+  gzipLevel: 'NIXERY_GZIP_LEVEL',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
   authFile: 'NIXERY_AUTH_FILE',
   authRealm: 'NIXERY_AUTH_REALM',
@@ -45,6 +46,7 @@ export function registerServe(program: Command): void {
     .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
     .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
+    .option('--gzip-level <n>', 'gzip level of the layers, 1 (fastest) to 9 [NIXERY_GZIP_LEVEL] (default 6)')
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
     .option(
       '--auth-file <htpasswd>',
