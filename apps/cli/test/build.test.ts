@@ -109,6 +109,25 @@ describe('nixery build --out oci:DIR', () => {
     expect(inspected.Digest).toBe(first.manifests.oci.digest);
   });
 
+  test('--gzip-level 1 writes other blobs of the same tars into the same cache; 10 is a usage error', async () => {
+    const result = await build([
+      'hello',
+      '--gzip-level',
+      '1',
+      '--out',
+      `oci:${join(work.path, 'fast')}`,
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const fast = JSON.parse(result.stdout) as Report;
+    expect(fast.layers.map((l) => l.diffId)).toEqual(first.layers.map((l) => l.diffId));
+    expect(fast.layers.map((l) => l.digest)).not.toEqual(first.layers.map((l) => l.digest));
+    expect(fast.timings.layersReused).toBe(0);
+    const bad = await build(['hello', '--gzip-level', '10', '--out', `oci:${join(work.path, 'never')}`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/NIXERY_GZIP_LEVEL="10"/);
+  });
+
   test('without --json: progress as plain lines on stderr (no terminal), one result line on stdout', async () => {
     const result = await build(['hello', '--out', `oci:${layout}`]);
     expect(result.code).toBe(0);

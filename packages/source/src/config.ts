@@ -46,7 +46,7 @@ export interface Config {
   layerBudget: number;
   /** How store paths are grouped into layers (NIXERY_LAYER_STRATEGY; `nixery` gives Nixery's grouping). */
   layerStrategy: GroupingStrategyName;
-  /** gzip level of the layers (NIXERY_GZIP_LEVEL): 1 is about three times faster to build, 6 smaller. */
+  /** gzip level of the layers (NIXERY_GZIP_LEVEL): on real binaries 1 compresses about twice as fast, 6 smaller. */
   gzipLevel: number;
   /**
    * `--option substituters <value>` for Nix; null keeps Nix's own configuration. Defaults to ''
