@@ -4,7 +4,13 @@
 // of glibc makes every path new, which no grouping can help with.
 import type { PathInfo } from '@nixery/layers';
 import { seededRandom } from './grouping.js';
-import { closureSizes, type PackageSet, popularityOf, storeHash } from './reuse-packages.js';
+import {
+  closureSizes,
+  type PackageSet,
+  popularityOf,
+  storeHash,
+  syntheticNarHash,
+} from './reuse-packages.js';
 
 export interface UpdateOptions {
   seed: number;
@@ -46,8 +52,8 @@ export function updatePackageSet(set: PackageSet, options: UpdateOptions): Updat
     return {
       path,
       narSize,
-      closureSize: info.closureSize - info.narSize + narSize,
-      narHash: `sha256:${path.slice(11, 43)}`,
+      closureSize: 0, // every path's is recomputed below, once all sizes are known
+      narHash: syntheticNarHash(path),
       references: info.references.map((r) => renamed.get(r) ?? r),
     };
   });

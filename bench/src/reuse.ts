@@ -160,6 +160,7 @@ export function measureSeed(
   const imageBytes = sizes.reduce((a, b) => a + b, 0);
   const half = Math.floor(graphs.length / 2);
   const secondHalfBytes = sizes.slice(half).reduce((a, b) => a + b, 0);
+  const pathSizes = graphs.map((g) => new Map(g.graph.map((p) => [p.path, p.narSize])));
   return list.map((grouping) => {
     const stored = new Map<string, number>();
     const held = new Set<string>();
@@ -171,7 +172,7 @@ export function measureSeed(
     let imagesOverLimit = 0;
     graphs.forEach((graph, i) => {
       const layers = grouping.group(graph, (steps[i] as PullStep).set);
-      const sizeOfPath = new Map(graph.graph.map((p) => [p.path, p.narSize]));
+      const sizeOfPath = pathSizes[i] as Map<string, number>;
       maxLayers = Math.max(maxLayers, layers.length);
       if (layers.length + 1 > DOCKER_LAYER_LIMIT) imagesOverLimit++;
       for (const layer of layers) {

@@ -3,6 +3,7 @@ import { startRegistry } from '@nixery/registry';
 import { ConfigError, loadConfig } from '@nixery/source';
 import type { Command } from 'commander';
 import { EXIT, exitWith } from '../exit-codes.js';
+import { gzipLevelOption } from '../settings.js';
 
 /** Flags of `nixery serve`, each mirroring one of Nixery's environment variables. */
 const FLAG_TO_ENV = {
@@ -46,7 +47,7 @@ export function registerServe(program: Command): void {
     .option('--popularity-url <url>', 'popularity data, http(s) or file URL [NIX_POPULARITY_URL]')
     .option('--layer-budget <n>', 'grouped layers per image [NIXERY_LAYER_BUDGET] (default 94)')
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
-    .option('--gzip-level <n>', 'gzip level of the layers, 1 (fastest) to 9 [NIXERY_GZIP_LEVEL] (default 6)')
+    .addOption(gzipLevelOption())
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
     .option(
       '--auth-file <htpasswd>',
