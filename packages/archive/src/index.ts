@@ -21,6 +21,7 @@ export {
   buildLayer,
   type LayerOptions,
   type LayerSource,
+  type LayerTarOptions,
   layerTar,
   writeLayer,
 } from './layer.js';
@@ -33,3 +34,9 @@ export {
   storePathsTar,
 } from './store-paths.js';
 export { tarStream } from './tar-writer.js';
+export {
+  DEFAULT_FOREST_LIMITS,
+  ForestLimitError,
+  type ForestLimitReason,
+  type ForestLimits,
+} from './walk-limits.js';
