@@ -57,6 +57,8 @@ export class BcryptPool {
     this.size = options.size ?? DEFAULT_POOL_SIZE;
     this.maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     if (!(this.size >= 1)) throw new Error('BcryptPool needs at least one worker');
+    // Start the workers now: loading one takes a while, and the first sign-ins should not wait.
+    while (this.slots.length < this.size) this.slots.push(this.spawn());
   }
 
   /** True when `password` matches the bcrypt `hash`; false for a wrong password or a bad hash. */
@@ -82,7 +84,12 @@ export class BcryptPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new Error('BcryptPool is closed'));
-    await Promise.all(this.slots.splice(0).map((slot) => slot.worker.terminate()));
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      slot.job?.reject(new Error('BcryptPool is closed'));
+      slot.job = null;
+    }
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
   private idleSlot(): Slot | null {
