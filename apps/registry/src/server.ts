@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
-import type { Config, PackageSource } from '@nixery/source';
+import type { Config, PackageSource, StorageConfig } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
@@ -91,10 +91,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     logger,
     recentErrors,
     sourceDescription: describeSource(config.source, config.bundledSource),
-    storageDescription:
-      config.storage.backend === 'filesystem'
-        ? `local folder ${config.storage.path}`
-        : `GCS bucket ${config.storage.bucket}`,
+    storageDescription: describeStorage(config.storage),
     version: VERSION,
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
@@ -118,7 +115,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
-  logger.info({ url, source: describeSource(config.source, config.bundledSource) }, 'registry listening');
+  // Operators find the host paths here; the public front page names the kinds only.
+  logger.info({ url, source: config.source, storage: config.storage }, 'registry listening');
   return {
     url,
     port,
@@ -129,19 +127,43 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      }).finally(() => accessControl?.close()),
   };
 }
 
+/**
+ * The package source as the public front page shows it: its kind, never a host path or the user
+ * info of a repository URL.
+ */
 export function describeSource(source: PackageSource, bundled: boolean): string {
   switch (source.kind) {
     case 'path':
-      return bundled
-        ? `the bundled offline demo package set (${source.path})`
-        : `local package set at ${source.path}`;
+      return bundled ? 'the bundled offline demo package set' : 'a local package set';
     case 'channel':
       return `nixpkgs ${source.channel}`;
     case 'git':
-      return `git repository ${source.url}`;
+      return describeGitRepository(source.url);
+  }
+}
+
+/** A remote repository by scheme, host and path; anything else (a local path, file:, scp-like) by kind. */
+function describeGitRepository(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'a git repository';
+  }
+  if (!['http:', 'https:', 'git:', 'ssh:'].includes(parsed.protocol)) return 'a git repository';
+  return `git repository ${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/** The storage as the front page shows it (a bucket name is public; a host folder is not). */
+export function describeStorage(storage: StorageConfig): string {
+  switch (storage.backend) {
+    case 'filesystem':
+      return 'local folder storage';
+    case 'gcs':
+      return `GCS bucket ${storage.bucket}`;
   }
 }
