@@ -5,6 +5,7 @@ export {
   buildImageConfig,
   type ImageConfig,
   type ImageConfigInput,
+  IMAGE_CREATED,
   parseImageConfig,
   serialiseImageConfig,
 } from './image-config.js';
