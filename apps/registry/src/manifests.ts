@@ -31,6 +31,9 @@ export async function serveManifest(
       const format = negotiateManifestFormat(req.get('accept'));
       digest = image.manifests[format].digest;
     } catch (error) {
+      // OCI distribution 1.1: a reference that is neither a tag nor a digest names no manifest.
+      if (error instanceof ImageError && error.reason === 'invalid-tag')
+        throw new RegistryError(404, 'MANIFEST_UNKNOWN', error.message, error.detail);
       if (error instanceof ImageError)
         throw new RegistryError(error.status, error.code, error.message, error.detail);
       throw error;
