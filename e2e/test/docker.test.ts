@@ -44,8 +44,9 @@ describe('Docker Engine', () => {
     expect(pull.stderr).toBe('');
     expect(pull.exitCode).toBe(0);
     expect(pull.stdout).toContain(`Status: Downloaded newer image for ${image}`);
-    // Docker 20.10 sends its Accept types in Go map order (random per request), so a tag pull
-    // gets the Docker or the OCI manifest; both share one config, so the image is the same.
+    // dockerd 20.10 lists its six Accept types in Go map order, a different rotation per
+    // request, so a tag pull gets the Docker or the OCI manifest; both share one config (so one
+    // image ID).
     const digest = /^Digest: (sha256:[0-9a-f]{64})$/m.exec(pull.stdout)?.[1];
     expect([await servedDigest('hello'), await servedDigest('hello', OCI_MANIFEST)]).toContain(digest);
 
@@ -108,16 +109,18 @@ describe('Docker Engine', () => {
     expect(lines[2]).toBe('ok');
   });
 
-  test('docker manifest inspect --insecure shows the Docker schema 2 manifest', async () => {
+  test('docker manifest inspect --insecure shows the Docker schema 2 manifest the registry serves', async () => {
     const inspect = await docker.docker([
       'manifest',
       'inspect',
       '--insecure',
       `${registry.host}/shell/hello`,
     ]);
+    expect(inspect.stderr).toBe('');
     expect(inspect.exitCode).toBe(0);
     const manifest = JSON.parse(inspect.stdout);
     expect(manifest.schemaVersion).toBe(2);
+    // The CLI asks for Docker schema 2, a manifest list or an OCI index (not an OCI manifest).
     expect(manifest.mediaType).toBe(DOCKER_MANIFEST);
     const served = await fetch(`${registry.url}/v2/shell/hello/manifests/latest`, {
       headers: { accept: DOCKER_MANIFEST },
