@@ -125,7 +125,7 @@ describe('Docker Engine', () => {
     const served = await fetch(`${registry.url}/v2/shell/hello/manifests/latest`, {
       headers: { accept: DOCKER_MANIFEST },
     });
-    const expected = await served.json();
+    const expected = (await served.json()) as { config: unknown; layers: unknown[] };
     expect(manifest.config).toEqual(expected.config);
     expect(manifest.layers).toEqual(expected.layers);
   });

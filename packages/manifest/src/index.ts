@@ -3,9 +3,9 @@ export { assertDigest, isDigest, ManifestError, sha256Digest } from './digest.js
 export {
   type Architecture,
   buildImageConfig,
+  IMAGE_CREATED,
   type ImageConfig,
   type ImageConfigInput,
-  IMAGE_CREATED,
   parseImageConfig,
   serialiseImageConfig,
 } from './image-config.js';

@@ -177,7 +177,9 @@ describe('parsing', () => {
     const parsed = parseImageConfig(JSON.stringify(withoutCreated));
     expect('created' in parsed).toBe(false);
     expect(parsed.rootfs.diff_ids).toEqual(layers.map((l) => l.diffId));
-    expect(() => parseImageConfig(JSON.stringify({ ...good, created: 1 }))).toThrow(/created must be a string/);
+    expect(() => parseImageConfig(JSON.stringify({ ...good, created: 1 }))).toThrow(
+      /created must be a string/,
+    );
   });
 
   test('refuses configs without a config object or with bad diff_ids', () => {
