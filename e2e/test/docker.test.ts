@@ -37,7 +37,8 @@ async function servedDigest(name: string, accept = DOCKER_MANIFEST): Promise<str
 
 const blobGets = () => metricValue(registry, 'nixery_http_requests_total', { route: 'blob', method: 'GET' });
 
-describe('Docker Engine', () => {
+// A pull builds the image first; on a loaded two-core machine that takes longer than 60 s.
+describe('Docker Engine', { timeout: 240_000 }, () => {
   test('pulls hello by tag and runs it', async () => {
     const image = `${registry.host}/hello:latest`;
     const pull = await docker.docker(['pull', image], { timeout: 180_000 });
@@ -138,7 +139,7 @@ describe('Docker Engine', () => {
   });
 });
 
-describe('Docker Engine against a private instance (--auth-file)', () => {
+describe('Docker Engine against a private instance (--auth-file)', { timeout: 240_000 }, () => {
   let scratch: string;
   let privateRegistry: TestRegistry;
 
