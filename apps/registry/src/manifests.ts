@@ -40,6 +40,9 @@ export async function serveManifest(
     } catch (error) {
       // Nobody is left to answer.
       if (gone.signal.aborted) return;
+      // OCI distribution 1.1: a reference that is neither a tag nor a digest names no manifest.
+      if (error instanceof ImageError && error.reason === 'invalid-tag')
+        throw new RegistryError(404, 'MANIFEST_UNKNOWN', error.message, error.detail);
       if (error instanceof ImageError)
         throw new RegistryError(error.status, error.code, error.message, error.detail);
       throw error;

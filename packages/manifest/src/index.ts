@@ -3,6 +3,7 @@ export { assertDigest, isDigest, ManifestError, sha256Digest } from './digest.js
 export {
   type Architecture,
   buildImageConfig,
+  IMAGE_CREATED,
   type ImageConfig,
   type ImageConfigInput,
   parseImageConfig,
