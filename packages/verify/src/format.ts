@@ -12,7 +12,7 @@ export function formatReport(report: VerifyReport): string {
   if (report.gcRoots) {
     const { parent, live, stale, foreign } = report.gcRoots;
     lines.push(
-      `GC-root folders in ${parent}: ${live} live (a build is running on this host), ${stale} stale, ${foreign} of other hosts`,
+      `GC-root folders in ${parent}: ${live} live${live > 0 ? ' (a build is running on this host)' : ''}, ${stale} stale, ${foreign} of other hosts`,
     );
   }
   if (report.problems.length === 0) lines.push('no problems found');
