@@ -68,8 +68,9 @@ describe('loadConfig', () => {
   });
 
   test('NIXERY_GCROOTS_DIR names the parent of the GC-root folders, made absolute', () => {
-    expect(loadConfig({ NIXERY_GCROOTS_DIR: 'var/gcroots' }).gcRootsDir).toBe(resolve('var/gcroots'));
-    expect(loadConfig({ NIXERY_GCROOTS_DIR: ' ' }).gcRootsDir).toBeNull();
+    const env = { STORAGE_PATH: '/var/lib/nixery' };
+    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: 'var/gcroots' }).gcRootsDir).toBe(resolve('var/gcroots'));
+    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: ' ' }).gcRootsDir).toBeNull();
   });
 
   test('substituters can be set explicitly, also to empty', () => {
