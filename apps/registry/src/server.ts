@@ -6,6 +6,7 @@ import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { createAccessControl } from './auth.js';
+import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
 import { RecentErrors } from './recent-errors.js';
@@ -37,6 +38,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const logger = options.logger ?? pino({ name: 'nixery' });
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
+  const { gcRootsDir, nixTimeoutSeconds } = config;
+  await cleanLeftoversAtStart({ storage, gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
 
@@ -49,6 +52,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
     gzipLevel: config.gzipLevel,
+    ...(config.gcRootsDir !== null ? { gcRootsDir: config.gcRootsDir } : {}),
     unpinnedTtlMs: options.unpinnedTtlMs ?? config.unpinnedTtlSeconds * 1000,
     onEvent: (event) => {
       metrics.observe(event);
@@ -101,7 +105,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const server = createServer(
     {
       headersTimeout: 20_000,
-      requestTimeout: (config.nixTimeoutSeconds + 120) * 1000,
+      requestTimeout: (config.nixTimeoutSeconds + REQUEST_SLACK_SECONDS) * 1000,
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: 1_000,
     },

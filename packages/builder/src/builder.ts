@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import {
   buildLayersConcurrently,
@@ -20,7 +19,7 @@ import {
   type Popularity,
 } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, type NixResult } from '@nixery/nix';
+import { buildImageClosure, createGcRootFolder, type NixResult } from '@nixery/nix';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -58,6 +57,8 @@ export interface ImageBuilderOptions {
   gzipLevel?: number;
   /** Bounds of the root layer's symlink-forest walk; undefined keeps @nixery/archive's defaults. */
   forestLimits?: ForestLimits;
+  /** Parent folder of the per-build GC-root folders; default @nixery/nix's defaultGcRootsParent(). */
+  gcRootsDir?: string;
   /**
    * How long an image built from an unpinned source (a branch, a channel name, a local path) is
    * reused before Nix is asked again. Pinned sources are cached for good.
@@ -192,7 +193,8 @@ export class ImageBuilder {
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
-    const gcRootDir = await mkdtemp(join(tmpdir(), 'nixery-gcroots-'));
+    // The folder is named after this process, so one left by a crash is known to be stale.
+    const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
       const nix = await buildImageClosure(
         { packages: request.packages, system: request.system, source: resolved },

@@ -33,6 +33,7 @@ import type {
   PutBlobOptions,
   PutBlobResult,
   SendBlobOptions,
+  StagingSummary,
   Storage,
   StoredObject,
 } from './types.js';
@@ -228,6 +229,30 @@ export class FilesystemStorage implements Storage {
       }
     }
     return removed;
+  }
+
+  async stagingSummary(): Promise<StagingSummary> {
+    const now = Date.now();
+    const summary: StagingSummary = { count: 0, bytes: 0, oldestAgeMs: null };
+    let directory: Awaited<ReturnType<typeof opendir>>;
+    try {
+      directory = await opendir(this.resolve(STAGING_PREFIX));
+    } catch (error) {
+      if (isMissing(error)) return summary;
+      throw error;
+    }
+    for await (const entry of directory) {
+      try {
+        const info = await stat(path.join(directory.path, entry.name));
+        summary.count++;
+        summary.bytes += info.isFile() ? info.size : 0;
+        const age = Math.max(0, now - info.mtimeMs);
+        summary.oldestAgeMs = Math.max(summary.oldestAgeMs ?? 0, age);
+      } catch (error) {
+        if (!isMissing(error)) throw error; // an upload that finished while we looked
+      }
+    }
+    return summary;
   }
 
   /** Maps a validated storage name to a path, refusing (again) anything that leaves the root. */

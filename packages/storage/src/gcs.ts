@@ -22,6 +22,7 @@ import type {
   PutBlobOptions,
   PutBlobResult,
   SendBlobOptions,
+  StagingSummary,
   Storage,
   StoredObject,
 } from './types.js';
@@ -186,6 +187,21 @@ export class GcsStorage implements Storage {
       removed++;
     }
     return removed;
+  }
+
+  async stagingSummary(): Promise<StagingSummary> {
+    const now = Date.now();
+    const summary: StagingSummary = { count: 0, bytes: 0, oldestAgeMs: null };
+    for await (const item of this.bucket.getFilesStream({ prefix: STAGING_PREFIX })) {
+      const { metadata } = item as File;
+      summary.count++;
+      summary.bytes += Number(metadata.size ?? 0) || 0;
+      const written = Date.parse(metadata.updated ?? metadata.timeCreated ?? '');
+      if (Number.isFinite(written)) {
+        summary.oldestAgeMs = Math.max(summary.oldestAgeMs ?? 0, Math.max(0, now - written));
+      }
+    }
+    return summary;
   }
 
   /** Signing needs a private key; only a service-account key file has one (Nixery does the same). */

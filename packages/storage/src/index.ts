@@ -17,6 +17,7 @@ export type {
   PutBlobOptions,
   PutBlobResult,
   SendBlobOptions,
+  StagingSummary,
   Storage,
   StoredObject,
 } from './types.js';

@@ -30,6 +30,14 @@ export interface SendBlobOptions {
   onChunk?: (bytes: number) => void;
 }
 
+/** What lies under `staging/`: uploads in progress, or leftovers of uploads that never finished. */
+export interface StagingSummary {
+  count: number;
+  bytes: number;
+  /** Age of the oldest entry (since its last write), ms; null when staging is empty. */
+  oldestAgeMs: number | null;
+}
+
 export interface StoredObject {
   body: Buffer;
   contentType: string;
@@ -67,4 +75,6 @@ export interface Storage {
   deleteBlob(digest: string): Promise<void>;
   /** Removes staging leftovers older than `olderThanMs`; returns how many were removed. */
   cleanStaging(olderThanMs: number): Promise<number>;
+  /** Counts what is under staging (as cleanStaging would see it), so leftovers can be reported. */
+  stagingSummary(): Promise<StagingSummary>;
 }
