@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@nixery/digest';
 import bcrypt from 'bcryptjs';
 
 export interface PasswordVerifierOptions {
@@ -40,7 +40,7 @@ export class PasswordVerifier {
   }
 
   async verify(user: string, password: string): Promise<boolean> {
-    const key = createHash('sha256').update(user).update('\0').update(password).digest('hex');
+    const key = sha256Hex(`${user}\0${password}`);
     const expiresAt = this.remembered.get(key);
     if (expiresAt !== undefined) {
       if (expiresAt > this.now()) return true;
