@@ -2,12 +2,7 @@ import { LayersError } from './errors.js';
 import type { Layer } from './layer.js';
 import { type GroupingOptions, type GroupingStrategyName, resolveGroupingOptions } from './options.js';
 import type { Popularity } from './popularity.js';
-import {
-  type GraphologyRuntimeGraph,
-  isGraphologyGraph,
-  RuntimeGraph,
-  type RuntimeGraphJson,
-} from './runtime-graph.js';
+import { type RuntimeGraphInput, toRuntimeGraph } from './runtime-graph.js';
 import { nixeryStrategy } from './strategies/nixery.js';
 import { stableStrategy } from './strategies/stable.js';
 import type { GroupingStrategy } from './strategies/strategy.js';
@@ -28,7 +23,7 @@ export const groupingStrategies: Readonly<Record<GroupingStrategyName, GroupingS
  * layers whatever the order of paths and references.
  */
 export function groupLayers(
-  graph: RuntimeGraphJson | RuntimeGraph | GraphologyRuntimeGraph,
+  graph: RuntimeGraphInput,
   popularity: Popularity,
   options: GroupingOptions = {},
 ): Layer[] {
@@ -45,11 +40,5 @@ export function groupLayers(
       },
     );
   }
-  const runtimeGraph =
-    graph instanceof RuntimeGraph
-      ? graph
-      : isGraphologyGraph(graph)
-        ? RuntimeGraph.fromGraphology(graph)
-        : RuntimeGraph.fromJson(graph);
-  return strategy.group(runtimeGraph, popularity, resolved);
+  return strategy.group(toRuntimeGraph(graph), popularity, resolved);
 }

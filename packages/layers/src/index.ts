@@ -28,7 +28,9 @@ export {
   type PathAttributes,
   type PathInfo,
   RuntimeGraph,
+  type RuntimeGraphInput,
   type RuntimeGraphJson,
+  toRuntimeGraph,
 } from './runtime-graph.js';
 export { storePathName } from './store-path.js';
 export {

@@ -241,6 +241,15 @@ export class RuntimeGraph {
   }
 }
 
+/** What `groupLayers` and `buildDominatorTree` accept as a graph. */
+export type RuntimeGraphInput = RuntimeGraphJson | RuntimeGraph | GraphologyRuntimeGraph;
+
+/** A validated RuntimeGraph from any accepted input (one already validated is returned as is). */
+export function toRuntimeGraph(graph: RuntimeGraphInput): RuntimeGraph {
+  if (graph instanceof RuntimeGraph) return graph;
+  return isGraphologyGraph(graph) ? RuntimeGraph.fromGraphology(graph) : RuntimeGraph.fromJson(graph);
+}
+
 function readTopLevel(value: unknown): string[] {
   const list =
     value !== null && typeof value === 'object' && !Array.isArray(value)
