@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@nixery/digest';
 import type { AttemptGate } from './auth-throttle.js';
 import { BcryptPool } from './bcrypt-pool.js';
 
@@ -54,7 +54,7 @@ export class PasswordVerifier {
    * may throw to refuse it, e.g. TooManyAttemptsError).
    */
   async verify(user: string, password: string, gate?: AttemptGate): Promise<boolean> {
-    const key = createHash('sha256').update(user).update('\0').update(password).digest('hex');
+    const key = sha256Hex(`${user}\0${password}`);
     const expiresAt = this.remembered.get(key);
     if (expiresAt !== undefined) {
       if (expiresAt > this.now()) return true;

@@ -1,12 +1,5 @@
 export { buildLayersConcurrently, createLimiter, type Limiter } from './concurrency.js';
 export {
-  type BlobSink,
-  type BlobSummary,
-  DigestStream,
-  digestOfStream,
-  hashingSink,
-} from './digest.js';
-export {
   compareBytes,
   DIRECTORY_MODE,
   EXECUTABLE_MODE,
@@ -26,6 +19,7 @@ export {
   writeLayer,
 } from './layer.js';
 export { ROOT_DIRECTORY_MODE, type RootLayerOptions, rootEntries, rootTar, TMP_MODE } from './root-forest.js';
+export { type BlobSink, hashingSink } from './sink.js';
 export {
   DEFAULT_STORE_DIR,
   imageStorePath,

@@ -1,8 +1,9 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobSink, DigestStream, settleTogether } from './digest.js';
+import { DigestStream } from '@nixery/digest';
 import { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
 import { rootTar } from './root-forest.js';
+import { type BlobSink, settleTogether } from './sink.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
 import type { ForestLimits } from './walk-limits.js';
 

@@ -2,9 +2,9 @@
 // of links to links, never the targets' contents, and the walk must be bounded and cancellable.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { digestOfStream } from '@nixery/digest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  digestOfStream,
   ForestLimitError,
   type RootLayerOptions,
   rootEntries,

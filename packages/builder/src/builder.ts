@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
@@ -11,6 +10,7 @@ import {
   writeLayer,
 } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
+import { sha256Hex } from '@nixery/digest';
 import {
   DEFAULT_GROUPING_OPTIONS,
   type GroupingStrategyName,
@@ -154,13 +154,13 @@ export class ImageBuilder {
   private withGroupingSettings(key: string | null): string | null {
     if (key === null) return null;
     const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${this.gzipSuffix()}`;
-    return createHash('sha256').update(`${key}\0${settings}`).digest('hex');
+    return sha256Hex(`${key}\0${settings}`);
   }
 
   /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
   private layerCacheKey(contentKey: string): string {
     const suffix = this.gzipSuffix();
-    return suffix === '' ? contentKey : createHash('sha256').update(`${contentKey}${suffix}`).digest('hex');
+    return suffix === '' ? contentKey : sha256Hex(`${contentKey}${suffix}`);
   }
 
   private gzipSuffix(): string {
@@ -403,9 +403,7 @@ function imageErrorFromForest(error: ForestLimitError): ImageError {
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {
-  return createHash('sha256')
-    .update(`root-layer\n${packages.join('\n')}\n\n${envPath ?? ''}`)
-    .digest('hex');
+  return sha256Hex(`root-layer\n${packages.join('\n')}\n\n${envPath ?? ''}`);
 }
 
 function stripTimings(record: ImageRecord & { timings?: BuildTimings }): ImageRecord {

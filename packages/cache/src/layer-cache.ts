@@ -1,4 +1,5 @@
-import { isDigest, type Storage } from '@nixery/storage';
+import { isDigest } from '@nixery/digest';
+import type { Storage } from '@nixery/storage';
 import { BlobNotStoredError, InvalidCacheEntryError } from './errors.js';
 import { layerCacheObjectKey } from './keys.js';
 import { TwoTierStore } from './two-tier.js';

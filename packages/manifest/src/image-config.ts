@@ -1,5 +1,5 @@
 import { canonicalJsonBytes } from './canonical-json.js';
-import { assertDigest, ManifestError } from './digest.js';
+import { assertDigest, ManifestError } from './errors.js';
 
 export type Architecture = 'amd64' | 'arm64';
 

@@ -1,5 +1,5 @@
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
-export { assertDigest, isDigest, ManifestError, sha256Digest } from './digest.js';
+export { assertDigest, ManifestError } from './errors.js';
 export {
   type Architecture,
   buildImageConfig,

@@ -13,9 +13,9 @@ import {
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DigestStream } from '@nixery/digest';
 import { BlobNotFoundError, DigestMismatchError, StorageError } from './errors.js';
 import { pumpFile } from './file-pump.js';
-import { DigestingStream } from './hashing.js';
 import {
   assertContentType,
   assertObjectKey,
@@ -62,7 +62,7 @@ export class FilesystemStorage implements Storage {
     await this.ensureLayout();
 
     const stagingPath = this.resolve(newStagingName());
-    const digesting = new DigestingStream();
+    const digesting = new DigestStream();
     try {
       // flush: fsync before close, so the rename below can never expose unwritten blocks.
       await pipeline(data, digesting, createWriteStream(stagingPath, { flags: 'wx', flush: true }));
@@ -71,7 +71,7 @@ export class FilesystemStorage implements Storage {
       throw error;
     }
 
-    const result = { digest: digesting.digest(), size: digesting.size };
+    const result = digesting.summary();
     try {
       if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
         throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);

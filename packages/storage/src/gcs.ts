@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Bucket, type File, Storage as GcsClient } from '@google-cloud/storage';
+import { DigestStream } from '@nixery/digest';
 import { BlobNotFoundError, DigestMismatchError, InvalidArgumentError } from './errors.js';
-import { DigestingStream } from './hashing.js';
 import {
   assertContentType,
   assertObjectKey,
@@ -71,7 +71,7 @@ export class GcsStorage implements Storage {
     if (opts.contentType !== undefined) assertContentType(opts.contentType);
 
     const staging = this.bucket.file(newStagingName());
-    const digesting = new DigestingStream();
+    const digesting = new DigestStream();
     try {
       // One streamed request (no resumable session): a layer that fails mid-way is rebuilt
       // from Nix anyway, and it saves the round trip that opens a session.
@@ -81,7 +81,7 @@ export class GcsStorage implements Storage {
       });
       await pipeline(data, digesting, upload);
 
-      const result = { digest: digesting.digest(), size: digesting.size };
+      const result = digesting.summary();
       if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
         throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
       }

@@ -9,8 +9,7 @@ export {
 export { createStorage, type StorageConfig } from './factory.js';
 export { FilesystemStorage } from './filesystem.js';
 export { GcsStorage, type GcsStorageOptions } from './gcs.js';
-export { DigestingStream } from './hashing.js';
-export { assertObjectKey, blobName, digestHex, isDigest } from './names.js';
+export { assertObjectKey, blobName, digestHex } from './names.js';
 export type {
   BlobStat,
   ByteRange,

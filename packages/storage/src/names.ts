@@ -1,26 +1,24 @@
 // Everything that turns caller input into a storage name goes through here, so that
 // no digest, key or range can name anything outside the blob/object namespaces.
 import { randomUUID } from 'node:crypto';
+import { digestHex as hexOfDigest, isDigest } from '@nixery/digest';
 import { InvalidArgumentError, InvalidDigestError, InvalidKeyError } from './errors.js';
 import type { ByteRange } from './types.js';
 
 export const BLOB_PREFIX = 'blobs/sha256/';
 export const STAGING_PREFIX = 'staging/';
 
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 const KEY_SEGMENT_PATTERN = /^[a-z0-9._-]+$/;
 const MAX_KEY_LENGTH = 1024; // GCS's limit on object names
 const RESERVED_PREFIXES = ['blobs/', 'staging/'];
 
-export function isDigest(value: string): boolean {
-  return DIGEST_PATTERN.test(value);
-}
-
-/** Throws InvalidDigestError unless `digest` is `sha256:<64 lowercase hex>`; returns the hex part. */
+/**
+ * The hex part of a digest, throwing storage's own InvalidDigestError (a StorageError) unless
+ * `digest` is `sha256:<64 lowercase hex>`.
+ */
 export function digestHex(digest: string): string {
-  if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest))
-    throw new InvalidDigestError(String(digest));
-  return digest.slice('sha256:'.length);
+  if (!isDigest(digest)) throw new InvalidDigestError(String(digest));
+  return hexOfDigest(digest);
 }
 
 /** The storage name of a blob: `blobs/sha256/<hex>`. */

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { isDigest, type Storage } from '@nixery/storage';
+import { isDigest, sha256Digest } from '@nixery/digest';
+import type { Storage } from '@nixery/storage';
 import { hashStoredBlob } from './hash-blob.js';
 import { classifyObjectKey, manifestKey, OBJECT_PREFIXES } from './layout.js';
 import { findLeftovers, type GcRootCensus, removeLeftovers } from './leftovers.js';
@@ -130,7 +130,7 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     const body = await storage.getObject(key);
     if (!body) continue;
     report.manifests.checked++;
-    const actual = `sha256:${createHash('sha256').update(body.body).digest('hex')}`;
+    const actual = sha256Digest(body.body);
     const refs = actual === digest ? parseManifestRefs(body.body) : `its bytes hash to ${actual}`;
     if (typeof refs === 'string') {
       problems.push({ kind: 'manifest-invalid', key, digest, message: refs });
