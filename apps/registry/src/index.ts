@@ -5,5 +5,11 @@ export { RegistryMetrics } from './metrics.js';
 export { loadPopularity } from './popularity.js';
 export { parseRange, type RangeRequest } from './range.js';
 export { isDigest, parseRegistryPath, type RegistryRoute } from './routing.js';
-export { describeSource, type RunningRegistry, type StartOptions, startRegistry } from './server.js';
+export {
+  describeSource,
+  PackageSetUnusableError,
+  type RunningRegistry,
+  type StartOptions,
+  startRegistry,
+} from './server.js';
 export { VERSION } from './version.js';

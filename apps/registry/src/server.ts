@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
-import type { Config, PackageSource } from '@nixery/source';
+import { checkPackageSet } from '@nixery/nix';
+import { type Config, type PackageSource, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
@@ -35,6 +36,7 @@ export interface RunningRegistry {
 export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
   const { config } = options;
   const logger = options.logger ?? pino({ name: 'nixery' });
+  await refuseUnusablePackageSet(config, logger);
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
   const metrics = new RegistryMetrics();
@@ -46,6 +48,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     popularity,
     nixTimeoutSeconds: config.nixTimeoutSeconds,
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
+    allowUnfree: config.allowUnfree,
+    evaluationConcurrency: config.evaluationConcurrency,
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
     gzipLevel: config.gzipLevel,
@@ -131,6 +135,25 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** Thrown by startRegistry when the installed Nix cannot evaluate the configured package set. */
+export class PackageSetUnusableError extends Error {
+  override readonly name = 'PackageSetUnusableError';
+}
+
+/**
+ * The start-up check: a package set that states a newer minimum Nix would answer every pull with
+ * a 500, so the server refuses to start. A check that cannot run (no network for a channel) only
+ * warns: pulls then report what goes wrong.
+ */
+async function refuseUnusablePackageSet(config: Config, logger: Logger): Promise<void> {
+  if (config.bundledSource) return;
+  // 'latest' is every source kind's default: the path itself, a git default branch, the channel.
+  const check = await checkPackageSet(resolveSourceForTag(config.source, 'latest'));
+  if (check.ok) return;
+  if (check.kind === 'nix-too-old') throw new PackageSetUnusableError(check.message);
+  logger.warn({ err: check.message }, 'package set check failed');
 }
 
 export function describeSource(source: PackageSource, bundled: boolean): string {

@@ -18,7 +18,7 @@ import {
   type Popularity,
 } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, type NixResult } from '@nixery/nix';
+import { buildImageClosure, createLimit } from '@nixery/nix';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -32,6 +32,7 @@ import type { Storage } from '@nixery/storage';
 import { ImageError } from './errors.js';
 import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
+import { imageErrorFromNix } from './nix-failure.js';
 
 export type BuilderEvent =
   | { type: 'build-start'; image: string }
@@ -49,6 +50,10 @@ export interface ImageBuilderOptions {
   nixTimeoutSeconds?: number;
   /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
   nixSubstituters?: string;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE). */
+  allowUnfree?: boolean;
+  /** At most this many Nix evaluations at once across all builds (default: the core count). */
+  evaluationConcurrency?: number;
   layerBudget?: number;
   /** How store paths are grouped into layers; undefined uses @nixery/layers' default (`stable`). */
   layerStrategy?: GroupingStrategyName;
@@ -79,8 +84,10 @@ export class ImageBuilder {
   private readonly layerFlights = new SingleFlight<string, LayerRecord>();
   private readonly recent = new Map<string, RecentImage>();
   private readonly emit: (event: BuilderEvent) => void;
+  private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
 
   constructor(private readonly options: ImageBuilderOptions) {
+    this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
     this.layerCache = new LayerCache(options.storage);
     this.manifestCache = new ManifestCache<ImageRecord>(options.storage);
     this.emit = options.onEvent ?? (() => {});
@@ -187,6 +194,8 @@ export class ImageBuilder {
             : {}),
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
           gcRootDir,
+          allowUnfree: this.options.allowUnfree ?? false,
+          evaluationSlot: this.evaluationSlot,
         },
       );
       if (!nix.ok) throw imageErrorFromNix(nix);
@@ -318,41 +327,6 @@ function parseRequest(name: string): ImageRequest {
     return parseImageName(name);
   } catch (error) {
     throw new ImageError('invalid-name', 'NAME_INVALID', 400, (error as Error).message, { name });
-  }
-}
-
-/** How a failed Nix run is reported, for every caller of Nix (the builder, the CLI's `layers`). */
-export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): ImageError {
-  switch (result.kind) {
-    case 'unknown-packages':
-      return new ImageError(
-        'unknown-packages',
-        'MANIFEST_UNKNOWN',
-        404,
-        `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
-        { packages: result.names },
-      );
-    case 'unsupported-system':
-      return new ImageError('unsupported-system', 'UNSUPPORTED', 400, result.message, {
-        system: result.system,
-      });
-    case 'timeout':
-      return new ImageError(
-        'timeout',
-        'MANIFEST_UNKNOWN',
-        504,
-        `building the image timed out after ${result.seconds} s`,
-        { reason: 'timeout', log: result.logTail },
-      );
-    case 'build-failed':
-      return new ImageError('build-failed', 'MANIFEST_UNKNOWN', 500, 'Nix failed to build the image', {
-        reason: 'build-failed',
-        log: result.logTail,
-      });
-    case 'nix-missing':
-      return new ImageError('nix-missing', 'MANIFEST_UNKNOWN', 503, result.message, {
-        reason: 'nix-missing',
-      });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { RuntimeGraphJson } from '@nixery/layers';
 import type { ResolvedSource } from '@nixery/source';
+import type { Refusal } from './nix-errors.js';
 
 // The runtime graph is @nixery/layers' input contract; the runner produces exactly that shape.
 export type { PathInfo, RuntimeGraphJson } from '@nixery/layers';
@@ -12,17 +13,42 @@ export interface ImagePackage {
   attr: string;
   /** The store path of its first installed output. */
   outPath: string;
-  /** Every installed output (meta.outputsToInstall), first one equal to `outPath`. */
+  /** Every installed output: the default one, or the one named (`openssl.dev`); `outPaths[0] === outPath`. */
   outPaths: string[];
 }
 
 export type NixResult =
   | { ok: true; graph: RuntimeGraphJson; packages: ImagePackage[]; envPath: string | null }
   | { ok: false; kind: 'unknown-packages'; names: string[] }
+  /** Some names failed in another way than being unknown; `problems` lists every failing name. */
+  | { ok: false; kind: 'package-problems'; problems: PackageProblem[] }
   | { ok: false; kind: 'timeout'; seconds: number; logTail: string }
-  | { ok: false; kind: 'build-failed'; logTail: string }
+  /**
+   * Nix failed after evaluation. `derivation` is the one whose builder failed (when Nix names it),
+   * `errors` Nix's `error:` blocks; `logTail` starts with those, then the rest of the last lines.
+   */
+  | { ok: false; kind: 'build-failed'; derivation: string | null; errors: string[]; logTail: string }
+  /** Evaluating the package set failed for every name alike (e.g. nixpkgs refuses this Nix). */
+  | { ok: false; kind: 'evaluation-failed'; errors: string[]; logTail: string }
   | { ok: false; kind: 'unsupported-system'; system: string; message: string }
   | { ok: false; kind: 'nix-missing'; message: string };
+
+/**
+ * Why one requested name gives no package:
+ * - `unknown`: the set has nothing of that name (or it is not a derivation);
+ * - `removed`: reading the attribute throws: nixpkgs' removed or renamed aliases (`message` is theirs);
+ * - `refused`: nixpkgs' meta check refuses it (`refusal` says which check: unfree, broken, …);
+ * - `eval-error`: anything else, e.g. a missing file or an `abort` (`message` is Nix's error).
+ */
+export interface PackageProblem {
+  name: string;
+  kind: 'unknown' | 'removed' | 'refused' | 'eval-error';
+  /** The attribute path that failed, when known. */
+  attr?: string;
+  refusal?: Refusal;
+  /** Nix's error, first line first; empty for `unknown`. */
+  message: string;
+}
 
 export interface BuildRequest {
   packages: string[];
@@ -48,6 +74,13 @@ export interface NixOptions {
    * until the caller deletes the directory. Without it nothing protects the paths from a collection.
    */
   gcRootDir?: string;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE), passed to Nix as JSON data. */
+  allowUnfree?: boolean;
+  /**
+   * Runs one evaluation (a nix-instantiate); a shared limiter bounds how many run at once across
+   * builds. Default: no bound.
+   */
+  evaluationSlot?: <T>(run: () => Promise<T>) => Promise<T>;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }

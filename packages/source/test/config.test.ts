@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import {
   BUNDLED_PACKAGE_SET_PATH,
@@ -18,6 +19,23 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
+  test('NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY', () => {
+    const config = loadConfig({
+      STORAGE_PATH: '/s',
+      NIXERY_ALLOW_UNFREE: 'true',
+      NIXERY_EVAL_CONCURRENCY: '3',
+    });
+    expect(config.allowUnfree).toBe(true);
+    expect(config.evaluationConcurrency).toBe(3);
+    expect(loadConfig({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: '0' }).allowUnfree).toBe(false);
+    expect(
+      problems({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: 'sure', NIXERY_EVAL_CONCURRENCY: '0' }),
+    ).toEqual([
+      'NIXERY_ALLOW_UNFREE="sure" must be 1, true, yes, 0, false or no',
+      'NIXERY_EVAL_CONCURRENCY="0" must be a whole number from 1 to 256',
+    ]);
+  });
+
   test('defaults', () => {
     expect(loadConfig({ STORAGE_PATH: '/var/lib/nixery' })).toEqual<Config>({
       port: 8080,
@@ -32,6 +50,8 @@ describe('loadConfig', () => {
       gzipLevel: 6,
       nixSubstituters: '',
       auth: null,
+      allowUnfree: false,
+      evaluationConcurrency: availableParallelism(),
     });
   });
 
@@ -61,6 +81,8 @@ describe('loadConfig', () => {
       gzipLevel: 1,
       nixSubstituters: null,
       auth: null,
+      allowUnfree: false,
+      evaluationConcurrency: availableParallelism(),
     });
   });
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { startRegistry } from '@nixery/registry';
+import { PackageSetUnusableError, startRegistry } from '@nixery/registry';
 import { ConfigError, loadConfig } from '@nixery/source';
 import type { Command } from 'commander';
 import { EXIT, exitWith } from '../exit-codes.js';
@@ -21,11 +21,12 @@ const FLAG_TO_ENV = {
   strategy: 'NIXERY_LAYER_STRATEGY',
   gzipLevel: 'NIXERY_GZIP_LEVEL',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
+  evalConcurrency: 'NIXERY_EVAL_CONCURRENCY',
   authFile: 'NIXERY_AUTH_FILE',
   authRealm: 'NIXERY_AUTH_REALM',
 } as const;
 
-type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string };
+type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string; allowUnfree?: boolean };
 
 export function registerServe(program: Command): void {
   program
@@ -49,6 +50,11 @@ export function registerServe(program: Command): void {
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
     .addOption(gzipLevelOption())
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .option('--allow-unfree', 'let nixpkgs evaluate unfree packages [NIXERY_ALLOW_UNFREE=1]')
+    .option(
+      '--eval-concurrency <n>',
+      'Nix evaluations at once [NIXERY_EVAL_CONCURRENCY] (default: core count)',
+    )
     .option(
       '--auth-file <htpasswd>',
       'require Basic credentials from a bcrypt htpasswd file [NIXERY_AUTH_FILE]',
@@ -70,6 +76,7 @@ Examples:
         const value = flags[flag as keyof typeof FLAG_TO_ENV];
         if (value !== undefined) env[variable] = value;
       }
+      if (flags.allowUnfree) env.NIXERY_ALLOW_UNFREE = '1';
       if (!env.STORAGE_PATH && (env.NIXERY_STORAGE_BACKEND ?? 'filesystem') === 'filesystem') {
         env.STORAGE_PATH = resolve('var/storage');
       }
@@ -81,7 +88,13 @@ Examples:
           exitWith(EXIT.usage, `nixery serve: invalid configuration\n${error.message}`);
         throw error;
       }
-      const registry = await startRegistry({ config, host: flags.host });
+      let registry: Awaited<ReturnType<typeof startRegistry>>;
+      try {
+        registry = await startRegistry({ config, host: flags.host });
+      } catch (error) {
+        if (error instanceof PackageSetUnusableError) exitWith(EXIT.usage, `nixery serve: ${error.message}`);
+        throw error;
+      }
       process.stdout.write(
         `nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`,
       );
