@@ -8,7 +8,13 @@
 let
   dir = import ./lib/source-dir.nix (builtins.fromJSON source);
   file = dir + "/lib/minfeatures.nix";
-  missing = if builtins.pathExists file then map (f: f.description) (import file).missing else [ ];
+  missing =
+    if !(builtins.pathExists (dir + "/default.nix")) then
+      throw "nixery: no package set (default.nix) at ${toString dir}"
+    else if builtins.pathExists file then
+      map (f: f.description) (import file).missing
+    else
+      [ ];
 in
 {
   inherit missing;

@@ -49,6 +49,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     nixTimeoutSeconds: config.nixTimeoutSeconds,
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
     allowUnfree: config.allowUnfree,
+    evaluationTimeoutSeconds: config.evaluationTimeoutSeconds,
     evaluationConcurrency: config.evaluationConcurrency,
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
@@ -108,7 +109,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const server = createServer(
     {
       headersTimeout: 20_000,
-      requestTimeout: (config.nixTimeoutSeconds + 120) * 1000,
+      requestTimeout: (config.nixTimeoutSeconds + config.evaluationTimeoutSeconds + 120) * 1000,
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: 1_000,
     },

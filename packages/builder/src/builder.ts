@@ -50,6 +50,8 @@ export interface ImageBuilderOptions {
   nixTimeoutSeconds?: number;
   /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
   nixSubstituters?: string;
+  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
+  evaluationTimeoutSeconds?: number;
   /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE). */
   allowUnfree?: boolean;
   /** At most this many Nix evaluations at once across all builds (default: the core count). */
@@ -195,6 +197,9 @@ export class ImageBuilder {
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
           gcRootDir,
           allowUnfree: this.options.allowUnfree ?? false,
+          ...(this.options.evaluationTimeoutSeconds !== undefined
+            ? { evaluationTimeoutSeconds: this.options.evaluationTimeoutSeconds }
+            : {}),
           evaluationSlot: this.evaluationSlot,
         },
       );

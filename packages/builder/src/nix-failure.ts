@@ -23,8 +23,12 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
         'timeout',
         'MANIFEST_UNKNOWN',
         504,
-        `building the image timed out after ${result.seconds} s`,
-        { reason: 'timeout', log: result.logTail },
+        TIMEOUT_MESSAGES[result.step](result.seconds),
+        {
+          reason: 'timeout',
+          step: result.step,
+          log: result.logTail,
+        },
       );
     case 'build-failed': {
       const why = firstLine(result.errors.at(-1));
@@ -58,6 +62,13 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
       });
   }
 }
+
+const TIMEOUT_MESSAGES = {
+  evaluation: (s: number) => `evaluating the package set timed out after ${s} s (NIXERY_EVAL_TIMEOUT)`,
+  build: (s: number) =>
+    `building the image timed out: a build ran or was silent longer than ${s} s (NIX_TIMEOUT)`,
+  'path-info': (s: number) => `reading the closure from the Nix store timed out after ${s} s`,
+};
 
 const HOW_TO_ALLOW: Record<string, string> = {
   unfree: 'an operator allows unfree packages with NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)',

@@ -10,11 +10,15 @@ export {
   type Refusal,
   refusalOf,
 } from './nix-errors.js';
+export { DEFAULT_EVALUATION_TIMEOUT_SECONDS } from './nix-session.js';
 export { parsePathInfoJson } from './path-info.js';
+export type { ImagePlan, PlannedDerivation, PlannedPackage, UnplannedPackage } from './plan.js';
+export { planImage } from './plan-image.js';
 export { LOG_TAIL_LINES, pureNixEnv } from './run-nix.js';
 export type {
   BuildRequest,
   ImagePackage,
+  NixFailure,
   NixOptions,
   NixResult,
   PackageProblem,

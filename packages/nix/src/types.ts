@@ -19,10 +19,23 @@ export interface ImagePackage {
 
 export type NixResult =
   | { ok: true; graph: RuntimeGraphJson; packages: ImagePackage[]; envPath: string | null }
+  | NixFailure;
+
+export type NixFailure =
   | { ok: false; kind: 'unknown-packages'; names: string[] }
   /** Some names failed in another way than being unknown; `problems` lists every failing name. */
   | { ok: false; kind: 'package-problems'; problems: PackageProblem[] }
-  | { ok: false; kind: 'timeout'; seconds: number; logTail: string }
+  /**
+   * A limit passed: `evaluation` (NixOptions.evaluationTimeoutSeconds), `build` (NIX_TIMEOUT, for
+   * one build, enforced by Nix) or `path-info`.
+   */
+  | {
+      ok: false;
+      kind: 'timeout';
+      step: 'evaluation' | 'build' | 'path-info';
+      seconds: number;
+      logTail: string;
+    }
   /**
    * Nix failed after evaluation. `derivation` is the one whose builder failed (when Nix names it),
    * `errors` Nix's `error:` blocks; `logTail` starts with those, then the rest of the last lines.
@@ -57,8 +70,13 @@ export interface BuildRequest {
 }
 
 export interface NixOptions {
-  /** Budget for the whole run (evaluation, build and path-info); NIX_TIMEOUT. */
+  /**
+   * NIX_TIMEOUT: how long one build may run, and stay silent (Nix's `--timeout` and
+   * `--max-silent-time`, as Nixery). Evaluation and downloads are not counted.
+   */
   timeoutSeconds: number;
+  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); default 300 s. */
+  evaluationTimeoutSeconds?: number;
   /** The nix-build binary; nix-instantiate and nix are taken from the same directory. Default: from PATH. */
   nixBuildPath?: string;
   /** `--option substituters <value>`; undefined keeps Nix's own configuration, '' turns caches off. */

@@ -55,6 +55,8 @@ export interface Config {
    */
   nixSubstituters: string | null;
   auth: AuthConfig | null;
+  /** How long one Nix evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
+  evaluationTimeoutSeconds: number;
   /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE=1/true): otherwise unfree packages are refused. */
   allowUnfree: boolean;
   /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
@@ -63,6 +65,7 @@ export interface Config {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_NIX_TIMEOUT_SECONDS = 60;
+export const DEFAULT_EVAL_TIMEOUT_SECONDS = 300;
 export const DEFAULT_UNPINNED_TTL_SECONDS = 60;
 export const DEFAULT_GZIP_LEVEL = 6;
 export const DEFAULT_LAYER_BUDGET = 94;
@@ -74,7 +77,7 @@ type Env = Record<string, string | undefined>;
 /**
  * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_LAYER_STRATEGY,
  * NIXERY_GZIP_LEVEL, NIXERY_UNPINNED_TTL, NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE,
- * NIXERY_AUTH_REALM, NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY).
+ * NIXERY_AUTH_REALM, NIXERY_EVAL_TIMEOUT, NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY).
  * Throws one ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
  */
 export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Config {
@@ -110,6 +113,14 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
   const storage = storageSetting(env, problems);
   const popularityUrl = urlSetting(env, 'NIX_POPULARITY_URL', problems);
   const auth = authSetting(env, problems);
+  const evaluationTimeoutSeconds = integerSetting(
+    env,
+    'NIXERY_EVAL_TIMEOUT',
+    DEFAULT_EVAL_TIMEOUT_SECONDS,
+    1,
+    86_400,
+    problems,
+  );
   const allowUnfree = booleanSetting(env, 'NIXERY_ALLOW_UNFREE', problems);
   const evaluationConcurrency = integerSetting(
     env,
@@ -140,6 +151,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     gzipLevel,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
     auth,
+    evaluationTimeoutSeconds,
     allowUnfree,
     evaluationConcurrency,
   };

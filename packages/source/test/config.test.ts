@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       gzipLevel: 6,
       nixSubstituters: '',
       auth: null,
+      evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
     });
@@ -81,6 +82,7 @@ describe('loadConfig', () => {
       gzipLevel: 1,
       nixSubstituters: null,
       auth: null,
+      evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
     });

@@ -15,6 +15,7 @@ const FLAG_TO_ENV = {
   storagePath: 'STORAGE_PATH',
   gcsBucket: 'GCS_BUCKET',
   nixTimeout: 'NIX_TIMEOUT',
+  evalTimeout: 'NIXERY_EVAL_TIMEOUT',
   unpinnedTtl: 'NIXERY_UNPINNED_TTL',
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
@@ -40,7 +41,8 @@ export function registerServe(program: Command): void {
     .option('--storage-backend <filesystem|gcs>', 'where blobs go [NIXERY_STORAGE_BACKEND]')
     .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
     .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
-    .option('--nix-timeout <seconds>', 'build timeout [NIX_TIMEOUT] (default 60)')
+    .option('--nix-timeout <seconds>', 'limit for each build, enforced by Nix [NIX_TIMEOUT] (default 60)')
+    .option('--eval-timeout <seconds>', 'limit for each evaluation [NIXERY_EVAL_TIMEOUT] (default 300)')
     .option(
       '--unpinned-ttl <seconds>',
       'serve an image of a branch or local package set this long before asking Nix again [NIXERY_UNPINNED_TTL] (default 60)',

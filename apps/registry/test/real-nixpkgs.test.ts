@@ -1,0 +1,168 @@
+// A running registry serving a slice of real nixpkgs (--pkgs-path): pulls of names that fail
+// in evaluation (nothing in the slice can be built) answer with the right status and error code,
+// and a set that needs a newer Nix stops the server from starting.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@nixery/source';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PackageSetUnusableError, type RunningRegistry, startRegistry } from '../src/index.js';
+
+const TARBALL =
+  process.env.NIXERY_REAL_NIXPKGS_TARBALL ?? '/work/shared/fixtures/nixpkgs-pruned-26.11.tar.gz';
+
+// Evaluations take 1–4 s each on an idle machine, far more when it is busy.
+const SLOW = 300_000;
+
+let dir: string;
+let nixpkgs: string;
+let registry: RunningRegistry;
+
+const settings = (pkgsPath: string) =>
+  loadConfig({
+    NIXERY_PKGS_PATH: pkgsPath,
+    NIXERY_NIX_SUBSTITUTERS: '',
+    STORAGE_PATH: join(dir, 'storage'),
+    PORT: '0',
+  });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nixery-registry-real-'));
+  execFileSync('tar', ['-xzf', TARBALL, '-C', dir]);
+  nixpkgs = join(dir, 'fixture');
+  registry = await startRegistry(
+    {
+      config: settings(nixpkgs),
+      host: '127.0.0.1',
+      logger: pino({ level: 'silent' }),
+    },
+    SLOW,
+  );
+});
+afterAll(async () => {
+  await registry?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface RegistryErrorBody {
+  errors: {
+    code: string;
+    message: string;
+    detail: { packages?: string[]; problems?: Record<string, unknown>[] };
+  }[];
+}
+
+async function pull(name: string): Promise<{ status: number; error: RegistryErrorBody['errors'][number] }> {
+  const response = await fetch(`${registry.url}/v2/${name}/manifests/latest`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  const body = (await response.json()) as RegistryErrorBody;
+  expect(body.errors).toHaveLength(1);
+  return { status: response.status, error: body.errors[0] as RegistryErrorBody['errors'][number] };
+}
+
+describe('pulls of failing names from real nixpkgs', () => {
+  test(
+    'a removed alias is a 404 with nixpkgs’ own message',
+    async () => {
+      const { status, error } = await pull('chatbox');
+      expect(status).toBe(404);
+      expect(error.code).toBe('MANIFEST_UNKNOWN');
+      expect(error.message).toBe(
+        'chatbox is not in the package set any more: chatbox was removed for bundling a vastly end-of-life electron version',
+      );
+    },
+    SLOW,
+  );
+
+  test(
+    'an unfree package is a 403 that says why and how an operator allows it',
+    async () => {
+      const { status, error } = await pull('vscode');
+      expect(status).toBe(403);
+      expect(error.code).toBe('DENIED');
+      expect(error.message).toMatch(/^vscode is refused \(unfree\): Refusing to evaluate package 'vscode-/);
+      expect(error.message).toContain('NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)');
+      expect(error.detail.problems).toEqual([
+        expect.objectContaining({ name: 'vscode', problem: 'refused', refusal: 'unfree', attr: 'vscode' }),
+      ]);
+    },
+    SLOW,
+  );
+
+  test(
+    'mixed with valid names, every failing name is listed; the gravest sets the status',
+    async () => {
+      const { status, error } = await pull('hello/nodepackages.typescript/1password-cli/nosuch');
+      expect(status).toBe(403);
+      expect(error.code).toBe('DENIED');
+      expect(error.detail.packages).toEqual(['nodepackages.typescript', '1password-cli', 'nosuch']);
+      expect(error.detail.problems?.map((p) => p.problem)).toEqual(['removed', 'refused', 'unknown']);
+      const parts = error.message.split('; ');
+      expect(parts[0]).toMatch(
+        /^nodepackages\.typescript is not in the package set any more: nodePackages has been removed\. /,
+      );
+      expect(
+        parts.some((p) =>
+          p.startsWith("1password-cli is refused (unfree): Refusing to evaluate package '1password-cli-"),
+        ),
+      ).toBe(true);
+      expect(parts.at(-1)).toBe('unknown package: nosuch');
+    },
+    SLOW,
+  );
+
+  test(
+    'an uncatchable evaluation error is a 500 naming the package and Nix’s error',
+    async () => {
+      const { status, error } = await pull('firefox');
+      expect(status).toBe(500);
+      expect(error.code).toBe('MANIFEST_UNKNOWN');
+      expect(error.message).toMatch(
+        /^firefox failed to evaluate: getting status of '.*': No such file or directory$/,
+      );
+    },
+    SLOW,
+  );
+
+  test(
+    'unknown names stay a 404 MANIFEST_UNKNOWN naming them',
+    async () => {
+      const { status, error } = await pull('nosuch/norsuch');
+      expect(status).toBe(404);
+      expect(error).toEqual({
+        code: 'MANIFEST_UNKNOWN',
+        message: 'unknown packages: nosuch, norsuch',
+        detail: { packages: ['nosuch', 'norsuch'] },
+      });
+    },
+    SLOW,
+  );
+});
+
+describe('the start-up check', () => {
+  test(
+    'a package set that needs a newer Nix stops the server with one line',
+    async () => {
+      // The slice's one change, undone in a copy: upstream nixpkgs asks for Nix 2.18.
+      const copy = join(dir, 'upstream');
+      execFileSync('cp', ['-al', nixpkgs, copy]);
+      const file = join(copy, 'lib', 'minfeatures.nix');
+      const text = readFileSync(file, 'utf8');
+      rmSync(file); // a hard link: write a new file, not through the link
+      writeFileSync(file, text.replace('compareVersions "2.8"', 'compareVersions "2.18"'));
+      const started = startRegistry({
+        config: settings(copy),
+        host: '127.0.0.1',
+        logger: pino({ level: 'silent' }),
+      });
+      await expect(started).rejects.toBeInstanceOf(PackageSetUnusableError);
+      await expect(started).rejects.toThrow(
+        /^the package set needs a Nix with `builtins.nixVersion` reports at least 2\.18, but the installed Nix is 2\.\d+\.\d+ \(put a newer Nix first on PATH; see README "Nix versions"\)$/,
+      );
+    },
+    SLOW,
+  );
+});
