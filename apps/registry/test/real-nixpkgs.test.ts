@@ -142,6 +142,25 @@ describe('pulls of failing names from real nixpkgs', () => {
   );
 });
 
+const evaluations = async () => (await registry.metrics.evaluations.get()).values[0]?.value ?? 0;
+
+describe('cost per pull', () => {
+  test(
+    'a repeated failing image, or its failing name alone, is answered without evaluating again',
+    async () => {
+      const first = await pull('hello/chatbox');
+      expect(first.status).toBe(404);
+      const before = await evaluations();
+      expect(before).toBeGreaterThan(0);
+      // Within NIXERY_UNPINNED_TTL (60 s) hello and chatbox are known: no evaluation at all.
+      expect(await pull('hello/chatbox')).toEqual(first);
+      expect((await pull('chatbox')).error.message).toBe(first.error.message);
+      expect(await evaluations()).toBe(before);
+    },
+    SLOW,
+  );
+});
+
 describe('the start-up check', () => {
   test(
     'a package set that needs a newer Nix stops the server with one line',

@@ -32,6 +32,7 @@ import type { Storage } from '@nixery/storage';
 import { ImageError } from './errors.js';
 import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
+import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
 
 export type BuilderEvent =
@@ -40,7 +41,9 @@ export type BuilderEvent =
   | { type: 'build-failed'; image: string; error: ImageError; ms: number }
   | { type: 'manifest-cache'; image: string; hit: boolean }
   | { type: 'layer-cache'; key: string; hit: boolean }
-  | { type: 'nix-log'; image: string; line: string };
+  | { type: 'nix-log'; image: string; line: string }
+  /** One Nix evaluation of the package set started (a pull may need several, or none). */
+  | { type: 'nix-evaluation'; image: string };
 
 export interface ImageBuilderOptions {
   storage: Storage;
@@ -87,9 +90,15 @@ export class ImageBuilder {
   private readonly recent = new Map<string, RecentImage>();
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
+  private readonly nameOutcomes: NameOutcomes;
 
   constructor(private readonly options: ImageBuilderOptions) {
     this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
+    this.nameOutcomes = new NameOutcomes(
+      options.storage,
+      options.unpinnedTtlMs ?? 60_000,
+      JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
+    );
     this.layerCache = new LayerCache(options.storage);
     this.manifestCache = new ManifestCache<ImageRecord>(options.storage);
     this.emit = options.onEvent ?? (() => {});
@@ -187,6 +196,9 @@ export class ImageBuilder {
     // GC roots for the built paths live until the layers are written (see the finally below).
     const gcRootDir = await mkdtemp(join(tmpdir(), 'nixery-gcroots-'));
     try {
+      // A pull whose names are all known, one of them failing, needs no evaluation.
+      const known = await this.nameOutcomes.knownFailure(resolved, request.system, request.packages);
+      if (known) throw imageErrorFromNix(known);
       const nix = await buildImageClosure(
         { packages: request.packages, system: request.system, source: resolved },
         {
@@ -201,8 +213,10 @@ export class ImageBuilder {
             ? { evaluationTimeoutSeconds: this.options.evaluationTimeoutSeconds }
             : {}),
           evaluationSlot: this.evaluationSlot,
+          onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
         },
       );
+      await this.nameOutcomes.learn(resolved, request.system, request.packages, nix);
       if (!nix.ok) throw imageErrorFromNix(nix);
       const nixDone = performance.now();
 

@@ -24,8 +24,9 @@ export async function planImage(
 ): Promise<{ ok: true; plan: ImagePlan } | NixFailure> {
   const slot = options.evaluationSlot ?? ((task) => task());
   const evaluate = (packages: string[], strict: boolean) =>
-    slot(() =>
-      session.run('evaluation', session.programs.instantiate, [
+    slot(() => {
+      options.onEvaluation?.();
+      return session.run('evaluation', session.programs.instantiate, [
         '--eval',
         '--strict',
         '--json',
@@ -47,8 +48,8 @@ export async function planImage(
         'settings',
         JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
         ...(strict ? ['--argstr', 'strict', 'true'] : []),
-      ]),
-    );
+      ]);
+    });
 
   /** Why one name fails (null: it does not, alone), or the failure that stopped the asking. */
   const explain = async (

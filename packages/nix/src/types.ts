@@ -99,6 +99,8 @@ export interface NixOptions {
    * builds. Default: no bound.
    */
   evaluationSlot?: <T>(run: () => Promise<T>) => Promise<T>;
+  /** Called as each evaluation (nix-instantiate) starts: for metrics of what a pull cost. */
+  onEvaluation?: () => void;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }
