@@ -71,11 +71,11 @@ const TIMEOUT_MESSAGES = {
 };
 
 const HOW_TO_ALLOW: Record<string, string> = {
-  unfree: 'an operator allows unfree packages with NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)',
-  broken: 'nixpkgs refuses broken packages; this registry does not override that',
-  insecure: 'nixpkgs refuses insecure packages; this registry does not override that',
-  'unsupported-platform': 'the package does not support the requested system',
-  other: "nixpkgs' meta checks refuse it",
+  unfree: 'An operator allows unfree packages with NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)',
+  broken: "This registry keeps nixpkgs' refusal of broken packages",
+  insecure: "This registry keeps nixpkgs' refusal of insecure packages",
+  'unsupported-platform': 'The package does not support the requested system',
+  other: "This registry keeps nixpkgs' refusal",
 };
 
 /**
@@ -115,7 +115,7 @@ function describeProblem(p: PackageProblem): string {
     case 'removed':
       return `${p.name} is not in the package set any more: ${why}`;
     case 'refused':
-      return `${p.name} is refused (${p.refusal ?? 'other'}): ${why}; ${HOW_TO_ALLOW[p.refusal ?? 'other']}`;
+      return `${p.name} is refused (${p.refusal ?? 'other'}): ${why}. ${HOW_TO_ALLOW[p.refusal ?? 'other']}`;
     case 'eval-error':
       return `${p.name} failed to evaluate: ${why}`;
   }
