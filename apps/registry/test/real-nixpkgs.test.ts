@@ -32,15 +32,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'nixery-registry-real-'));
   execFileSync('tar', ['-xzf', TARBALL, '-C', dir]);
   nixpkgs = join(dir, 'fixture');
-  registry = await startRegistry(
-    {
-      config: settings(nixpkgs),
-      host: '127.0.0.1',
-      logger: pino({ level: 'silent' }),
-    },
-    SLOW,
-  );
-});
+  registry = await startRegistry({
+    config: settings(nixpkgs),
+    host: '127.0.0.1',
+    logger: pino({ level: 'silent' }),
+  });
+}, SLOW);
 afterAll(async () => {
   await registry?.close();
   rmSync(dir, { recursive: true, force: true });
