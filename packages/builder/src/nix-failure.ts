@@ -32,19 +32,15 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
       );
     case 'build-failed': {
       const why = firstLine(result.errors.at(-1));
-      const what = result.derivation ? ` ${result.derivation}` : ' the image';
-      return new ImageError(
-        'build-failed',
-        'MANIFEST_UNKNOWN',
-        500,
-        `Nix failed to build${what}${why ? `: ${why}` : ''}`,
-        {
-          reason: 'build-failed',
-          ...(result.derivation ? { derivation: result.derivation } : {}),
-          errors: result.errors,
-          log: result.logTail,
-        },
-      );
+      // Nix's error line usually names the derivation already ("builder for '…drv' failed …").
+      const drv = result.derivation && !why.includes(result.derivation) ? ` (${result.derivation})` : '';
+      const message = `Nix failed to build the image${drv}${why ? `: ${why}` : ''}`;
+      return new ImageError('build-failed', 'MANIFEST_UNKNOWN', 500, message, {
+        reason: 'build-failed',
+        ...(result.derivation ? { derivation: result.derivation } : {}),
+        errors: result.errors,
+        log: result.logTail,
+      });
     }
     case 'evaluation-failed': {
       const why = firstLine(result.errors.at(-1));
@@ -66,7 +62,7 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
 const TIMEOUT_MESSAGES = {
   evaluation: (s: number) => `evaluating the package set timed out after ${s} s (NIXERY_EVAL_TIMEOUT)`,
   build: (s: number) =>
-    `building the image timed out: a build ran or was silent longer than ${s} s (NIX_TIMEOUT)`,
+    `building the image timed out after ${s} s (NIX_TIMEOUT bounds each build and its silence)`,
   'path-info': (s: number) => `reading the closure from the Nix store timed out after ${s} s`,
 };
 

@@ -53,7 +53,7 @@ describe('imageErrorFromNix', () => {
     });
   });
 
-  test('a failed build leads with the derivation and its error line', () => {
+  test('a failed build leads with the error line that names the derivation', () => {
     const error = imageErrorFromNix({
       ok: false,
       kind: 'build-failed',
@@ -64,7 +64,7 @@ describe('imageErrorFromNix', () => {
       logTail: 'error: …',
     });
     expect(error.message).toBe(
-      "Nix failed to build /nix/store/ccc-broken-demo-1.0.drv: builder for '/nix/store/ccc-broken-demo-1.0.drv' failed with exit code 1;",
+      "Nix failed to build the image: builder for '/nix/store/ccc-broken-demo-1.0.drv' failed with exit code 1;",
     );
     expect(error.detail).toMatchObject({
       reason: 'build-failed',
@@ -79,7 +79,7 @@ describe('imageErrorFromNix', () => {
       'evaluating the package set timed out after 7 s (NIXERY_EVAL_TIMEOUT)',
     );
     expect(timeout('build').message).toBe(
-      'building the image timed out: a build ran or was silent longer than 7 s (NIX_TIMEOUT)',
+      'building the image timed out after 7 s (NIX_TIMEOUT bounds each build and its silence)',
     );
     expect(timeout('build')).toMatchObject({ status: 504, detail: { reason: 'timeout', step: 'build' } });
   });
