@@ -20,6 +20,7 @@ import {
 } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { buildImageClosure, createGcRootFolder, createLimit } from '@nixery/nix';
+import type { ReferrerDescriptor } from '@nixery/sbom';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -32,7 +33,14 @@ import {
 import type { Storage } from '@nixery/storage';
 import { ImageError } from './errors.js';
 import { imageGroupingGraph } from './grouping-graph.js';
-import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
+import {
+  type BuildTimings,
+  type ImageRecord,
+  type LayerRecord,
+  manifestObjectKey,
+  referrersObjectKey,
+} from './image-record.js';
+import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
 
@@ -186,6 +194,12 @@ export class ImageBuilder {
     return level === DEFAULT_COMPRESSION_LEVEL ? '' : `\0gzip${level}`;
   }
 
+  /** The referrers of the manifest `digest` (its SBOM's artifact manifests); [] when none are known. */
+  async getReferrers(digest: string): Promise<ReferrerDescriptor[]> {
+    const stored = await this.options.storage.getObject(referrersObjectKey(digest));
+    return stored ? (JSON.parse(stored.body.toString('utf8')) as ReferrerDescriptor[]) : [];
+  }
+
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
     const stored = await this.options.storage.getObject(manifestObjectKey(digest));
@@ -267,7 +281,15 @@ export class ImageBuilder {
       );
       const layers = [...storeLayers, rootLayer];
 
-      const record = await this.writeManifests(request, layers);
+      const images = await this.writeManifests(request, layers);
+      const referrers = await writeImageSbom(this.options.storage, {
+        request,
+        source: resolved,
+        nix,
+        groups,
+        manifests: images.manifests,
+      });
+      const record: ImageRecord = { ...images, referrers };
       const done = performance.now();
       const timings: BuildTimings = {
         nixMs: Math.round(nixDone - started),

@@ -1,3 +1,5 @@
+import type { ReferrerDescriptor } from '@nixery/sbom';
+
 /** What a built image is, as cached and as served: everything the registry needs to answer. */
 export interface ManifestRef {
   digest: string;
@@ -23,6 +25,11 @@ export interface ImageRecord {
   manifests: { docker: ManifestRef; oci: ManifestRef };
   config: { digest: string; size: number };
   layers: LayerRecord[];
+  /**
+   * OCI 1.1 referrers (the SBOM's artifact manifests) per subject manifest digest, Docker and OCI.
+   * Absent in records cached before SBOMs were made.
+   */
+  referrers?: Record<string, ReferrerDescriptor[]>;
 }
 
 /** How long each stage of a build took, in milliseconds. */
@@ -38,4 +45,9 @@ export interface BuildTimings {
 /** Object key of a manifest stored by digest (manifests live beside blobs, not among them). */
 export function manifestObjectKey(digest: string): string {
   return `manifests/sha256/${digest.slice('sha256:'.length)}`;
+}
+
+/** Object key of the referrers (a JSON list of descriptors) of the manifest `digest`. */
+export function referrersObjectKey(digest: string): string {
+  return `referrers/sha256/${digest.slice('sha256:'.length)}`;
 }

@@ -7,5 +7,6 @@ export {
   type LayerRecord,
   type ManifestRef,
   manifestObjectKey,
+  referrersObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 
-const schema = JSON.parse(readFileSync(new URL('./fixtures/spdx-schema-2.3.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../schema/spdx-schema-2.3.json', import.meta.url), 'utf8'));
 const ajv = new Ajv({ allErrors: true });
 const validate = ajv.compile(schema);
 
