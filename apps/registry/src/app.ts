@@ -11,6 +11,7 @@ import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
+import { serveReferrers } from './referrers.js';
 import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
 import { parseRegistryPath, type RegistryRoute } from './routing.js';
@@ -120,6 +121,10 @@ async function dispatch(
     case 'blob':
       if (!readOnly) throw unsupported(req, path);
       await serveBlob(deps.builder.storage, deps.metrics, req, res, route.digest);
+      return;
+    case 'referrers':
+      if (!readOnly) throw unsupported(req, path);
+      await serveReferrers(deps.builder, req, res, route.digest);
       return;
     case 'tags':
       if (!readOnly) throw unsupported(req, path);

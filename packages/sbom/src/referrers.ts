@@ -70,14 +70,19 @@ export function buildArtifactManifest(options: {
 
 /**
  * The referrers API's answer (and the fallback tag's manifest): an OCI image index of the
- * referrers, only those of `artifactType` when given. Sorted by digest so it is reproducible.
+ * referrers, only those of `artifactType` (or of any of several) when given. Sorted by digest so
+ * it is reproducible.
  */
 export function buildReferrersIndex(
   referrers: readonly ReferrerDescriptor[],
-  artifactType?: string,
+  artifactType?: string | readonly string[],
 ): { bytes: Buffer; digest: string; mediaType: typeof OCI_INDEX_MEDIA_TYPE } {
+  const wanted =
+    artifactType === undefined
+      ? null
+      : new Set(typeof artifactType === 'string' ? [artifactType] : artifactType);
   const manifests = referrers
-    .filter((r) => artifactType === undefined || r.artifactType === artifactType)
+    .filter((r) => wanted === null || wanted.has(r.artifactType))
     .map((r) => ({ ...r }))
     .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX_MEDIA_TYPE, manifests }));

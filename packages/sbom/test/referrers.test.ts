@@ -76,5 +76,10 @@ describe('buildReferrersIndex', () => {
     ).toEqual([a]);
     expect(JSON.parse(buildReferrersIndex([a, b], 'text/plain').bytes.toString()).manifests).toEqual([]);
     expect(JSON.parse(buildReferrersIndex([]).bytes.toString()).manifests).toEqual([]);
+    const both = buildReferrersIndex(
+      [a, b],
+      ['text/plain', 'application/spdx+json', 'application/vnd.example'],
+    );
+    expect(both.bytes.equals(buildReferrersIndex([a, b]).bytes)).toBe(true);
   });
 });
