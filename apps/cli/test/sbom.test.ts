@@ -59,6 +59,16 @@ describe('nixery build --sbom-referrer / --sbom FILE', () => {
     );
     expect(inspected.Digest).toBe(report.manifests.oci.digest);
 
+    // The artifact manifests and SBOM blobs in the cache are sound to `nixery verify`.
+    const verified = await runCli(['verify', '--storage-path', cacheDir, '--json']);
+    expect(verified.code).toBe(0);
+    const verifyReport = JSON.parse(verified.stdout) as {
+      problems: unknown[];
+      manifests: { checked: number };
+    };
+    expect(verifyReport.problems).toEqual([]);
+    expect(verifyReport.manifests.checked).toBe(4); // Docker and OCI image manifests, and their SBOM artifacts
+
     // Again: the referrer entry is replaced, not repeated.
     expect((await build(['hello', '--out', `oci:${layout}`, '--sbom-referrer', '-q'])).code).toBe(0);
     expect(JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests).toEqual(index.manifests);

@@ -3,7 +3,6 @@ import type { Layer } from '@nixery/layers';
 import type { ImagePackage, RuntimeGraphJson } from '@nixery/nix';
 import {
   buildArtifactManifest,
-  buildReferrersIndex,
   buildSpdxDocument,
   EMPTY_CONFIG,
   EMPTY_CONFIG_BYTES,
@@ -57,9 +56,6 @@ export async function writeImageSbom(
     await storage.putObject(manifestObjectKey(artifact.digest), artifact.bytes, artifact.mediaType);
     const ofSubject = [artifact.referrer];
     referrers[subject.digest] = ofSubject;
-    // The fallback tag's index, stored so that it is fetchable by digest like any manifest.
-    const index = buildReferrersIndex(ofSubject);
-    await storage.putObject(manifestObjectKey(index.digest), index.bytes, index.mediaType);
     await storage.putObject(
       referrersObjectKey(subject.digest),
       Buffer.from(JSON.stringify(ofSubject)),
