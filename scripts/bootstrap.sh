@@ -31,5 +31,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 fi
 
+# The static arm64 programs behind the bundled set's aarch64-linux stand-ins (cached).
+./scripts/fetch-arm64.sh
+
 echo "bootstrap: installing npm dependencies" >&2
 pnpm install --frozen-lockfile --reporter=silent >&2
