@@ -4,6 +4,8 @@
 #   bin/busybox          Debian's busybox-static:arm64
 #   bin/busybox.version  the Debian version it came from
 #   bin/hello            nix/pkgs/src/hello.c, compiled static for aarch64 with Debian's cross gcc
+#   test/qemu-aarch64-static  Debian's user-mode emulator, so tests can run these programs
+#                             (directly, without registering it in binfmt_misc)
 # Uses apt's own tools with a private apt folder, so the machine's apt architectures, sources
 # and package state stay as they are; nothing is installed. Idempotent: a second run downloads
 # nothing, and hello is recompiled only when hello.c or its version changes.
@@ -22,7 +24,7 @@ esac
 dir=nix/pkgs/.arm64
 apt_dir=$dir/apt
 debs=$dir/debs
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$debs" "$dir/bin"
+mkdir -p "$apt_dir" "$debs" "$dir/bin"
 apt_dir=$(realpath "$apt_dir")
 # amd64 for the cross compiler, arm64 for busybox.
 echo 'deb [arch=amd64,arm64] http://deb.debian.org/debian bookworm main' >"$apt_dir/sources.list"
@@ -40,19 +42,30 @@ cross_packages=(
   libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libc6-arm64-cross linux-libc-dev-arm64-cross
 )
 
+# The package lists (~36 MB) are fetched only when something is downloaded, and then removed.
+lists_ready=0
+apt_download() {
+  local into=$1
+  shift
+  if [ "$lists_ready" = 0 ]; then
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    trap 'rm -rf "$apt_dir/lists" "$apt_dir/cache"' EXIT
+    apt-get "${apt_options[@]}" -qq update >&2 ||
+      fail "apt-get update of the private lists failed (is http://deb.debian.org reachable?)"
+    lists_ready=1
+  fi
+  say "downloading from deb.debian.org: $*"
+  (cd "$into" && apt-get "${apt_options[@]}" -qq download "$@" >&2) ||
+    fail "the download of $* was refused or failed (see apt's message above)"
+}
+
 have_deb() { compgen -G "$debs/${1%%:*}_*.deb" >/dev/null; }
 
 missing=()
 for p in "${busybox_packages[@]}" "${cross_packages[@]}"; do have_deb "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
-  say "downloading from deb.debian.org: ${missing[*]}"
-  apt-get "${apt_options[@]}" -qq update >&2 ||
-    fail "apt-get update of the private arm64 lists failed (is http://deb.debian.org reachable?)"
-  (cd "$debs" && apt-get "${apt_options[@]}" -qq download "${missing[@]}" >&2) ||
-    fail "the download of ${missing[*]} was refused or failed (see apt's message above)"
+  apt_download "$debs" "${missing[@]}"
   for p in "${missing[@]}"; do have_deb "$p" || fail "apt-get download left no .deb for $p"; done
-  # The package lists (~36 MB) are only needed for downloading.
-  rm -rf "$apt_dir/lists" "$apt_dir/cache"
 fi
 
 is_aarch64_static() { file -L "$1" | grep -q 'ARM aarch64.*statically linked'; }
@@ -76,7 +89,6 @@ hello_stamp="$(sha256sum "$hello_source" | cut -d' ' -f1) $hello_version"
 if [ ! -f "$dir/bin/hello" ] || [ "$(cat "$dir/bin/hello.stamp" 2>/dev/null)" != "$hello_stamp" ]; then
   # The cross toolchain is unpacked only for this; the .debs stay cached.
   toolchain=$(mktemp -d)
-  trap 'rm -rf "$toolchain"' EXIT
   for p in "${cross_packages[@]}"; do dpkg -x "$(compgen -G "$debs/${p%%:*}_*.deb" | head -n 1)" "$toolchain"; done
   # gcc finds its own parts relative to itself; binutils' private libraries need the path.
   export LD_LIBRARY_PATH=$toolchain/usr/lib/x86_64-linux-gnu
@@ -86,7 +98,19 @@ if [ ! -f "$dir/bin/hello" ] || [ "$(cat "$dir/bin/hello.stamp" 2>/dev/null)" !=
   is_aarch64_static "$dir/bin/hello.new" || fail "the cross-compiled hello is not a static aarch64 program"
   chmod 0555 "$dir/bin/hello.new"
   mv "$dir/bin/hello.new" "$dir/bin/hello"
+  rm -rf "$toolchain"
   echo "$hello_stamp" >"$dir/bin/hello.stamp"
   say "hello $hello_version: compiled for aarch64"
 fi
-say "ready in $dir/bin"
+# Only the one emulator of qemu-user-static (a 60 MB package) is kept.
+if [ ! -x "$dir/test/qemu-aarch64-static" ]; then
+  qemu_deb=$(mktemp -d)
+  apt_download "$qemu_deb" qemu-user-static:amd64
+  mkdir -p "$dir/test"
+  dpkg-deb --fsys-tarfile "$qemu_deb"/qemu-user-static_*.deb | tar -x -O ./usr/bin/qemu-aarch64-static >"$dir/test/qemu-aarch64-static.new"
+  chmod 0555 "$dir/test/qemu-aarch64-static.new"
+  mv "$dir/test/qemu-aarch64-static.new" "$dir/test/qemu-aarch64-static"
+  rm -rf "$qemu_deb"
+  say "qemu-aarch64-static: fetched for the tests"
+fi
+say "ready in $dir"
