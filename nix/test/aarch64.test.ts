@@ -109,7 +109,7 @@ describe.skipIf(onArm64)('the aarch64-linux set, evaluated on an x86_64 build ma
     for (const [attr, name] of [
       ['git', 'git-2.44.0'],
       ['python3Packages.requests', 'python3.11-requests-2.31.0'],
-    ]) {
+    ] as const) {
       const result = await runNix('nix-build', [
         pkgsDir,
         '--no-out-link',
