@@ -9,7 +9,14 @@ import {
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
-import { GetOrBuild, LayerCache, type LayerCacheEntry, ManifestCache, saltedKey, TtlTier } from '@nixery/cache';
+import {
+  GetOrBuild,
+  LayerCache,
+  type LayerCacheEntry,
+  ManifestCache,
+  saltedKey,
+  TtlTier,
+} from '@nixery/cache';
 import { sha256Hex } from '@nixery/digest';
 import {
   DEFAULT_GROUPING_OPTIONS,
@@ -105,7 +112,9 @@ export class ImageBuilder {
       JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
     );
     this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
-    this.unpinnedImages = new GetOrBuild([new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 })]);
+    this.unpinnedImages = new GetOrBuild([
+      new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
+    ]);
     this.layers = new GetOrBuild([new LayerCache(this.store)]);
     this.emit = options.onEvent ?? (() => {});
   }
@@ -338,7 +347,12 @@ function asImageError(error: unknown): ImageError {
   const message = error instanceof Error ? error.message : String(error);
   if (chain.some((e) => e instanceof StorageError))
     return new ImageError('storage-failed', `storing the image failed: ${message}`, {}, { cause: error });
-  return new ImageError('internal', `building the image failed unexpectedly: ${message}`, {}, { cause: error });
+  return new ImageError(
+    'internal',
+    `building the image failed unexpectedly: ${message}`,
+    {},
+    { cause: error },
+  );
 }
 
 /** The error and its causes, outermost first (bounded, in case of a cycle). */

@@ -5,7 +5,9 @@ import { ImageError } from './errors.js';
 export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): ImageError {
   switch (result.kind) {
     case 'unknown-packages':
-      return new ImageError('unknown-packages', `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
+      return new ImageError(
+        'unknown-packages',
+        `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
         { packages: result.names },
       );
     case 'package-problems':
@@ -15,13 +17,11 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
         system: result.system,
       });
     case 'timeout':
-      return new ImageError('timeout', TIMEOUT_MESSAGES[result.step](result.seconds),
-        {
-          reason: 'timeout',
-          step: result.step,
-          log: result.logTail,
-        },
-      );
+      return new ImageError('timeout', TIMEOUT_MESSAGES[result.step](result.seconds), {
+        reason: 'timeout',
+        step: result.step,
+        log: result.logTail,
+      });
     case 'build-failed': {
       const why = firstLine(result.errors.at(-1));
       // Nix's error line usually names the derivation already ("builder for '…drv' failed …").
@@ -36,7 +36,9 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
     }
     case 'evaluation-failed': {
       const why = firstLine(result.errors.at(-1));
-      return new ImageError('evaluation-failed', `Nix could not evaluate the package set${why ? `: ${why}` : ''}`,
+      return new ImageError(
+        'evaluation-failed',
+        `Nix could not evaluate the package set${why ? `: ${why}` : ''}`,
         { reason: 'evaluation-failed', errors: result.errors, log: result.logTail },
       );
     }

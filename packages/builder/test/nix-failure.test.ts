@@ -74,6 +74,9 @@ describe('imageErrorFromNix', () => {
     expect(timeout('build').message).toBe(
       'building the image timed out after 7 s (NIX_TIMEOUT bounds each build and its silence)',
     );
-    expect(timeout('build')).toMatchObject({ reason: 'timeout', detail: { reason: 'timeout', step: 'build' } });
+    expect(timeout('build')).toMatchObject({
+      reason: 'timeout',
+      detail: { reason: 'timeout', step: 'build' },
+    });
   });
 });
