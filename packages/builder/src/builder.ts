@@ -43,7 +43,7 @@ import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
-import { reportingStorageFailures } from './storage-failures.js';
+import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
   | { type: 'build-start'; image: string }
@@ -287,7 +287,9 @@ export class ImageBuilder {
         const storage = this.store;
         return writeLayer(
           source,
-          (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          sinkReportingOrigin((compressed) =>
+            storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          ),
           {
             compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
             signal: layerSignal,

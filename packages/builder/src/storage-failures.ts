@@ -1,3 +1,4 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { type Storage, StorageError } from '@nixery/storage';
 
 /**
@@ -22,4 +23,27 @@ export function reportingStorageFailures(storage: Storage): Storage {
       };
     },
   });
+}
+
+/**
+ * A blob sink that tells who failed first. The stream goes to storage through a relay, so an
+ * upstream failure (a forest bound, an unreadable store path) reaches storage only through us:
+ * it is rethrown as itself, while storage failing on its own rejects with its StorageError
+ * (without the relay, storage's ENOSPC would come back out of the layer stream looking like
+ * anyone's error).
+ */
+export function sinkReportingOrigin<R>(put: (data: Readable) => Promise<R>): (data: Readable) => Promise<R> {
+  return (data) => {
+    let upstreamError: { error: unknown } | null = null;
+    const relay = new PassThrough();
+    data.on('error', (error: unknown) => {
+      if (relay.destroyed) return;
+      upstreamError = { error };
+      relay.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+    data.pipe(relay);
+    return put(relay).catch((error: unknown) => {
+      throw upstreamError ? upstreamError.error : error;
+    });
+  };
 }
