@@ -96,7 +96,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   }
 
   const app = createRegistryApp({
-    builder,
+    images: builder,
+    blobs: storage,
     metrics,
     logger,
     recentErrors,

@@ -9,7 +9,14 @@ import {
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
-import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
+import {
+  GetOrBuild,
+  LayerCache,
+  type LayerCacheEntry,
+  ManifestCache,
+  saltedKey,
+  TtlTier,
+} from '@nixery/cache';
 import { sha256Hex } from '@nixery/digest';
 import {
   DEFAULT_GROUPING_OPTIONS,
@@ -25,16 +32,18 @@ import {
   manifestCacheKey,
   type PackageSource,
   parseImageName,
+  RequestError,
   type ResolvedSource,
   resolveSourceForTag,
   validateTag,
 } from '@nixery/source';
-import type { Storage } from '@nixery/storage';
+import { type Storage, StorageError } from '@nixery/storage';
 import { ImageError } from './errors.js';
 import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
+import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
   | { type: 'build-start'; image: string }
@@ -77,35 +86,36 @@ export interface ImageBuilderOptions {
   onEvent?: (event: BuilderEvent) => void;
 }
 
-interface RecentImage {
-  record: ImageRecord;
-  expiresAt: number;
-}
-
 /**
  * The image pipeline: name → packages → Nix closure → layer groups → layer blobs → manifests.
  * Every stage that can be shared is: manifests by cache key, layers by content key, and
  * concurrent requests for the same image or layer by single flight.
  */
 export class ImageBuilder {
-  private readonly layerCache: LayerCache;
-  private readonly manifestCache: ManifestCache<ImageRecord>;
-  private readonly imageFlights = new SingleFlight<string, ImageRecord>();
-  private readonly layerFlights = new SingleFlight<string, LayerRecord>();
-  private readonly recent = new Map<string, RecentImage>();
+  /** Images from pinned sources: kept for good, in memory and in storage. */
+  private readonly pinnedImages: GetOrBuild<ImageRecord>;
+  /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
+  private readonly unpinnedImages: GetOrBuild<ImageRecord>;
+  private readonly layers: GetOrBuild<LayerCacheEntry>;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
+  /** Storage whose failures are StorageErrors, whatever the driver threw. */
+  private readonly store: Storage;
 
   constructor(private readonly options: ImageBuilderOptions) {
+    this.store = reportingStorageFailures(options.storage);
     this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
     this.nameOutcomes = new NameOutcomes(
-      options.storage,
+      this.store,
       options.unpinnedTtlMs ?? 60_000,
       JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
     );
-    this.layerCache = new LayerCache(options.storage);
-    this.manifestCache = new ManifestCache<ImageRecord>(options.storage);
+    this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
+    this.unpinnedImages = new GetOrBuild([
+      new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
+    ]);
+    this.layers = new GetOrBuild([new LayerCache(this.store)]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -122,46 +132,29 @@ export class ImageBuilder {
     tag: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const request = parseRequest(name);
-    try {
-      validateTag(tag);
-    } catch (error) {
-      throw new ImageError('invalid-tag', 'TAG_INVALID', 400, (error as Error).message, { tag });
-    }
-    let resolved: ResolvedSource;
-    try {
-      resolved = resolveSourceForTag(this.options.source, tag);
-    } catch (error) {
-      throw new ImageError('tag-not-served', 'MANIFEST_UNKNOWN', 404, (error as Error).message, { tag });
-    }
-
+    const { request, resolved } = this.parseRequest(name, tag);
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
-    const flightKey = cacheKey ?? `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`;
+    const [images, key] = cacheKey
+      ? [this.pinnedImages, cacheKey]
+      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    const outcome = await images.get(key, (signal) => this.build(request, resolved, signal), {
+      store: stripTimings,
+      onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return outcome.value;
+  }
 
-    const recent = this.recent.get(flightKey);
-    if (recent && recent.expiresAt > Date.now()) {
-      this.emit({ type: 'manifest-cache', image: request.name, hit: true });
-      return recent.record;
+  /** The request's own mistakes, as the ImageError every other failure is. */
+  private parseRequest(name: string, tag: string): { request: ImageRequest; resolved: ResolvedSource } {
+    try {
+      const request = parseImageName(name);
+      validateTag(tag);
+      return { request, resolved: resolveSourceForTag(this.options.source, tag) };
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      throw new ImageError(error.reason, error.message, error.reason === 'invalid-name' ? { name } : { tag });
     }
-    if (cacheKey) {
-      const cached = await this.manifestCache.get(cacheKey);
-      if (cached) {
-        this.emit({ type: 'manifest-cache', image: request.name, hit: true });
-        return cached;
-      }
-    }
-    this.emit({ type: 'manifest-cache', image: request.name, hit: false });
-
-    return this.imageFlights.run(
-      flightKey,
-      async (signal) => {
-        const record = await this.build(request, resolved, signal);
-        if (cacheKey) await this.manifestCache.put(cacheKey, stripTimings(record));
-        else this.rememberUnpinned(flightKey, stripTimings(record));
-        return record;
-      },
-      options.signal ? { signal: options.signal } : {},
-    );
   }
 
   /**
@@ -171,36 +164,21 @@ export class ImageBuilder {
    */
   private withGroupingSettings(key: string | null): string | null {
     if (key === null) return null;
-    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${this.gzipSuffix()}`;
-    return sha256Hex(`${key}\0${settings}`);
+    const gzip = this.gzipSalt();
+    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${gzip === '' ? '' : `\0${gzip}`}`;
+    return saltedKey(key, settings);
   }
 
-  /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
-  private layerCacheKey(contentKey: string): string {
-    const suffix = this.gzipSuffix();
-    return suffix === '' ? contentKey : sha256Hex(`${contentKey}${suffix}`);
-  }
-
-  private gzipSuffix(): string {
+  /** Empty at the default gzip level, so layer keys from before the setting existed still hold. */
+  private gzipSalt(): string {
     const level = this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL;
-    return level === DEFAULT_COMPRESSION_LEVEL ? '' : `\0gzip${level}`;
+    return level === DEFAULT_COMPRESSION_LEVEL ? '' : `gzip${level}`;
   }
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
-    const stored = await this.options.storage.getObject(manifestObjectKey(digest));
+    const stored = await this.store.getObject(manifestObjectKey(digest));
     return stored ? { bytes: stored.body, mediaType: stored.contentType } : null;
-  }
-
-  private rememberUnpinned(key: string, record: ImageRecord): void {
-    const ttl = this.options.unpinnedTtlMs ?? 60_000;
-    if (ttl <= 0) return;
-    this.recent.set(key, { record, expiresAt: Date.now() + ttl });
-    // Bounded: forget the oldest entries first (Map iterates in insertion order).
-    while (this.recent.size > 1000) {
-      const oldest = this.recent.keys().next().value as string;
-      this.recent.delete(oldest);
-    }
   }
 
   private async build(
@@ -282,17 +260,7 @@ export class ImageBuilder {
     } catch (error) {
       // Nobody waits for this build any more: not a failure to report.
       if (signal.aborted) throw error;
-      const failure =
-        error instanceof ImageError
-          ? error
-          : error instanceof ForestLimitError
-            ? imageErrorFromForest(error)
-            : new ImageError(
-                'storage-failed',
-                'MANIFEST_UNKNOWN',
-                500,
-                `storing the image failed: ${(error as Error).message}`,
-              );
+      const failure = asImageError(error);
       this.emit({
         type: 'build-failed',
         image: request.name,
@@ -312,40 +280,35 @@ export class ImageBuilder {
     pathCount: number,
     signal: AbortSignal,
   ): Promise<{ layer: LayerRecord; reused: boolean }> {
-    const cacheKey = this.layerCacheKey(key);
-    const cached = await this.layerCache.get(cacheKey);
-    if (cached) {
-      this.emit({ type: 'layer-cache', key, hit: true });
-      const { digest, diffId, size } = cached;
-      return { layer: { digest, diffId, size, key, pathCount }, reused: true };
-    }
-    this.emit({ type: 'layer-cache', key, hit: false });
-    let wroteIt = false;
     // Builds sharing a layer share its write; it stops when none of them waits any more.
-    const layer = await this.layerFlights.run(
-      cacheKey,
-      async (layerSignal) => {
-        const storage = this.options.storage;
-        const built = await writeLayer(
+    const outcome = await this.layers.get(
+      saltedKey(key, this.gzipSalt()),
+      (layerSignal) => {
+        const storage = this.store;
+        return writeLayer(
           source,
-          (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          sinkReportingOrigin((compressed) =>
+            storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          ),
           {
             compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
             signal: layerSignal,
             ...(this.options.forestLimits ? { forestLimits: this.options.forestLimits } : {}),
           },
         );
-        await this.layerCache.put(cacheKey, { ...built, mediaType: MEDIA_TYPES.docker.layer });
-        wroteIt = true;
-        return { ...built, key, pathCount };
       },
-      { signal },
+      {
+        store: (built) => ({ ...built, mediaType: MEDIA_TYPES.docker.layer }),
+        onLookup: (hit) => this.emit({ type: 'layer-cache', key, hit }),
+        signal,
+      },
     );
-    return { layer: { ...layer, pathCount }, reused: !wroteIt };
+    const { digest, diffId, size } = outcome.value;
+    return { layer: { digest, diffId, size, key, pathCount }, reused: outcome.from !== 'build' };
   }
 
   private async writeManifests(request: ImageRequest, layers: LayerRecord[]): Promise<ImageRecord> {
-    const storage = this.options.storage;
+    const storage = this.store;
     const env = imageEnv({ packages: request.packages });
     const config = buildImageConfig({ arch: request.arch, layers, ...env });
     const { docker, oci } = buildManifests(config, layers);
@@ -374,25 +337,44 @@ export class ImageBuilder {
   }
 }
 
-function parseRequest(name: string): ImageRequest {
-  try {
-    return parseImageName(name);
-  } catch (error) {
-    throw new ImageError('invalid-name', 'NAME_INVALID', 400, (error as Error).message, { name });
+/**
+ * Names what went wrong, and nothing it is not: a storage failure is `storage-failed`, anything
+ * else unforeseen is `internal` (the original kept as `cause` for the log).
+ */
+function asImageError(error: unknown): ImageError {
+  const chain = causeChain(error);
+  const known = chain.find((e) => e instanceof ImageError || e instanceof ForestLimitError);
+  if (known instanceof ImageError) return known;
+  if (known instanceof ForestLimitError) return imageErrorFromForest(known);
+  const message = error instanceof Error ? error.message : String(error);
+  if (chain.some((e) => e instanceof StorageError))
+    return new ImageError('storage-failed', `storing the image failed: ${message}`, {}, { cause: error });
+  return new ImageError(
+    'internal',
+    `building the image failed unexpectedly: ${message}`,
+    {},
+    { cause: error },
+  );
+}
+
+/** The error and its causes, outermost first (bounded, in case of a cycle). */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e !== undefined && chain.length < 8; e = (e as { cause?: unknown } | null)?.cause) {
+    chain.push(e);
   }
+  return chain;
 }
 
 /**
- * A root forest over its bounds. The deadline is reported like Nix's own timeout (504). The
- * entry and depth bounds are a property of the requested packages, not of this moment: the
- * same request would fail again, so it is the client's to change (400), and UNSUPPORTED is the
- * protocol's code for a valid name this registry will not serve, as for a foreign system.
+ * A root forest over its bounds. The deadline is a timeout like Nix's own. The entry and depth
+ * bounds are a property of the requested packages, not of this moment: the same request would
+ * fail again, so it is `forest-limit`, the client's to change.
  */
 function imageErrorFromForest(error: ForestLimitError): ImageError {
   const detail = { reason: 'forest-limit', limit: error.reason, package: error.packagePath };
-  if (error.reason === 'deadline')
-    return new ImageError('timeout', 'MANIFEST_UNKNOWN', 504, error.message, detail);
-  return new ImageError('forest-limit', 'UNSUPPORTED', 400, error.message, detail);
+  if (error.reason === 'deadline') return new ImageError('timeout', error.message, detail);
+  return new ImageError('forest-limit', error.message, detail);
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

@@ -1,5 +1,5 @@
 export { type BuilderEvent, ImageBuilder, type ImageBuilderOptions } from './builder.js';
-export { ImageError, type ImageFailureReason, type RegistryErrorCode } from './errors.js';
+export { ImageError, type ImageFailureReason } from './errors.js';
 export { imageGroupingGraph } from './grouping-graph.js';
 export {
   type BuildTimings,

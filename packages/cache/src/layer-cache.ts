@@ -2,6 +2,7 @@ import { isDigest } from '@nixery/digest';
 import type { Storage } from '@nixery/storage';
 import { BlobNotStoredError, InvalidCacheEntryError } from './errors.js';
 import { layerCacheObjectKey } from './keys.js';
+import type { CacheTier } from './tier.js';
 import { TwoTierStore } from './two-tier.js';
 
 /** What a layer build produced; stored as `layers/<key>.json`. */
@@ -25,7 +26,7 @@ export interface LayerCacheOptions {
  * Memory hits are trusted; storage hits are checked against the blob, because another
  * process (or a garbage collection) may have removed it since the entry was written.
  */
-export class LayerCache {
+export class LayerCache implements CacheTier<LayerCacheEntry> {
   private readonly tiers: TwoTierStore;
 
   constructor(

@@ -95,7 +95,7 @@ export function resolveSourceForTag(source: PackageSource, tag: string): Resolve
     case 'path': {
       if (tag !== 'latest') {
         throw new TagError(
-          'MANIFEST_UNKNOWN',
+          'tag-not-served',
           `this instance serves a local package set; only the tag 'latest' exists (asked for ${JSON.stringify(tag)})`,
         );
       }
