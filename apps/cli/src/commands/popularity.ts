@@ -1,16 +1,17 @@
 import { writeFile } from 'node:fs/promises';
+import { type ImageClosure, ImageError, imageClosure } from '@nixery/builder';
 import {
   computePopularity,
   type PathInfoInput,
   popularityToJson,
   type RuntimeGraphJson,
 } from '@nixery/layers';
-import { buildImageClosure, hostSystem, listPackageSetAttributes } from '@nixery/nix';
+import { hostSystem, listPackageSetAttributes } from '@nixery/nix';
 import { resolveSourceForTag } from '@nixery/source';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import { parseJsonInput, readInput } from '../inputs.js';
-import { nixFailure } from '../nix-failure.js';
+import { cliErrorFromImageError } from '../nix-failure.js';
 import { createProgress, type Progress } from '../progress.js';
 import { defaultCacheDir, resolveSettings } from '../settings.js';
 
@@ -130,13 +131,20 @@ async function buildClosures(flags: PopularityFlags, progress: Progress): Promis
   }
 
   progress.stage(`building ${attrs.length} package${attrs.length === 1 ? '' : 's'}`);
-  const result = await buildImageClosure(
-    { packages: attrs, system, source: resolveSourceForTag(settings.source, 'latest') },
-    { timeoutSeconds: settings.nixTimeoutSeconds, ...substituters },
-  );
-  if (!result.ok) {
+  // Attributes, not an image: no cacert and iana-etc added, and the host's own system.
+  let result: ImageClosure;
+  try {
+    result = await imageClosure(
+      { packages: attrs, system, source: resolveSourceForTag(settings.source, 'latest') },
+      {
+        nixTimeoutSeconds: settings.nixTimeoutSeconds,
+        ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
+      },
+    );
+  } catch (error) {
     progress.stop();
-    throw nixFailure(result);
+    if (error instanceof ImageError) throw cliErrorFromImageError(error);
+    throw error;
   }
   const closure = closureOf(result.graph);
   progress.done(`counted ${closure.graph.length} store paths`);
