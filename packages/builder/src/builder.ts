@@ -18,31 +18,26 @@ import {
   TtlTier,
 } from '@nixery/cache';
 import { sha256Hex } from '@nixery/digest';
-import {
-  DEFAULT_GROUPING_OPTIONS,
-  type GroupingStrategyName,
-  groupLayers,
-  type Layer,
-  type Popularity,
-} from '@nixery/layers';
+import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, createGcRootFolder, createLimit } from '@nixery/nix';
-import {
-  type ImageRequest,
-  manifestCacheKey,
-  type PackageSource,
-  parseImageName,
-  RequestError,
-  type ResolvedSource,
-  resolveSourceForTag,
-  validateTag,
-} from '@nixery/source';
+import { createGcRootFolder, createLimit } from '@nixery/nix';
+import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
 import { type Storage, StorageError } from '@nixery/storage';
 import { ImageError } from './errors.js';
-import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
+import {
+  type ClosureRun,
+  type GroupingSettings,
+  type ImageClosure,
+  type ImagePlan,
+  type NixSettings,
+  planLayers,
+  type ResolvedImage,
+  resolveImage,
+  runImageNix,
+} from './pipeline.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
@@ -55,23 +50,12 @@ export type BuilderEvent =
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
   | { type: 'nix-evaluation'; image: string };
 
-export interface ImageBuilderOptions {
+/** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
+export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
   storage: Storage;
   source: PackageSource;
-  /** Store-path-name → count; missing names count 1. */
-  popularity?: Popularity;
-  nixTimeoutSeconds?: number;
-  /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
-  nixSubstituters?: string;
-  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
-  evaluationTimeoutSeconds?: number;
-  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE). */
-  allowUnfree?: boolean;
   /** At most this many Nix evaluations at once across all builds (default: the core count). */
   evaluationConcurrency?: number;
-  layerBudget?: number;
-  /** How store paths are grouped into layers; undefined uses @nixery/layers' default (`stable`). */
-  layerStrategy?: GroupingStrategyName;
   layerConcurrency?: number;
   gzipLevel?: number;
   /** Bounds of the root layer's symlink-forest walk; undefined keeps @nixery/archive's defaults. */
@@ -87,9 +71,10 @@ export interface ImageBuilderOptions {
 }
 
 /**
- * The image pipeline: name → packages → Nix closure → layer groups → layer blobs → manifests.
- * Every stage that can be shared is: manifests by cache key, layers by content key, and
- * concurrent requests for the same image or layer by single flight.
+ * The image pipeline: name → packages → Nix closure → layer groups (planImage) → layer blobs →
+ * manifests (writeImage). Every stage that can be shared is: manifests by cache key, layers by
+ * content key, names' outcomes by source, and concurrent requests for the same image or layer by
+ * single flight.
  */
 export class ImageBuilder {
   /** Images from pinned sources: kept for good, in memory and in storage. */
@@ -132,29 +117,18 @@ export class ImageBuilder {
     tag: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const { request, resolved } = this.parseRequest(name, tag);
+    const image = resolveImage(name, tag, this.options.source);
+    const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
-    const outcome = await images.get(key, (signal) => this.build(request, resolved, signal), {
+    const outcome = await images.get(key, (signal) => this.build(image, signal), {
       store: stripTimings,
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return outcome.value;
-  }
-
-  /** The request's own mistakes, as the ImageError every other failure is. */
-  private parseRequest(name: string, tag: string): { request: ImageRequest; resolved: ResolvedSource } {
-    try {
-      const request = parseImageName(name);
-      validateTag(tag);
-      return { request, resolved: resolveSourceForTag(this.options.source, tag) };
-    } catch (error) {
-      if (!(error instanceof RequestError)) throw error;
-      throw new ImageError(error.reason, error.message, error.reason === 'invalid-name' ? { name } : { tag });
-    }
   }
 
   /**
@@ -181,71 +155,82 @@ export class ImageBuilder {
     return stored ? { bytes: stored.body, mediaType: stored.contentType } : null;
   }
 
+  /**
+   * Stages 1–3 (name → request → closure → layer groups) without writing anything, using the
+   * remembered name outcomes. Pass `gcRootDir` when the plan's paths must outlive a garbage
+   * collection until writeImage has packed them.
+   */
+  async planImage(name: string, tag: string, run: ClosureRun = {}): Promise<ImagePlan> {
+    const image = resolveImage(name, tag, this.options.source);
+    return planLayers(image, await this.closure(image, run), this.options);
+  }
+
+  /**
+   * Stages 4–5: the plan's layers (each unless the layer cache has it) and root layer, then the
+   * config blob and both manifests. Returns the record and how many layers were written.
+   */
+  async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
+    let written = 0;
+    const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
+      const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
+      if (!reused) written++;
+      return layer;
+    };
+    const limit = this.options.layerConcurrency ?? availableParallelism();
+    const storeLayers = await buildLayersConcurrently(
+      plan.layers.map(
+        (group: Layer) => () =>
+          countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
+      ),
+      limit,
+    );
+    const { packages, envPath } = plan.closure;
+    const rootPaths = packages.flatMap((p) => p.outPaths);
+    const rootLayer = await countingStore(
+      { kind: 'root', packages: rootPaths, envPath },
+      rootLayerKey(rootPaths, envPath),
+      0,
+    );
+    const record = await this.writeManifests(plan.request, [...storeLayers, rootLayer]);
+    return { record, written };
+  }
+
+  /** Stage 2 through the name-outcome cache: a pull whose names are known to fail needs no Nix. */
+  private async closure(image: ResolvedImage, run: ClosureRun): Promise<ImageClosure> {
+    const { request, source } = image;
+    const known = await this.nameOutcomes.knownFailure(source, request.system, request.packages);
+    if (known) throw imageErrorFromNix(known);
+    const nix = await runImageNix(
+      { packages: request.packages, system: request.system, source },
+      this.options,
+      {
+        evaluationSlot: this.evaluationSlot,
+        onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
+        onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
+        ...run,
+      },
+    );
+    await this.nameOutcomes.learn(source, request.system, request.packages, nix);
+    if (!nix.ok) throw imageErrorFromNix(nix);
+    return nix;
+  }
+
   private async build(
-    request: ImageRequest,
-    resolved: ResolvedSource,
+    image: ResolvedImage,
     signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
+    const { request } = image;
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
     // The folder is named after this process, so one left by a crash is known to be stale.
     const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
-      // A pull whose names are all known, one of them failing, needs no evaluation.
-      const known = await this.nameOutcomes.knownFailure(resolved, request.system, request.packages);
-      if (known) throw imageErrorFromNix(known);
-      const nix = await buildImageClosure(
-        { packages: request.packages, system: request.system, source: resolved },
-        {
-          timeoutSeconds: this.options.nixTimeoutSeconds ?? 60,
-          ...(this.options.nixSubstituters !== undefined
-            ? { substituters: this.options.nixSubstituters }
-            : {}),
-          onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
-          gcRootDir,
-          signal,
-          allowUnfree: this.options.allowUnfree ?? false,
-          ...(this.options.evaluationTimeoutSeconds !== undefined
-            ? { evaluationTimeoutSeconds: this.options.evaluationTimeoutSeconds }
-            : {}),
-          evaluationSlot: this.evaluationSlot,
-          onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
-        },
-      );
-      await this.nameOutcomes.learn(resolved, request.system, request.packages, nix);
-      if (!nix.ok) throw imageErrorFromNix(nix);
+      const closure = await this.closure(image, { gcRootDir, signal });
       const nixDone = performance.now();
-
-      const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
-        budget: this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget,
-        ...(this.options.layerStrategy !== undefined ? { strategy: this.options.layerStrategy } : {}),
-      });
+      const plan = planLayers(image, closure, this.options);
       const groupingDone = performance.now();
-
-      let written = 0;
-      const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
-        const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
-        if (!reused) written++;
-        return layer;
-      };
-      const limit = this.options.layerConcurrency ?? availableParallelism();
-      const storeLayers = await buildLayersConcurrently(
-        groups.map(
-          (group: Layer) => () =>
-            countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
-        ),
-        limit,
-      );
-      const rootPaths = nix.packages.flatMap((p) => p.outPaths);
-      const rootLayer = await countingStore(
-        { kind: 'root', packages: rootPaths, envPath: nix.envPath },
-        rootLayerKey(rootPaths, nix.envPath),
-        0,
-      );
-      const layers = [...storeLayers, rootLayer];
-
-      const record = await this.writeManifests(request, layers);
+      const { record, written } = await this.writeImage(plan, signal);
       const done = performance.now();
       const timings: BuildTimings = {
         nixMs: Math.round(nixDone - started),
@@ -253,7 +238,7 @@ export class ImageBuilder {
         layersMs: Math.round(done - groupingDone),
         totalMs: Math.round(done - started),
         layersWritten: written,
-        layersReused: layers.length - written,
+        layersReused: record.layers.length - written,
       };
       this.emit({ type: 'build-end', image: request.name, timings });
       return { ...record, timings };

@@ -9,3 +9,18 @@ export {
   manifestObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';
+export {
+  type ClosureRun,
+  type GroupingSettings,
+  groupImageLayers,
+  type ImageClosure,
+  type ImagePlan,
+  imageClosure,
+  type NixSettings,
+  type PlanOptions,
+  planImage,
+  planLayers,
+  type ResolvedImage,
+  resolveImage,
+  runImageNix,
+} from './pipeline.js';
