@@ -91,10 +91,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     logger,
     recentErrors,
     sourceDescription: describeSource(config.source, config.bundledSource),
-    storageDescription:
-      config.storage.backend === 'filesystem'
-        ? `local folder ${config.storage.path}`
-        : `GCS bucket ${config.storage.bucket}`,
+    storageDescription: storage.description,
     version: VERSION,
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });

@@ -1,22 +1,59 @@
+export { BlobStore } from './blob-store.js';
+export type {
+  ListedObject,
+  ObjectStat,
+  PositionalReader,
+  SmallObject,
+  StorageDriver,
+} from './driver.js';
+export {
+  type BlobReference,
+  type ImageRecord,
+  imageRecordReferences,
+  type LayerCacheEntry,
+  type LayerRecord,
+  type ManifestRef,
+  parseLayerCacheEntry,
+} from './entries.js';
 export {
   BlobNotFoundError,
   DigestMismatchError,
   InvalidArgumentError,
   InvalidDigestError,
+  InvalidEntryError,
   InvalidKeyError,
   StorageError,
 } from './errors.js';
 export { createStorage, type StorageConfig } from './factory.js';
-export { FilesystemStorage } from './filesystem.js';
-export { GcsStorage, type GcsStorageOptions } from './gcs.js';
+export { FilesystemDriver, FilesystemStorage } from './filesystem.js';
+export { GcsDriver, GcsStorage, type GcsStorageOptions } from './gcs.js';
 export { DigestingStream } from './hashing.js';
-export { assertObjectKey, blobName, digestHex, isDigest } from './names.js';
+export {
+  assertObjectKey,
+  BLOB_PREFIX,
+  blobName,
+  classifyObjectKey,
+  digestFromBlobName,
+  isCacheKey,
+  LAYER_CACHE_PREFIX,
+  layerCacheObjectKey,
+  MANIFEST_PREFIX,
+  manifestCacheObjectKey,
+  manifestObjectKey,
+  OBJECT_PREFIXES,
+  STAGING_PREFIX,
+  type StoredObjectKind,
+} from './layout.js';
+export { digestHex, isDigest } from './names.js';
 export type {
+  BlobInfo,
   BlobStat,
   ByteRange,
+  ObjectInfo,
   PutBlobOptions,
   PutBlobResult,
   SendBlobOptions,
+  StagingInfo,
   Storage,
   StoredObject,
 } from './types.js';

@@ -199,6 +199,37 @@ describe.each([filesystemHarness(), gcsHarness()])('$name storage', (harness: Ba
     expect((await collect(storage.listBlobs())).sort()).toEqual(digests.slice(1).sort());
   });
 
+  test('listings give names, sizes and times of blobs, objects and staging uploads, each apart', async () => {
+    const backend = await harness.create();
+    const { storage } = backend;
+    const startedAt = Date.now() - 60_000; // generous: the emulator's clock is the host's
+    const bytes = patternBytes(70_000, 5);
+    const { digest } = await storage.putBlob(chunked(bytes));
+    await storage.putObject('layers/a.json', Buffer.from('{"a":1}'), 'application/json');
+    await storage.putObject(`manifests/sha256/${'b'.repeat(64)}`, Buffer.from('{}'), 'application/json');
+    await backend.plantStagingLeftover('crashed-upload', Buffer.from('partial'));
+
+    const blobs = await collect(storage.listBlobInfo());
+    expect(blobs.map(({ digest, size }) => ({ digest, size }))).toEqual([{ digest, size: bytes.length }]);
+    expect(blobs[0]?.modified.getTime()).toBeGreaterThan(startedAt);
+
+    const layers = await collect(storage.listObjects('layers/'));
+    expect(layers.map((o) => o.key)).toEqual(['layers/a.json']);
+    // At least the body; the filesystem adds its content-type line.
+    expect(layers[0]?.size).toBeGreaterThanOrEqual('{"a":1}'.length);
+    expect(layers[0]?.modified.getTime()).toBeGreaterThan(startedAt);
+    const everything = (await collect(storage.listObjects(''))).map((o) => o.key).sort();
+    expect(everything).toEqual([`manifests/sha256/${'b'.repeat(64)}`, 'layers/a.json'].sort());
+    expect(await collect(storage.listObjects('manifests/sha256/'))).toHaveLength(1);
+    expect(await collect(storage.listObjects('nothing-here/'))).toEqual([]);
+
+    const staging = await collect(storage.listStaging());
+    expect(staging.map(({ name, size }) => ({ name, size }))).toEqual([{ name: 'crashed-upload', size: 7 }]);
+    for (const prefix of ['../', 'Layers/', 'a//']) {
+      await expect(collect(storage.listObjects(prefix)), prefix).rejects.toBeInstanceOf(InvalidKeyError);
+    }
+  });
+
   test('objects round-trip with their content type and can be replaced', async () => {
     const { storage } = await harness.create();
     const key = 'manifests/0123abcd.json';

@@ -1,6 +1,4 @@
 export { formatReport, needsAttention } from './format.js';
 export { hashStoredBlob } from './hash-blob.js';
-export { classifyObjectKey, type StoredObjectKind } from './layout.js';
-export { type ObjectLister, objectListerFor } from './object-listing.js';
 export { describeProblem, type Problem, type Repair } from './problems.js';
 export { type VerifyOptions, type VerifyReport, verifyStorage } from './verify.js';
