@@ -45,6 +45,7 @@ export {
   type StoredObjectKind,
 } from './layout.js';
 export { digestHex, isDigest } from './names.js';
+export { S3Driver, S3Storage, type S3StorageOptions } from './s3.js';
 export type {
   BlobInfo,
   BlobStat,
