@@ -1,5 +1,6 @@
 import { pipeline } from 'node:stream/promises';
-import { createLayerGzip, DigestStream, storePathsTar } from '@nixery/archive';
+import { createLayerGzip, storePathsTar } from '@nixery/archive';
+import { DigestStream } from '@nixery/digest';
 import type { Figure } from './results.js';
 import { MB, round } from './stats.js';
 

@@ -2,43 +2,29 @@
 // server filled: a blob corrupted on disk is reported with exit code 1, --repair removes it and
 // what points to it, and the server then rebuilds and serves the image intact.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { registerVerify } from '../../apps/cli/src/commands/verify.js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { storageProblems } from './support/faults.js';
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import { runVerify } from './support/verify-command.js';
 
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
 let registry: TestRegistry;
+// GC-root folders of this file's builds only: others (a crashed server elsewhere) would be problems.
+const gcRootsDir = join(tmpdir(), `nixery-gcroots-verify-e2e-${process.pid}`);
+const previousGcRootsDir = process.env.NIXERY_GCROOTS_DIR;
 beforeAll(async () => {
-  registry = await startTestRegistry();
+  process.env.NIXERY_GCROOTS_DIR = gcRootsDir; // read by `nixery verify`
+  registry = await startTestRegistry({ env: { NIXERY_GCROOTS_DIR: gcRootsDir } });
 });
 afterAll(async () => {
   await registry?.stop();
+  if (previousGcRootsDir === undefined) delete process.env.NIXERY_GCROOTS_DIR;
+  else process.env.NIXERY_GCROOTS_DIR = previousGcRootsDir;
+  await rm(gcRootsDir, { recursive: true, force: true });
 });
-
-/** Runs `nixery verify <args>`; returns stdout and the CliError's exit code (0 when none). */
-async function runVerify(args: string[]): Promise<{ stdout: string; exitCode: number }> {
-  const program = new Command('nixery').exitOverride();
-  registerVerify(program);
-  let stdout = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['verify', ...args], { from: 'user' });
-    return { stdout, exitCode: 0 };
-  } catch (error) {
-    const exitCode = (error as { exitCode?: number }).exitCode;
-    if (typeof exitCode !== 'number') throw error;
-    return { stdout, exitCode };
-  } finally {
-    write.mockRestore();
-  }
-}
 
 test('nixery verify finds a corrupted blob (exit 1), --repair removes it, and the server serves the image intact again', async () => {
   const response = await fetch(`${registry.url}/v2/hello/manifests/latest`, { headers: ACCEPT });
@@ -66,7 +52,10 @@ test('nixery verify finds a corrupted blob (exit 1), --repair removes it, and th
 
   // The server's in-memory image (unpinned source, 60 s) still names the removed blob; a fresh
   // server on the same storage rebuilds the layer, byte-identical.
-  const fresh = await startTestRegistry({ storagePath: registry.storagePath });
+  const fresh = await startTestRegistry({
+    storagePath: registry.storagePath,
+    env: { NIXERY_GCROOTS_DIR: gcRootsDir },
+  });
   try {
     const again = await fetch(`${fresh.url}/v2/hello/manifests/latest`, { headers: ACCEPT });
     expect(again.status).toBe(200);

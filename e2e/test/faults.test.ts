@@ -175,7 +175,9 @@ describe('storage faults', () => {
   test('the server killed with SIGKILL while writing layers: no partial blob under a digest, cleanStaging removes the leftovers, and a restarted server builds the image', async () => {
     const storagePath = await mkdtemp(join(tmpdir(), 'nixery-kill-'));
     cleanups.push(() => rm(storagePath, { recursive: true, force: true }));
-    const env = { STORAGE_PATH: storagePath };
+    // Its own GC-root parent, so the folder the kill leaves troubles no other test's verify.
+    const env = { STORAGE_PATH: storagePath, NIXERY_GCROOTS_DIR: `${storagePath}-gcroots` };
+    cleanups.push(() => rm(env.NIXERY_GCROOTS_DIR, { recursive: true, force: true }));
 
     const first = await startRegistryProcess(env);
     cleanups.push(async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -154,10 +154,46 @@ describe('registry protocol (spec checks against the running server)', () => {
     );
   });
 
-  test('bad names and tags → NAME_INVALID / TAG_INVALID', async () => {
+  test('bad names → NAME_INVALID; a reference that is no tag → MANIFEST_UNKNOWN', async () => {
     await expectRegistryError(await fetch(url('/v2/Hello/manifests/latest')), 400, 'NAME_INVALID');
     await expectRegistryError(await fetch(url('/v2/shell%2fgit/manifests/latest')), 400, 'NAME_INVALID');
-    await expectRegistryError(await fetch(url('/v2/hello/manifests/-bad')), 400, 'TAG_INVALID');
+    // The name is checked first: a bad name with a bad reference is still NAME_INVALID.
+    await expectRegistryError(await fetch(url('/v2/Hello/manifests/-bad')), 400, 'NAME_INVALID');
+    await expectRegistryError(await fetch(url('/v2/hello/manifests/-bad')), 404, 'MANIFEST_UNKNOWN');
+  });
+
+  test.each([
+    ['a leading dot (the OCI conformance suite’s reference)', '.INVALID_MANIFEST_NAME'],
+    ['a leading dash', '-bad'],
+    ['129 characters', 'a'.repeat(129)],
+    ['a character outside the tag grammar', 'lat%21est'],
+    ['an encoded space', 'la%20test'],
+  ])(
+    'a reference that is neither tag nor digest (%s) → 404 MANIFEST_UNKNOWN on GET and HEAD',
+    async (_label, reference) => {
+      const path = `/v2/hello/manifests/${reference}`;
+      const builds = await metricValue(registry, 'nixery_builds_total');
+      const error = await expectRegistryError(await fetch(url(path)), 404, 'MANIFEST_UNKNOWN');
+      expect(error.message).toMatch(/invalid tag/);
+      const head = await fetch(url(path), { method: 'HEAD' });
+      expect(head.status).toBe(404);
+      expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await head.text()).toBe('');
+      expect(await metricValue(registry, 'nixery_builds_total')).toBe(builds);
+    },
+  );
+
+  test.each([
+    ['too short', 'sha256:xyz'],
+    ['upper-case hex', `sha256:${'A'.repeat(64)}`],
+    ['65 hex digits', `sha256:${'0'.repeat(65)}`],
+    ['another algorithm', `sha512:${'0'.repeat(128)}`],
+  ])('a malformed digest (%s) stays 400 DIGEST_INVALID on GET and HEAD', async (_label, reference) => {
+    const path = `/v2/hello/manifests/${reference}`;
+    await expectRegistryError(await fetch(url(path)), 400, 'DIGEST_INVALID');
+    const head = await fetch(url(path), { method: 'HEAD' });
+    expect(head.status).toBe(400);
+    expect(await head.text()).toBe('');
   });
 
   test('a tag a local package set cannot honour is an error, never another image', async () => {

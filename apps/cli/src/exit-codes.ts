@@ -44,6 +44,7 @@ export function exitCodeForImageFailure(reason: ImageFailureReason): ExitCode {
       return EXIT.timeout;
     case 'unsupported-system':
     case 'build-failed':
+    case 'forest-limit':
       return EXIT.buildFailed;
     case 'nix-missing':
     case 'storage-failed':

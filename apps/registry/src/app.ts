@@ -11,6 +11,8 @@ import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
+import { refuseRequestBodies } from './request-body.js';
+import { splitRequestTarget } from './request-target.js';
 import { parseRegistryPath, type RegistryRoute } from './routing.js';
 
 export interface RegistryAppDeps {
@@ -45,6 +47,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
       serializers: { req: redactCredentials },
     }),
   );
+  app.use(refuseRequestBodies);
 
   app.get('/', (req, res) => {
     res.type('html').send(
@@ -68,8 +71,8 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
   });
 
   app.use('/v2', async (req, res) => {
-    // req.originalUrl keeps percent-encoding; strip the query string only.
-    const path = req.originalUrl.split('?', 1)[0] ?? '';
+    // The raw target keeps percent-encoding; an absolute-form target is reduced to its path.
+    const { path } = splitRequestTarget(req.originalUrl);
     const route = parseRegistryPath(path);
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     res.on('finish', () => {
@@ -78,7 +81,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
     try {
       const denied = await deps.authorize?.(req, res);
       if (denied) throw denied;
-      await dispatch(route, req, res, deps);
+      await dispatch(route, path, req, res, deps);
     } catch (error) {
       sendRegistryError(res, asRegistryError(error, route, req));
     }
@@ -97,37 +100,36 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
 
 async function dispatch(
   route: RegistryRoute,
+  path: string,
   req: Request,
   res: Response,
   deps: RegistryAppDeps,
 ): Promise<void> {
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
+  // Every route that carries a name checks it the same way, whatever else it is asked.
+  if ('name' in route) requireValidName(route.name);
   switch (route.kind) {
     case 'base':
-      if (!readOnly) throw unsupported(req);
+      if (!readOnly) throw unsupported(req, path);
       res.status(200).json({});
       return;
     case 'manifest':
-      if (!readOnly) throw unsupported(req);
+      if (!readOnly) throw unsupported(req, path);
       await serveManifest(deps.builder, req, res, route.name, route.reference);
       return;
     case 'blob':
-      if (!readOnly) throw unsupported(req);
+      if (!readOnly) throw unsupported(req, path);
       await serveBlob(deps.builder.storage, deps.metrics, req, res, route.digest);
       return;
     case 'tags':
-      if (!readOnly) throw unsupported(req);
+      if (!readOnly) throw unsupported(req, path);
       serveTags(req, res, route.name);
       return;
     case 'blob-upload':
     case 'catalog':
-      throw unsupported(req);
+      throw unsupported(req, path);
     case 'unknown':
-      throw new RegistryError(
-        404,
-        'NAME_UNKNOWN',
-        `no registry endpoint at ${req.originalUrl.slice(0, 200)}`,
-      );
+      throw new RegistryError(404, 'NAME_UNKNOWN', `no registry endpoint at ${path.slice(0, 200)}`);
   }
 }
 
@@ -136,21 +138,25 @@ async function dispatch(
  * such as `skopeo inspect` ask for the list before anything else).
  */
 function serveTags(req: Request, res: Response, name: string): void {
-  try {
-    parseImageName(name);
-  } catch (error) {
-    throw new RegistryError(400, 'NAME_INVALID', (error as Error).message, { name });
-  }
   const body = JSON.stringify({ name, tags: ['latest'] });
   res.status(200).type('application/json').setHeader('Content-Length', Buffer.byteLength(body));
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function unsupported(req: Request): RegistryError {
+/** The same 400 NAME_INVALID the builder gives for a manifest by tag. */
+function requireValidName(name: string): void {
+  try {
+    parseImageName(name);
+  } catch (error) {
+    throw new RegistryError(400, 'NAME_INVALID', (error as Error).message, { name });
+  }
+}
+
+function unsupported(req: Request, path: string): RegistryError {
   return new RegistryError(
     405,
     'UNSUPPORTED',
-    `${req.method} ${req.originalUrl.split('?', 1)[0]?.slice(0, 200)} is not offered: this registry builds images on demand and is read-only`,
+    `${req.method} ${path.slice(0, 200)} is not offered: this registry builds images on demand and is read-only`,
   );
 }
 

@@ -26,14 +26,28 @@ export async function serveManifest(
     }
     digest = reference;
   } else {
+    // The client going away (the response closing before it is sent) stops waiting; the
+    // builder aborts the shared build once no request waits for it.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', onClose);
     try {
-      const image = await builder.getImage(name, reference);
+      const image = await builder.getImage(name, reference, { signal: gone.signal });
       const format = negotiateManifestFormat(req.get('accept'));
       digest = image.manifests[format].digest;
     } catch (error) {
+      // Nobody is left to answer.
+      if (gone.signal.aborted) return;
+      // OCI distribution 1.1: a reference that is neither a tag nor a digest names no manifest.
+      if (error instanceof ImageError && error.reason === 'invalid-tag')
+        throw new RegistryError(404, 'MANIFEST_UNKNOWN', error.message, error.detail);
       if (error instanceof ImageError)
         throw new RegistryError(error.status, error.code, error.message, error.detail);
       throw error;
+    } finally {
+      res.off('close', onClose);
     }
   }
 

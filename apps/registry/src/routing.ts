@@ -28,13 +28,10 @@ export function parseRegistryPath(path: string): RegistryRoute {
   return { kind: 'unknown' };
 }
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 /** Anything shaped like `algorithm:encoded` is meant as a digest, valid or not. */
 const DIGEST_SHAPED = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/i;
 
-export function isDigest(reference: string): boolean {
-  return DIGEST.test(reference);
-}
+export { isDigest } from '@nixery/digest';
 
 export function looksLikeDigest(reference: string): boolean {
   return DIGEST_SHAPED.test(reference);

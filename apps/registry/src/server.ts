@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
-import type { Config, PackageSource } from '@nixery/source';
+import type { Config, PackageSource, StorageConfig } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { createAccessControl } from './auth.js';
+import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
 import { RecentErrors } from './recent-errors.js';
@@ -37,6 +38,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const logger = options.logger ?? pino({ name: 'nixery' });
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
+  const { gcRootsDir, nixTimeoutSeconds } = config;
+  await cleanLeftoversAtStart({ storage, gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
 
@@ -49,6 +52,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
     gzipLevel: config.gzipLevel,
+    ...(config.gcRootsDir !== null ? { gcRootsDir: config.gcRootsDir } : {}),
     unpinnedTtlMs: options.unpinnedTtlMs ?? config.unpinnedTtlSeconds * 1000,
     onEvent: (event) => {
       metrics.observe(event);
@@ -101,7 +105,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const server = createServer(
     {
       headersTimeout: 20_000,
-      requestTimeout: (config.nixTimeoutSeconds + 120) * 1000,
+      requestTimeout: (config.nixTimeoutSeconds + REQUEST_SLACK_SECONDS) * 1000,
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: 1_000,
     },
@@ -115,7 +119,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
 
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
-  logger.info({ url, source: describeSource(config.source, config.bundledSource) }, 'registry listening');
+  // Operators find the host paths here; the public front page names the kinds only.
+  logger.info({ url, source: config.source, storage: config.storage }, 'registry listening');
   return {
     url,
     port,
@@ -126,19 +131,41 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      }).finally(() => accessControl?.close()),
   };
 }
 
+/**
+ * The package source as the public front page shows it: its kind, never a host path or the user
+ * info of a repository URL.
+ */
 export function describeSource(source: PackageSource, bundled: boolean): string {
   switch (source.kind) {
     case 'path':
-      return bundled
-        ? `the bundled offline demo package set (${source.path})`
-        : `local package set at ${source.path}`;
+      return bundled ? 'the bundled offline demo package set' : 'a local package set';
     case 'channel':
       return `nixpkgs ${source.channel}`;
     case 'git':
-      return `git repository ${source.url}`;
+      return describeGitRepository(source.url);
   }
+}
+
+/** A remote repository by scheme, host and path; anything else (a local path, file:, scp-like) by kind. */
+function describeGitRepository(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'a git repository';
+  }
+  if (!['http:', 'https:', 'git:', 'ssh:'].includes(parsed.protocol)) return 'a git repository';
+  return `git repository ${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/**
+ * The storage as the front page shows it: a bucket by name, a host folder by kind only. The
+ * storage's own description is the one home of that wording.
+ */
+export function describeStorage(storage: StorageConfig): string {
+  return createStorage(storage).description;
 }

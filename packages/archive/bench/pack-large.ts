@@ -10,7 +10,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { buildLayersConcurrently, digestOfStream, storePathsTar, writeLayer } from '../src/index.js';
+import { digestOfStream } from '@nixery/digest';
+import { buildLayersConcurrently, storePathsTar, writeLayer } from '../src/index.js';
 
 const sizeMb = Number(process.argv[2] ?? 200);
 const MB = 1024 * 1024;

@@ -1,12 +1,5 @@
 export { buildLayersConcurrently, createLimiter, type Limiter } from './concurrency.js';
 export {
-  type BlobSink,
-  type BlobSummary,
-  DigestStream,
-  digestOfStream,
-  hashingSink,
-} from './digest.js';
-export {
   compareBytes,
   DIRECTORY_MODE,
   EXECUTABLE_MODE,
@@ -21,10 +14,12 @@ export {
   buildLayer,
   type LayerOptions,
   type LayerSource,
+  type LayerTarOptions,
   layerTar,
   writeLayer,
 } from './layer.js';
 export { ROOT_DIRECTORY_MODE, type RootLayerOptions, rootEntries, rootTar, TMP_MODE } from './root-forest.js';
+export { type BlobSink, hashingSink } from './sink.js';
 export {
   DEFAULT_STORE_DIR,
   imageStorePath,
@@ -33,3 +28,9 @@ export {
   storePathsTar,
 } from './store-paths.js';
 export { tarStream } from './tar-writer.js';
+export {
+  DEFAULT_FOREST_LIMITS,
+  ForestLimitError,
+  type ForestLimitReason,
+  type ForestLimits,
+} from './walk-limits.js';

@@ -1,9 +1,11 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobSink, DigestStream, settleTogether } from './digest.js';
+import { DigestStream } from '@nixery/digest';
 import { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
 import { rootTar } from './root-forest.js';
+import { type BlobSink, settleTogether } from './sink.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
+import type { ForestLimits } from './walk-limits.js';
 
 export type LayerSource =
   | { kind: 'store-paths'; paths: string[] }
@@ -18,7 +20,12 @@ export interface BuiltLayer {
   size: number;
 }
 
-export interface LayerOptions extends StorePathOptions {
+export interface LayerTarOptions extends StorePathOptions {
+  /** Bounds of the root layer's forest walk (ignored for store-path layers). */
+  forestLimits?: ForestLimits;
+}
+
+export interface LayerOptions extends LayerTarOptions {
   /** gzip level 0–9 (default 6). */
   compressionLevel?: number;
   /** Supplies the compressor; defaults to zlib gzip (compressing on libuv's thread pool). */
@@ -26,24 +33,36 @@ export interface LayerOptions extends StorePathOptions {
 }
 
 /** The uncompressed tar stream for a layer source. */
-export function layerTar(source: LayerSource, options: StorePathOptions = {}): Readable {
+export function layerTar(source: LayerSource, options: LayerTarOptions = {}): Readable {
+  const { forestLimits, ...walk } = options;
   switch (source.kind) {
     case 'store-paths':
-      return storePathsTar(source.paths, options);
+      return storePathsTar(source.paths, walk);
     case 'root':
-      return rootTar({ packages: source.packages, envPath: source.envPath, ...options });
+      return rootTar({
+        packages: source.packages,
+        envPath: source.envPath,
+        ...walk,
+        ...(forestLimits ? { limits: forestLimits } : {}),
+      });
   }
 }
 
 /**
  * One streaming pass over any tar stream: tar → sha256 (diffId) → gzip → sink. The sink hashes
  * and counts the compressed bytes (storage.putBlob does); nothing is buffered whole.
+ * Aborting `options.signal` destroys the pipeline, so the sink sees the abort too.
  */
 export async function buildLayer(
   tar: Readable,
   sink: BlobSink,
   options: LayerOptions = {},
 ): Promise<BuiltLayer> {
+  const signal = options.signal;
+  if (signal?.aborted) {
+    tar.destroy();
+    throw signal.reason;
+  }
   const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
   let compressor: Transform;
   try {
@@ -52,20 +71,26 @@ export async function buildLayer(
     tar.destroy();
     throw error;
   }
+  const onAbort = () => tar.destroy(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   const tarDigest = new DigestStream();
   const compressed = new PassThrough();
 
   let stored: Awaited<ReturnType<BlobSink>> | undefined;
-  await settleTogether(
-    pipeline(tar, tarDigest, compressor, new GzipHeaderPin(), compressed),
-    sink(compressed).then((result) => {
-      stored = result;
-    }),
-    (error) => {
-      tar.destroy(error);
-      compressed.destroy(error);
-    },
-  );
+  try {
+    await settleTogether(
+      pipeline(tar, tarDigest, compressor, new GzipHeaderPin(), compressed),
+      sink(compressed).then((result) => {
+        stored = result;
+      }),
+      (error) => {
+        tar.destroy(error);
+        compressed.destroy(error);
+      },
+    );
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
   if (!stored) throw new Error('layer sink finished without a result');
   return { digest: stored.digest, diffId: tarDigest.summary().digest, size: stored.size };
 }

@@ -21,6 +21,8 @@ export interface StorePathOptions {
    * `nix/store/<basename>/...`, so a fixture store elsewhere produces the same archive.
    */
   storeDir?: string;
+  /** Aborting stops the walk (and a layer being written) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** The name a store path has inside an image (`/nix/store/<base>`), whatever the local store dir. */
@@ -43,7 +45,7 @@ export function storePathEntries(paths: string[], options: StorePathOptions = {}
   for (const localPath of paths) {
     byName.set(imageStorePath(localPath, storeDir).slice(1), path.resolve(localPath));
   }
-  return entriesOf(byName);
+  return entriesOf(byName, options.signal);
 }
 
 /**
@@ -53,7 +55,7 @@ export function storePathEntries(paths: string[], options: StorePathOptions = {}
  */
 const WALK_AHEAD = 8;
 
-async function* entriesOf(byName: Map<string, string>): AsyncGenerator<TarEntry> {
+async function* entriesOf(byName: Map<string, string>, signal?: AbortSignal): AsyncGenerator<TarEntry> {
   yield { type: 'directory', name: 'nix/', mode: DIRECTORY_MODE };
   yield { type: 'directory', name: 'nix/store/', mode: DIRECTORY_MODE };
   const names = sortedNames(byName.keys());
@@ -61,7 +63,7 @@ async function* entriesOf(byName: Map<string, string>): AsyncGenerator<TarEntry>
   const startWalk = (index: number) => {
     const name = names[index];
     if (name === undefined) return;
-    const collected = collect(walk(byName.get(name)!, name));
+    const collected = collect(walk(byName.get(name)!, name, signal));
     // Awaited in order below; a failure before then must not go unhandled.
     collected.catch(() => {});
     walks.push(collected);
@@ -94,7 +96,18 @@ async function visitOf(localPath: string): Promise<Visit> {
   return { kind: stats.isFile() ? 'file' : 'other', stats };
 }
 
-async function* walk(localPath: string, name: string, visit?: Visit): AsyncGenerator<TarEntry> {
+/**
+ * Walks one store path with lstat semantics: a symlink is recorded as a symlink (its target
+ * verbatim, never read through), and only real directories are descended into, so the walk
+ * never leaves the store path.
+ */
+async function* walk(
+  localPath: string,
+  name: string,
+  signal: AbortSignal | undefined,
+  visit?: Visit,
+): AsyncGenerator<TarEntry> {
+  signal?.throwIfAborted();
   const info = visit ?? (await visitOf(localPath));
   switch (info.kind) {
     case 'directory': {
@@ -115,7 +128,7 @@ async function* walk(localPath: string, name: string, visit?: Visit): AsyncGener
           ),
         );
         for (const [index, child] of batch.entries()) {
-          yield* walk(path.join(localPath, child.name), `${name}/${child.name}`, visits[index]);
+          yield* walk(path.join(localPath, child.name), `${name}/${child.name}`, signal, visits[index]);
         }
       }
       return;

@@ -5,12 +5,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { digestOfStream } from '@nixery/digest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type BlobSink,
   buildLayersConcurrently,
   createLimiter,
-  digestOfStream,
   hashingSink,
   storePathsTar,
   writeLayer,

@@ -1,15 +1,16 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import {
   buildLayersConcurrently,
   DEFAULT_COMPRESSION_LEVEL,
+  ForestLimitError,
+  type ForestLimits,
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
 import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
+import { sha256Hex } from '@nixery/digest';
 import {
   DEFAULT_GROUPING_OPTIONS,
   type GroupingStrategyName,
@@ -18,7 +19,7 @@ import {
   type Popularity,
 } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, type NixResult } from '@nixery/nix';
+import { buildImageClosure, createGcRootFolder, type NixResult } from '@nixery/nix';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -54,6 +55,10 @@ export interface ImageBuilderOptions {
   layerStrategy?: GroupingStrategyName;
   layerConcurrency?: number;
   gzipLevel?: number;
+  /** Bounds of the root layer's symlink-forest walk; undefined keeps @nixery/archive's defaults. */
+  forestLimits?: ForestLimits;
+  /** Parent folder of the per-build GC-root folders; default @nixery/nix's defaultGcRootsParent(). */
+  gcRootsDir?: string;
   /**
    * How long an image built from an unpinned source (a branch, a channel name, a local path) is
    * reused before Nix is asked again. Pinned sources are cached for good.
@@ -90,8 +95,15 @@ export class ImageBuilder {
     return this.options.storage;
   }
 
-  /** Resolves `name:tag` to a built image, building it only when no cache can answer. */
-  async getImage(name: string, tag: string): Promise<ImageRecord & { timings?: BuildTimings }> {
+  /**
+   * Resolves `name:tag` to a built image, building it only when no cache can answer. `signal`
+   * is the caller going away: the shared build is aborted once no caller waits for it.
+   */
+  async getImage(
+    name: string,
+    tag: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ImageRecord & { timings?: BuildTimings }> {
     const request = parseRequest(name);
     try {
       validateTag(tag);
@@ -122,12 +134,16 @@ export class ImageBuilder {
     }
     this.emit({ type: 'manifest-cache', image: request.name, hit: false });
 
-    return this.imageFlights.run(flightKey, async () => {
-      const record = await this.build(request, resolved);
-      if (cacheKey) await this.manifestCache.put(cacheKey, stripTimings(record));
-      else this.rememberUnpinned(flightKey, stripTimings(record));
-      return record;
-    });
+    return this.imageFlights.run(
+      flightKey,
+      async (signal) => {
+        const record = await this.build(request, resolved, signal);
+        if (cacheKey) await this.manifestCache.put(cacheKey, stripTimings(record));
+        else this.rememberUnpinned(flightKey, stripTimings(record));
+        return record;
+      },
+      options.signal ? { signal: options.signal } : {},
+    );
   }
 
   /**
@@ -138,13 +154,13 @@ export class ImageBuilder {
   private withGroupingSettings(key: string | null): string | null {
     if (key === null) return null;
     const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${this.gzipSuffix()}`;
-    return createHash('sha256').update(`${key}\0${settings}`).digest('hex');
+    return sha256Hex(`${key}\0${settings}`);
   }
 
   /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
   private layerCacheKey(contentKey: string): string {
     const suffix = this.gzipSuffix();
-    return suffix === '' ? contentKey : createHash('sha256').update(`${contentKey}${suffix}`).digest('hex');
+    return suffix === '' ? contentKey : sha256Hex(`${contentKey}${suffix}`);
   }
 
   private gzipSuffix(): string {
@@ -172,11 +188,13 @@ export class ImageBuilder {
   private async build(
     request: ImageRequest,
     resolved: ResolvedSource,
+    signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
-    const gcRootDir = await mkdtemp(join(tmpdir(), 'nixery-gcroots-'));
+    // The folder is named after this process, so one left by a crash is known to be stale.
+    const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
       const nix = await buildImageClosure(
         { packages: request.packages, system: request.system, source: resolved },
@@ -187,6 +205,7 @@ export class ImageBuilder {
             : {}),
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
           gcRootDir,
+          signal,
         },
       );
       if (!nix.ok) throw imageErrorFromNix(nix);
@@ -200,7 +219,7 @@ export class ImageBuilder {
 
       let written = 0;
       const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
-        const { layer, reused } = await this.storeLayer(source, key, pathCount);
+        const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
         if (!reused) written++;
         return layer;
       };
@@ -233,15 +252,19 @@ export class ImageBuilder {
       this.emit({ type: 'build-end', image: request.name, timings });
       return { ...record, timings };
     } catch (error) {
+      // Nobody waits for this build any more: not a failure to report.
+      if (signal.aborted) throw error;
       const failure =
         error instanceof ImageError
           ? error
-          : new ImageError(
-              'storage-failed',
-              'MANIFEST_UNKNOWN',
-              500,
-              `storing the image failed: ${(error as Error).message}`,
-            );
+          : error instanceof ForestLimitError
+            ? imageErrorFromForest(error)
+            : new ImageError(
+                'storage-failed',
+                'MANIFEST_UNKNOWN',
+                500,
+                `storing the image failed: ${(error as Error).message}`,
+              );
       this.emit({
         type: 'build-failed',
         image: request.name,
@@ -259,6 +282,7 @@ export class ImageBuilder {
     source: LayerSource,
     key: string,
     pathCount: number,
+    signal: AbortSignal,
   ): Promise<{ layer: LayerRecord; reused: boolean }> {
     const cacheKey = this.layerCacheKey(key);
     const cached = await this.layerCache.get(cacheKey);
@@ -269,17 +293,26 @@ export class ImageBuilder {
     }
     this.emit({ type: 'layer-cache', key, hit: false });
     let wroteIt = false;
-    const layer = await this.layerFlights.run(cacheKey, async () => {
-      const storage = this.options.storage;
-      const built = await writeLayer(
-        source,
-        (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
-        { compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL },
-      );
-      await this.layerCache.put(cacheKey, { ...built, mediaType: MEDIA_TYPES.docker.layer });
-      wroteIt = true;
-      return { ...built, key, pathCount };
-    });
+    // Builds sharing a layer share its write; it stops when none of them waits any more.
+    const layer = await this.layerFlights.run(
+      cacheKey,
+      async (layerSignal) => {
+        const storage = this.options.storage;
+        const built = await writeLayer(
+          source,
+          (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          {
+            compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
+            signal: layerSignal,
+            ...(this.options.forestLimits ? { forestLimits: this.options.forestLimits } : {}),
+          },
+        );
+        await this.layerCache.put(cacheKey, { ...built, mediaType: MEDIA_TYPES.docker.layer });
+        wroteIt = true;
+        return { ...built, key, pathCount };
+      },
+      { signal },
+    );
     return { layer: { ...layer, pathCount }, reused: !wroteIt };
   }
 
@@ -356,10 +389,21 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
   }
 }
 
+/**
+ * A root forest over its bounds. The deadline is reported like Nix's own timeout (504). The
+ * entry and depth bounds are a property of the requested packages, not of this moment: the
+ * same request would fail again, so it is the client's to change (400), and UNSUPPORTED is the
+ * protocol's code for a valid name this registry will not serve, as for a foreign system.
+ */
+function imageErrorFromForest(error: ForestLimitError): ImageError {
+  const detail = { reason: 'forest-limit', limit: error.reason, package: error.packagePath };
+  if (error.reason === 'deadline')
+    return new ImageError('timeout', 'MANIFEST_UNKNOWN', 504, error.message, detail);
+  return new ImageError('forest-limit', 'UNSUPPORTED', 400, error.message, detail);
+}
+
 function rootLayerKey(packages: string[], envPath: string | null): string {
-  return createHash('sha256')
-    .update(`root-layer\n${packages.join('\n')}\n\n${envPath ?? ''}`)
-    .digest('hex');
+  return sha256Hex(`root-layer\n${packages.join('\n')}\n\n${envPath ?? ''}`);
 }
 
 function stripTimings(record: ImageRecord & { timings?: BuildTimings }): ImageRecord {

@@ -23,6 +23,7 @@ export type ImageFailureReason =
   | 'unsupported-system'
   | 'timeout'
   | 'build-failed'
+  | 'forest-limit'
   | 'nix-missing'
   | 'storage-failed';
 

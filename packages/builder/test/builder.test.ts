@@ -123,6 +123,33 @@ describe('failures map to registry errors', () => {
     const error = await builder.getImage('slowdemo', 'latest').catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: 'timeout', status: 504 });
   });
+
+  test('a root forest over its entry bound is forest-limit (400 UNSUPPORTED), naming the package', async () => {
+    const { builder, events } = bundledBuilder(storage, { forestLimits: { maxEntries: 3 } });
+    const error = await builder.getImage('hello', 'latest').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageError);
+    expect(error).toMatchObject({ reason: 'forest-limit', code: 'UNSUPPORTED', status: 400 });
+    const detail = (error as ImageError).detail;
+    expect(detail).toMatchObject({ reason: 'forest-limit', limit: 'entries' });
+    expect(String(detail.package)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-/);
+    expect((error as Error).message).toBe(`the image root of ${detail.package} has more than 3 entries`);
+    expect(events.some((e) => e.type === 'build-failed')).toBe(true);
+  });
+
+  test('a caller that goes away aborts its build: rejected with its reason, not reported as failed', async () => {
+    const { builder, events } = bundledBuilder(storage, { nixTimeoutSeconds: 60 });
+    const caller = new AbortController();
+    const pending = builder.getImage('slowdemo', 'latest', { signal: caller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const left = Date.now();
+    caller.abort(new Error('client gone'));
+    await expect(pending).rejects.toThrow('client gone');
+    // The build ends too (Nix is stopped), without a build-failed event.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(events.some((e) => e.type === 'build-start')).toBe(true);
+    expect(events.some((e) => e.type === 'build-failed')).toBe(false);
+    expect(Date.now() - left).toBeLessThan(5_000);
+  });
 });
 
 /** Writes an OCI image layout holding one image from storage, the way any client would see it. */

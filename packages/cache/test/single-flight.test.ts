@@ -140,4 +140,95 @@ describe('SingleFlight', () => {
     expect(flights.isRunning('k')).toBe(false);
     expect(await flights.run('k', async () => ++runs)).toBe(1);
   });
+
+  describe('aborting the work when nobody waits', () => {
+    test('the work’s signal aborts only when the last waiter leaves', async () => {
+      const flights = new SingleFlight<string, string>();
+      const gate = deferred<void>();
+      let workSignal: AbortSignal | undefined;
+      const build = async (signal: AbortSignal) => {
+        workSignal = signal;
+        await gate.promise;
+        return 'image';
+      };
+      const first = new AbortController();
+      const second = new AbortController();
+      const a = flights.run('k', build, { signal: first.signal });
+      const b = flights.run('k', build, { signal: second.signal });
+      await Promise.resolve();
+      first.abort(new Error('first client gone'));
+      await expect(a).rejects.toThrow('first client gone');
+      expect(workSignal?.aborted).toBe(false);
+      expect(flights.isRunning('k')).toBe(true);
+
+      second.abort(new Error('second client gone'));
+      await expect(b).rejects.toThrow('second client gone');
+      expect(workSignal?.aborted).toBe(true);
+      expect(workSignal?.reason).toHaveProperty('message', 'second client gone');
+      expect(flights.isRunning('k')).toBe(false);
+      gate.resolve();
+    });
+
+    test('a waiter without a signal keeps the work going', async () => {
+      const flights = new SingleFlight<string, string>();
+      const gate = deferred<void>();
+      let workSignal: AbortSignal | undefined;
+      const build = async (signal: AbortSignal) => {
+        workSignal = signal;
+        await gate.promise;
+        return 'image';
+      };
+      const leaving = new AbortController();
+      const impatient = flights.run('k', build, { signal: leaving.signal });
+      const patient = flights.run('k', build);
+      leaving.abort(new Error('gone'));
+      await expect(impatient).rejects.toThrow('gone');
+      expect(workSignal?.aborted).toBe(false);
+      gate.resolve();
+      expect(await patient).toBe('image');
+      expect(workSignal?.aborted).toBe(false);
+    });
+
+    test('a caller arriving after everyone left starts new work instead of joining the aborted one', async () => {
+      const flights = new SingleFlight<string, number>();
+      let runs = 0;
+      const build = (signal: AbortSignal) => {
+        const run = ++runs;
+        return new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => resolve(run), 20);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        });
+      };
+      const leaving = new AbortController();
+      const abandoned = flights.run('k', build, { signal: leaving.signal });
+      leaving.abort(new Error('gone'));
+      await expect(abandoned).rejects.toThrow('gone');
+      expect(await flights.run('k', build)).toBe(2);
+      expect(runs).toBe(2);
+    });
+
+    test('a waiter that joins later is counted too', async () => {
+      const flights = new SingleFlight<string, string>();
+      const gate = deferred<void>();
+      let workSignal: AbortSignal | undefined;
+      const build = async (signal: AbortSignal) => {
+        workSignal = signal;
+        await gate.promise;
+        return 'image';
+      };
+      const first = new AbortController();
+      const late = new AbortController();
+      const a = flights.run('k', build, { signal: first.signal });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const b = flights.run('k', build, { signal: late.signal });
+      first.abort(new Error('gone'));
+      await expect(a).rejects.toThrow('gone');
+      expect(workSignal?.aborted).toBe(false);
+      gate.resolve();
+      expect(await b).toBe('image');
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { type GroupingOptions, resolveGroupingOptions } from './options.js';
 import type { Popularity } from './popularity.js';
-import { RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+import { type RuntimeGraphInput, toRuntimeGraph } from './runtime-graph.js';
 import { type ImageDominatorTree, imageDominatorTree } from './strategies/nixery.js';
 
 /**
@@ -8,11 +8,10 @@ import { type ImageDominatorTree, imageDominatorTree } from './strategies/nixery
  * image root → requested and big-or-popular paths, path → references. Only the threshold options matter.
  */
 export function buildDominatorTree(
-  graph: RuntimeGraphJson | RuntimeGraph,
+  graph: RuntimeGraphInput,
   popularity: Popularity,
   options: GroupingOptions = {},
 ): ImageDominatorTree {
   const resolved = resolveGroupingOptions(options);
-  const runtimeGraph = graph instanceof RuntimeGraph ? graph : RuntimeGraph.fromJson(graph);
-  return imageDominatorTree(runtimeGraph, popularity, resolved);
+  return imageDominatorTree(toRuntimeGraph(graph), popularity, resolved);
 }

@@ -2,7 +2,7 @@ import { LayersError } from './errors.js';
 import type { Layer } from './layer.js';
 import { type GroupingOptions, type GroupingStrategyName, resolveGroupingOptions } from './options.js';
 import type { Popularity } from './popularity.js';
-import { RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+import { type RuntimeGraphInput, toRuntimeGraph } from './runtime-graph.js';
 import { nixeryStrategy } from './strategies/nixery.js';
 import { stableStrategy } from './strategies/stable.js';
 import type { GroupingStrategy } from './strategies/strategy.js';
@@ -15,11 +15,15 @@ export const groupingStrategies: Readonly<Record<GroupingStrategyName, GroupingS
 
 /**
  * Groups an image's runtime graph into at most `budget` layers, in manifest order (highest rating
- * first). JSON input is validated first (a `LayersError` names the fault). Deterministic: the
- * same graph and popularity give the same layers whatever the order of paths and references.
+ * first). The graph is the `exportReferencesGraph` JSON, a graphology graph (read as
+ * `RuntimeGraph.fromGraphology` describes: node keys are store paths with `narSize`,
+ * `closureSize` and `topLevel` attributes, edges are references) or a `RuntimeGraph`, the
+ * typed-array form the grouping runs on. JSON and graphology input are validated first (a
+ * `LayersError` names the fault). Deterministic: the same graph and popularity give the same
+ * layers whatever the order of paths and references.
  */
 export function groupLayers(
-  graph: RuntimeGraphJson | RuntimeGraph,
+  graph: RuntimeGraphInput,
   popularity: Popularity,
   options: GroupingOptions = {},
 ): Layer[] {
@@ -36,6 +40,5 @@ export function groupLayers(
       },
     );
   }
-  const runtimeGraph = graph instanceof RuntimeGraph ? graph : RuntimeGraph.fromJson(graph);
-  return strategy.group(runtimeGraph, popularity, resolved);
+  return strategy.group(toRuntimeGraph(graph), popularity, resolved);
 }

@@ -22,7 +22,16 @@ export {
   popularityOf,
   popularityToJson,
 } from './popularity.js';
-export { type PathAttributes, type PathInfo, RuntimeGraph, type RuntimeGraphJson } from './runtime-graph.js';
+export {
+  type GraphologyRuntimeGraph,
+  isGraphologyGraph,
+  type PathAttributes,
+  type PathInfo,
+  RuntimeGraph,
+  type RuntimeGraphInput,
+  type RuntimeGraphJson,
+  toRuntimeGraph,
+} from './runtime-graph.js';
 export { storePathName } from './store-path.js';
 export {
   type DominatorTreeNode,

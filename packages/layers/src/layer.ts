@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@nixery/digest';
 
 /** One image layer: the store paths it holds, in manifest order (see `groupLayers`). */
 export interface Layer {
@@ -19,7 +19,7 @@ export function compareStrings(a: string, b: string): number {
 
 /** The content key of a set of store paths (sha256 hex of the sorted paths joined by "\n"). */
 export function layerKey(sortedPaths: readonly string[]): string {
-  return createHash('sha256').update(sortedPaths.join('\n')).digest('hex');
+  return sha256Hex(sortedPaths.join('\n'));
 }
 
 /** A layer from its members in any order. */

@@ -1,4 +1,5 @@
 import { DirectedGraph } from 'graphology';
+import type { AbstractGraph } from 'graphology-types';
 import { checkAcyclic } from './cycles.js';
 import { LayersError } from './errors.js';
 
@@ -20,12 +21,34 @@ export interface RuntimeGraphJson {
   exportReferencesGraph: { graph: string[] };
 }
 
-/** Node attributes of the graphology view of a runtime graph. */
+/**
+ * Node attributes of the graphology view of a runtime graph (what `toGraphology()` writes and
+ * `fromGraphology()` reads). Node keys are store paths; an edge `a → b` means a references b.
+ */
 export interface PathAttributes {
+  /** Bytes of the path's NAR: what the layer sizes and the `stable` ranking add up. */
   narSize: number;
+  /** Bytes of the path and everything it references: what `nixery` ratings add up. */
   closureSize: number;
+  /** Carried through to `toJson()`; optional on input (an empty string when missing). */
   narHash: string;
+  /** True for the requested paths (what `exportReferencesGraph` lists); optional, false when missing. */
   topLevel: boolean;
+}
+
+/** Any graphology graph whose nodes carry (at least) the fields `fromGraphology` reads. */
+export type GraphologyRuntimeGraph = AbstractGraph;
+
+/** Duck-typed so a graph built with any copy of graphology is recognised. */
+export function isGraphologyGraph(value: unknown): value is GraphologyRuntimeGraph {
+  const graph = value as Partial<GraphologyRuntimeGraph> | null;
+  return (
+    typeof graph === 'object' &&
+    graph !== null &&
+    typeof graph.forEachNode === 'function' &&
+    typeof graph.outNeighbors === 'function' &&
+    typeof graph.type === 'string'
+  );
 }
 
 /**
@@ -140,6 +163,29 @@ export class RuntimeGraph {
     });
   }
 
+  /**
+   * Validates a graphology graph as a runtime graph: node keys are store paths, node attributes
+   * `narSize` and `closureSize` (non-negative integers), optionally `narHash` and `topLevel`
+   * (see {@link PathAttributes}), and each directed edge `a → b` says a references b. The checks and
+   * errors are those of `fromJson` (cycles, sizes); undirected edges are refused.
+   */
+  static fromGraphology(graph: GraphologyRuntimeGraph): RuntimeGraph {
+    if (graph.type !== 'directed' || graph.undirectedSize > 0) {
+      throw new LayersError(
+        'INVALID_SHAPE',
+        'runtime graph: a graphology graph must be directed (an edge a → b means a references b)',
+      );
+    }
+    const entries: Record<string, unknown>[] = [];
+    const topLevel: string[] = [];
+    graph.forEachNode((path, attributes) => {
+      const { narSize, closureSize, narHash = '', topLevel: requested = false } = attributes;
+      if (requested === true) topLevel.push(path);
+      entries.push({ path, narSize, closureSize, narHash, references: graph.outNeighbors(path) });
+    });
+    return RuntimeGraph.fromJson({ graph: entries, exportReferencesGraph: { graph: topLevel } });
+  }
+
   /** The number of a store path, or -1 when it is not in the graph. */
   indexOf(path: string): number {
     return this.#index.get(path) ?? -1;
@@ -193,6 +239,15 @@ export class RuntimeGraph {
     }
     return graph;
   }
+}
+
+/** What `groupLayers` and `buildDominatorTree` accept as a graph. */
+export type RuntimeGraphInput = RuntimeGraphJson | RuntimeGraph | GraphologyRuntimeGraph;
+
+/** A validated RuntimeGraph from any accepted input (one already validated is returned as is). */
+export function toRuntimeGraph(graph: RuntimeGraphInput): RuntimeGraph {
+  if (graph instanceof RuntimeGraph) return graph;
+  return isGraphologyGraph(graph) ? RuntimeGraph.fromGraphology(graph) : RuntimeGraph.fromJson(graph);
 }
 
 function readTopLevel(value: unknown): string[] {

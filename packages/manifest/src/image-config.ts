@@ -1,12 +1,21 @@
 import { canonicalJsonBytes } from './canonical-json.js';
-import { assertDigest, ManifestError } from './digest.js';
+import { assertDigest, ManifestError } from './errors.js';
 
 export type Architecture = 'amd64' | 'arm64';
+
+/**
+ * The fixed `created` time of every image we build: one second after the epoch, as nixpkgs'
+ * image builders write it. Clients show a date instead of "N/A", and the config (so the
+ * manifest digest) stays the same for the same layers.
+ */
+export const IMAGE_CREATED = '1970-01-01T00:00:01Z';
 
 /** The image config (the same JSON for Docker and OCI; only its media type differs). */
 export interface ImageConfig {
   architecture: Architecture;
   os: 'linux';
+  /** RFC 3339; ours is always IMAGE_CREATED, a parsed config may have none. */
+  created?: string;
   config: { Env: string[]; Cmd?: string[] };
   rootfs: { type: 'layers'; diff_ids: string[] };
 }
@@ -20,7 +29,7 @@ export interface ImageConfigInput {
 }
 
 /**
- * Builds the image config. There is deliberately no `created` timestamp (nor history), so the
+ * Builds the image config. `created` is the fixed IMAGE_CREATED and there is no history, so the
  * same layers and settings always give the same config digest.
  */
 export function buildImageConfig(input: ImageConfigInput): ImageConfig {
@@ -33,7 +42,13 @@ export function buildImageConfig(input: ImageConfigInput): ImageConfig {
   });
   const config: ImageConfig['config'] = { Env: [...input.env] };
   if (input.cmd !== undefined) config.Cmd = [...input.cmd];
-  return { architecture: input.arch, os: 'linux', config, rootfs: { type: 'layers', diff_ids: diffIds } };
+  return {
+    architecture: input.arch,
+    os: 'linux',
+    created: IMAGE_CREATED,
+    config,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+  };
 }
 
 export function serialiseImageConfig(config: ImageConfig): Buffer {
@@ -59,6 +74,9 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   }
   if (record.os !== 'linux')
     throw new ManifestError(`image config os must be linux, got ${String(record.os)}`);
+  const created = record.created;
+  if (created !== undefined && typeof created !== 'string')
+    throw new ManifestError('image config created must be a string (RFC 3339)');
   const rootfs = record.rootfs as Record<string, unknown> | undefined;
   if (rootfs?.type !== 'layers' || !isStringArray(rootfs.diff_ids)) {
     throw new ManifestError('image config rootfs must be {type: "layers", diff_ids: [...]}');
@@ -79,6 +97,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   return {
     architecture: record.architecture,
     os: 'linux',
+    ...(typeof created === 'string' && { created }),
     config: parsedConfig,
     rootfs: { type: 'layers', diff_ids: rootfs.diff_ids },
   };

@@ -1,8 +1,9 @@
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
-export { assertDigest, isDigest, ManifestError, sha256Digest } from './digest.js';
+export { assertDigest, ManifestError } from './errors.js';
 export {
   type Architecture,
   buildImageConfig,
+  IMAGE_CREATED,
   type ImageConfig,
   type ImageConfigInput,
   parseImageConfig,

@@ -1,5 +1,6 @@
+import { sha256Digest } from '@nixery/digest';
 import { canonicalJsonBytes } from './canonical-json.js';
-import { assertDigest, ManifestError, sha256Digest } from './digest.js';
+import { assertDigest, ManifestError } from './errors.js';
 import { type ImageConfig, serialiseImageConfig } from './image-config.js';
 import { formatOfManifestType, type ManifestFormat, MEDIA_TYPES } from './media-types.js';
 

@@ -8,6 +8,7 @@ import {
   DOCKER_CONFIG,
   DOCKER_LAYER_GZIP,
   DOCKER_MANIFEST,
+  IMAGE_CREATED,
   type ImageConfig,
   ManifestError,
   OCI_CONFIG,
@@ -37,15 +38,18 @@ function config(): ImageConfig {
 }
 
 describe('buildImageConfig', () => {
-  test('has the fields clients need, PascalCase Env/Cmd and no timestamp', () => {
+  test('has the fields clients need, PascalCase Env/Cmd and the fixed created time', () => {
     const built = config();
     expect(built).toEqual({
       architecture: 'amd64',
       os: 'linux',
+      created: '1970-01-01T00:00:01Z',
       config: { Env: ['PATH=/bin:/usr/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt'], Cmd: ['bash'] },
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     });
-    expect('created' in built).toBe(false);
+    expect(IMAGE_CREATED).toBe('1970-01-01T00:00:01Z');
+    expect(new Date(IMAGE_CREATED).getTime()).toBe(1000);
+    expect('history' in built).toBe(false);
     const withoutCmd = buildImageConfig({ arch: 'arm64', layers, env: [] });
     expect(withoutCmd.config).toEqual({ Env: [] });
     expect(withoutCmd.architecture).toBe('arm64');
@@ -114,6 +118,7 @@ describe('buildManifest', () => {
         rootfs: { diff_ids: layers.map((l) => l.diffId), type: 'layers' },
         os: 'linux',
         config: { Cmd: ['bash'], Env: ['PATH=/bin:/usr/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt'] },
+        created: '1970-01-01T00:00:01Z',
         architecture: 'amd64',
       }),
     ) as ImageConfig;
@@ -125,7 +130,7 @@ describe('buildManifest', () => {
     expect(second.bytes.equals(first.bytes)).toBe(true);
     expect(second.digest).toBe(first.digest);
     expect(first.configBlob.bytes.toString('utf8')).toBe(
-      `{"architecture":"amd64","config":{"Cmd":["bash"],"Env":["PATH=/bin:/usr/bin","SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt"]},"os":"linux","rootfs":{"diff_ids":[${layers.map((l) => `"${l.diffId}"`).join(',')}],"type":"layers"}}`,
+      `{"architecture":"amd64","config":{"Cmd":["bash"],"Env":["PATH=/bin:/usr/bin","SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt"]},"created":"1970-01-01T00:00:01Z","os":"linux","rootfs":{"diff_ids":[${layers.map((l) => `"${l.diffId}"`).join(',')}],"type":"layers"}}`,
     );
   });
 
@@ -164,6 +169,17 @@ describe('parsing', () => {
     expect(() => parseManifest(JSON.stringify(docker))).toThrow(/must be application\/vnd\.docker/);
     expect(() => parseManifest('{"schemaVersion":1}')).toThrow(ManifestError);
     expect(() => parseManifest('not json')).toThrow(/not JSON/);
+  });
+
+  test('keeps a foreign config without created as it is, and refuses a non-string created', () => {
+    const good = JSON.parse(buildManifest('oci', config(), layers).configBlob.bytes.toString());
+    const { created: _dropped, ...withoutCreated } = good;
+    const parsed = parseImageConfig(JSON.stringify(withoutCreated));
+    expect('created' in parsed).toBe(false);
+    expect(parsed.rootfs.diff_ids).toEqual(layers.map((l) => l.diffId));
+    expect(() => parseImageConfig(JSON.stringify({ ...good, created: 1 }))).toThrow(
+      /created must be a string/,
+    );
   });
 
   test('refuses configs without a config object or with bad diff_ids', () => {

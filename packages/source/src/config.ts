@@ -64,6 +64,8 @@ export interface Config {
    */
   nixSubstituters: string | null;
   auth: AuthConfig | null;
+  /** Parent of the per-build GC-root folders (NIXERY_GCROOTS_DIR, absolute); null: @nixery/nix's default. */
+  gcRootsDir: string | null;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -78,8 +80,8 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_LAYER_STRATEGY,
- * NIXERY_GZIP_LEVEL, NIXERY_UNPINNED_TTL, NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE and
- * NIXERY_AUTH_REALM).
+ * NIXERY_GZIP_LEVEL, NIXERY_UNPINNED_TTL, NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE,
+ * NIXERY_AUTH_REALM and NIXERY_GCROOTS_DIR).
  * Throws one ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
  */
 export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Config {
@@ -136,6 +138,7 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     gzipLevel,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
     auth,
+    gcRootsDir: value(env, 'NIXERY_GCROOTS_DIR') ? resolve(value(env, 'NIXERY_GCROOTS_DIR') as string) : null,
   };
 }
 

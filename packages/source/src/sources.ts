@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sha256Hex } from '@nixery/digest';
 import { ConfigError, TagError } from './errors.js';
 import type { ImageRequest } from './image-name.js';
 import { validateTag } from './tag.js';
@@ -150,5 +150,5 @@ export function resolveSourceForTag(source: PackageSource, tag: string): Resolve
 export function manifestCacheKey(request: ImageRequest, resolved: ResolvedSource): string | null {
   if (!resolved.pinned) return null;
   const fields = ['nixery-manifest-v1', resolved.id, request.arch, request.system, ...request.packages];
-  return createHash('sha256').update(fields.join('\0')).digest('hex');
+  return sha256Hex(fields.join('\0'));
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   BUNDLED_PACKAGE_SET_PATH,
@@ -32,6 +33,7 @@ describe('loadConfig', () => {
       gzipLevel: 6,
       nixSubstituters: '',
       auth: null,
+      gcRootsDir: null,
     });
   });
 
@@ -61,7 +63,14 @@ describe('loadConfig', () => {
       gzipLevel: 1,
       nixSubstituters: null,
       auth: null,
+      gcRootsDir: null,
     });
+  });
+
+  test('NIXERY_GCROOTS_DIR names the parent of the GC-root folders, made absolute', () => {
+    const env = { STORAGE_PATH: '/var/lib/nixery' };
+    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: 'var/gcroots' }).gcRootsDir).toBe(resolve('var/gcroots'));
+    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: ' ' }).gcRootsDir).toBeNull();
   });
 
   test('substituters can be set explicitly, also to empty', () => {

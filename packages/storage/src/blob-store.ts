@@ -1,9 +1,9 @@
 import { pipeline as pipelineStreams, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DigestStream } from '@nixery/digest';
 import type { StorageDriver } from './driver.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { pumpFile } from './file-pump.js';
-import { DigestingStream } from './hashing.js';
 import {
   assertObjectKey,
   BLOB_PREFIX,
@@ -22,6 +22,7 @@ import type {
   PutBlobResult,
   SendBlobOptions,
   StagingInfo,
+  StagingSummary,
   Storage,
   StoredObject,
 } from './types.js';
@@ -51,12 +52,12 @@ export class BlobStore implements Storage {
     if (opts.contentType !== undefined) assertContentType(opts.contentType);
 
     const staging = newStagingName();
-    const digesting = new DigestingStream();
+    const digesting = new DigestStream();
     try {
       // The callback form returns the hashing stream and destroys it if the source fails.
       const hashed = pipelineStreams(data, digesting, () => {});
       await this.driver.upload(staging, hashed, opts.contentType ?? DEFAULT_BLOB_CONTENT_TYPE);
-      const result = { digest: digesting.digest(), size: digesting.size };
+      const result = digesting.summary();
       if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
         throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
       }
@@ -156,6 +157,19 @@ export class BlobStore implements Storage {
     for await (const object of this.driver.list(STAGING_PREFIX)) {
       yield { name: object.name.slice(STAGING_PREFIX.length), size: object.size, modified: object.modified };
     }
+  }
+
+  async stagingSummary(): Promise<StagingSummary> {
+    const now = Date.now();
+    const summary: StagingSummary = { count: 0, bytes: 0, oldestAgeMs: null };
+    for await (const upload of this.listStaging()) {
+      summary.count++;
+      summary.bytes += upload.size;
+      // A clock skewed ahead of ours (a service's) is no negative age.
+      const age = Math.max(0, now - upload.modified.getTime());
+      if (Number.isFinite(age)) summary.oldestAgeMs = Math.max(summary.oldestAgeMs ?? 0, age);
+    }
+    return summary;
   }
 
   async cleanStaging(olderThanMs: number): Promise<number> {

@@ -41,7 +41,10 @@ export interface PositionalReader {
 export interface StorageDriver {
   /** `filesystem`, `gcs`, `s3`, …: for logs and messages only. */
   readonly kind: string;
-  /** Where the objects are, for people: `local folder /var/lib/nixery`, `S3 bucket b`. */
+  /**
+   * What holds the objects, for people and public pages: `local folder storage`, `S3 bucket b`.
+   * Never a host path or an endpoint address.
+   */
   readonly description: string;
   /**
    * Streams `data` into a new object `name` and resolves once it is durable. Rejects when `data`

@@ -1,7 +1,8 @@
 // The formats of the JSON records stored beside the blobs (their names are in layout.ts):
 // the writers (@nixery/cache, @nixery/builder) and the checker (@nixery/verify) share these.
+
+import { isDigest } from '@nixery/digest';
 import { InvalidEntryError } from './errors.js';
-import { isDigest } from './names.js';
 
 /** A layer-cache record (`layers/<key>.json`): the blob a layer build produced. */
 export interface LayerCacheEntry {

@@ -46,7 +46,8 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   get description(): string {
-    return `local folder ${this.root}`;
+    // Shown on the public front page: the kind, never the host path (the start-up log has that).
+    return 'local folder storage';
   }
 
   async upload(name: string, data: Readable): Promise<void> {

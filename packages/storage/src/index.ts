@@ -27,7 +27,6 @@ export {
 export { createStorage, type StorageConfig } from './factory.js';
 export { FilesystemDriver, FilesystemStorage } from './filesystem.js';
 export { GcsDriver, GcsStorage, type GcsStorageOptions } from './gcs.js';
-export { DigestingStream } from './hashing.js';
 export {
   assertObjectKey,
   BLOB_PREFIX,
@@ -44,7 +43,7 @@ export {
   STAGING_PREFIX,
   type StoredObjectKind,
 } from './layout.js';
-export { digestHex, isDigest } from './names.js';
+export { digestHex } from './names.js';
 export { S3Driver, S3Storage, type S3StorageOptions } from './s3.js';
 export type {
   BlobInfo,
@@ -55,6 +54,7 @@ export type {
   PutBlobResult,
   SendBlobOptions,
   StagingInfo,
+  StagingSummary,
   Storage,
   StoredObject,
 } from './types.js';

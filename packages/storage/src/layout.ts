@@ -7,8 +7,9 @@
 //   manifests/<key>.json      a manifest-cache record: a built image (@nixery/cache, entries.ts)
 //   layers/<key>.json         a layer-cache record: the blob built for a layer (@nixery/cache, entries.ts)
 import { randomUUID } from 'node:crypto';
+import { isDigest } from '@nixery/digest';
 import { InvalidKeyError } from './errors.js';
-import { assertKeyGrammar, digestHex, isDigest } from './names.js';
+import { assertKeyGrammar, digestHex } from './names.js';
 
 export const BLOB_PREFIX = 'blobs/sha256/';
 export const STAGING_PREFIX = 'staging/';

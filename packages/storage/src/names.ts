@@ -1,21 +1,19 @@
 // The grammar of what callers hand in: digests, object keys, ranges, content types. Nothing that
 // fails these checks is ever turned into a storage name (layout.ts builds the names).
+import { digestHex as hexOfDigest, isDigest } from '@nixery/digest';
 import { InvalidArgumentError, InvalidDigestError, InvalidKeyError } from './errors.js';
 import type { ByteRange } from './types.js';
 
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 const KEY_SEGMENT_PATTERN = /^[a-z0-9._-]+$/;
 const MAX_KEY_LENGTH = 1024; // GCS's limit on object names (S3's is 1024 bytes too)
 
-export function isDigest(value: string): boolean {
-  return DIGEST_PATTERN.test(value);
-}
-
-/** Throws InvalidDigestError unless `digest` is `sha256:<64 lowercase hex>`; returns the hex part. */
+/**
+ * The hex part of a digest, throwing storage's own InvalidDigestError (a StorageError) unless
+ * `digest` is `sha256:<64 lowercase hex>`.
+ */
 export function digestHex(digest: string): string {
-  if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest))
-    throw new InvalidDigestError(String(digest));
-  return digest.slice('sha256:'.length);
+  if (!isDigest(digest)) throw new InvalidDigestError(String(digest));
+  return hexOfDigest(digest);
 }
 
 /**

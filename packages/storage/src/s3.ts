@@ -53,7 +53,6 @@ export class S3Driver implements StorageDriver {
   readonly bucket: string;
   private readonly presignedUrls: boolean;
   private readonly signedUrlTtlSeconds: number;
-  private readonly endpoint: string | undefined;
 
   constructor(options: S3StorageOptions) {
     if (!options.bucket) throw new InvalidArgumentError('an S3 bucket name is required');
@@ -66,7 +65,6 @@ export class S3Driver implements StorageDriver {
     this.bucket = options.bucket;
     this.presignedUrls = options.presignedUrls ?? true;
     this.signedUrlTtlSeconds = ttl;
-    this.endpoint = options.endpoint;
     const config: S3ClientConfig = {
       // Only the checksums S3 requires: S3-compatible services often reject the newer
       // trailing-checksum uploads, and every blob's sha256 is checked by the blob store anyway.
@@ -81,7 +79,8 @@ export class S3Driver implements StorageDriver {
   }
 
   get description(): string {
-    return `S3 bucket ${this.bucket}${this.endpoint ? ` at ${this.endpoint}` : ''}`;
+    // Shown on the public front page: the bucket's name, not the (possibly internal) endpoint.
+    return `S3 bucket ${this.bucket}`;
   }
 
   async upload(name: string, data: Readable, contentType: string): Promise<void> {

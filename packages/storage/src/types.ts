@@ -30,6 +30,14 @@ export interface SendBlobOptions {
   onChunk?: (bytes: number) => void;
 }
 
+/** What lies under `staging/`: uploads in progress, or leftovers of uploads that never finished. */
+export interface StagingSummary {
+  count: number;
+  bytes: number;
+  /** Age of the oldest entry (since its last write), ms; null when staging is empty. */
+  oldestAgeMs: number | null;
+}
+
 export interface StoredObject {
   body: Buffer;
   contentType: string;
@@ -68,7 +76,7 @@ export interface StagingInfo {
 export interface Storage {
   /** The driver's name (`filesystem`, `gcs`, `s3`, …), for messages only. */
   readonly kind: string;
-  /** Where the data is, for people: `local folder …`, `GCS bucket …`, `S3 bucket …`. */
+  /** What holds the data, safe to show publicly: `local folder storage`, `GCS bucket <name>`, `S3 bucket <name>`. */
   readonly description: string;
   /** Streams `data` to a staging name while hashing it, then moves it to its digest's name. */
   putBlob(data: Readable, opts?: PutBlobOptions): Promise<PutBlobResult>;
@@ -105,4 +113,6 @@ export interface Storage {
   listStaging(): AsyncIterable<StagingInfo>;
   /** Removes staging leftovers older than `olderThanMs`; returns how many were removed. */
   cleanStaging(olderThanMs: number): Promise<number>;
+  /** Counts what is under staging (as cleanStaging would see it), so leftovers can be reported. */
+  stagingSummary(): Promise<StagingSummary>;
 }

@@ -332,6 +332,28 @@ describe.each([filesystemHarness(), gcsHarness(), s3Harness()])(
       expect(await backend.stagingNames()).toEqual([]);
     });
 
+    test('stagingSummary reports count, bytes and the age of the oldest leftover; cleanStaging empties it', async () => {
+      const backend = await harness.create();
+      expect(await backend.storage.stagingSummary()).toEqual({ count: 0, bytes: 0, oldestAgeMs: null });
+      // A finished upload leaves nothing to report.
+      await backend.storage.putBlob(chunked(patternBytes(100_000)));
+      expect((await backend.storage.stagingSummary()).count).toBe(0);
+
+      const planted = Date.now();
+      await backend.plantStagingLeftover('crashed-a', patternBytes(70_000, 1));
+      await backend.plantStagingLeftover('crashed-b', Buffer.from('partial'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const summary = await backend.storage.stagingSummary();
+      expect(summary.count).toBe(2);
+      expect(summary.bytes).toBe(70_000 + 'partial'.length);
+      // Both were written before the 50 ms pause (GCS stamps them with the emulator's clock, this machine's).
+      expect(summary.oldestAgeMs).toBeGreaterThanOrEqual(40);
+      expect(summary.oldestAgeMs).toBeLessThanOrEqual(Date.now() - planted + 1000);
+
+      expect(await backend.storage.cleanStaging(0)).toBe(2);
+      expect(await backend.storage.stagingSummary()).toEqual({ count: 0, bytes: 0, oldestAgeMs: null });
+    });
+
     test('without signing credentials blobRedirect gives null (the registry streams)', async () => {
       const { storage } = await harness.create();
       const { digest } = await storage.putBlob(chunked(Buffer.from('redirect me')));

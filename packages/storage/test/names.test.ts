@@ -1,12 +1,6 @@
+import { isDigest } from '@nixery/digest';
 import { describe, expect, test } from 'vitest';
-import {
-  assertObjectKey,
-  blobName,
-  digestHex,
-  InvalidDigestError,
-  InvalidKeyError,
-  isDigest,
-} from '../src/index.js';
+import { assertObjectKey, blobName, digestHex, InvalidDigestError, InvalidKeyError } from '../src/index.js';
 
 const hex = '0123456789abcdef'.repeat(4);
 

@@ -9,6 +9,12 @@ export function formatReport(report: VerifyReport): string {
     `manifests checked: ${report.manifests.checked}`,
     `manifest cache entries checked: ${report.imageRecords.checked}`,
   ];
+  if (report.gcRoots) {
+    const { parent, live, stale, foreign } = report.gcRoots;
+    lines.push(
+      `GC-root folders in ${parent}: ${live} live${live > 0 ? ' (a build is running on this host)' : ''}, ${stale} stale, ${foreign} of other hosts`,
+    );
+  }
   if (report.problems.length === 0) lines.push('no problems found');
   else {
     lines.push(`${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found:`);
@@ -18,7 +24,11 @@ export function formatReport(report: VerifyReport): string {
     lines.push(`repairs: ${report.repairs.length}`);
     for (const r of report.repairs)
       lines.push(`  - ${r.action === 'delete-blob' ? 'deleted blob' : 'deleted'} ${r.target}`);
-    lines.push(`staging leftovers removed: ${report.stagingRemoved}`);
+    const age = report.stagingMinAgeMs ?? 0;
+    lines.push(
+      `staging leftovers removed: ${report.stagingRemoved} (${age === 0 ? 'of any age: no build is running on this host' : `older than ${Math.round(age / 1000)} s: a build is running on this host, or that is unknown`})`,
+    );
+    lines.push(`stale GC-root folders removed: ${report.gcRootFoldersRemoved}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -15,7 +15,17 @@ export type Problem =
   /** A manifest-cache record (built image) that cannot be parsed. */
   | { kind: 'image-record-invalid'; key: string; message: string }
   /** A manifest-cache record naming manifests or blobs that are not (intact) in storage. */
-  | { kind: 'image-record-dangling'; key: string; missing: string[] };
+  | { kind: 'image-record-dangling'; key: string; missing: string[] }
+  /** Entries under staging/: uploads a crash cut short (or, while a server writes layers, in progress). */
+  | { kind: 'staging-leftovers'; count: number; bytes: number; oldestAgeMs: number }
+  /**
+   * GC-root folders whose build process is gone; `bytes` is the closure their roots keep from
+   * Nix's garbage collector (null when Nix could not tell).
+   */
+  | { kind: 'gc-roots-stale'; count: number; bytes: number | null; oldestAgeMs: number; paths: string[] };
+
+/** Problems about a stored object (repair deletes the object). */
+export type ObjectProblem = Extract<Problem, { key: string }>;
 
 /** What --repair did about a problem. */
 export interface Repair {
@@ -43,5 +53,17 @@ export function describeProblem(problem: Problem): string {
       return `manifest cache entry ${problem.key} is invalid: ${problem.message}`;
     case 'image-record-dangling':
       return `manifest cache entry ${problem.key} refers to things that are missing or bad: ${problem.missing.join(', ')}`;
+    case 'staging-leftovers':
+      return `staging holds ${plural(problem.count, 'unfinished upload')} (${problem.bytes} bytes, the oldest written ${seconds(problem.oldestAgeMs)} ago): left by a crash, or in progress if a server is writing layers now`;
+    case 'gc-roots-stale':
+      return `${plural(problem.count, 'stale GC-root folder')} (the build that made ${problem.count === 1 ? 'it' : 'them'} is gone, the oldest last changed ${seconds(problem.oldestAgeMs)} ago) keep${problem.count === 1 ? 's' : ''} ${problem.bytes === null ? 'an unknown number of' : problem.bytes} bytes of store paths from garbage collection: ${problem.paths.join(', ')}`;
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }

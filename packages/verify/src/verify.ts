@@ -1,24 +1,34 @@
-import { createHash } from 'node:crypto';
+import { isDigest, sha256Digest } from '@nixery/digest';
 import {
   type BlobReference,
   classifyObjectKey,
   InvalidEntryError,
   imageRecordReferences,
-  isDigest,
   manifestObjectKey,
   OBJECT_PREFIXES,
   parseLayerCacheEntry,
   type Storage,
 } from '@nixery/storage';
 import { hashStoredBlob } from './hash-blob.js';
+import { findLeftovers, type GcRootCensus, removeLeftovers } from './leftovers.js';
 import { forEachLimited } from './pool.js';
-import type { Problem, Repair } from './problems.js';
+import type { ObjectProblem, Problem, Repair } from './problems.js';
 
 export interface VerifyOptions {
   /** Delete corrupt blobs and every entry that points to a missing or corrupt blob. */
   repair?: boolean;
-  /** With repair: also remove staging leftovers older than this (ms); default one hour. */
+  /**
+   * With repair: while a build runs on this host (a live GC-root folder under `gcRootsDir`), or
+   * when that cannot be known (no `gcRootsDir`), only staging leftovers older than this (ms) are
+   * removed; default one hour. When no build runs here, all of them are.
+   */
   stagingOlderThanMs?: number;
+  /**
+   * The parent of the builders' GC-root folders (@nixery/nix's defaultGcRootsParent() unless
+   * configured): stale folders are reported (and removed by repair), live ones tell that a build
+   * runs on this host. Not given: GC roots are not looked at.
+   */
+  gcRootsDir?: string;
   /** Blobs hashed at once; default 4. */
   concurrency?: number;
   /** Called after each blob is hashed, for progress output. */
@@ -33,8 +43,14 @@ export interface VerifyReport {
   problems: Problem[];
   /** Empty unless `repair` was set. */
   repairs: Repair[];
+  /** GC-root folders by state; null when `gcRootsDir` was not given. */
+  gcRoots: GcRootCensus | null;
   /** Staging leftovers removed (repair only). */
   stagingRemoved: number;
+  /** Repair only: 0 when staging leftovers of any age were removed, else the minimum age removed (ms). */
+  stagingMinAgeMs: number | null;
+  /** Stale GC-root folders removed (repair only). */
+  gcRootFoldersRemoved: number;
   repaired: boolean;
 }
 
@@ -57,7 +73,10 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     imageRecords: { checked: 0 },
     problems,
     repairs: [],
+    gcRoots: null,
     stagingRemoved: 0,
+    stagingMinAgeMs: null,
+    gcRootFoldersRemoved: 0,
     repaired: options.repair === true,
   };
 
@@ -115,7 +134,7 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     const body = await storage.getObject(key);
     if (!body) continue;
     report.manifests.checked++;
-    const actual = `sha256:${createHash('sha256').update(body.body).digest('hex')}`;
+    const actual = sha256Digest(body.body);
     const refs = actual === digest ? parseManifestRefs(body.body) : `its bytes hash to ${actual}`;
     if (typeof refs === 'string') {
       problems.push({ kind: 'manifest-invalid', key, digest, message: refs });
@@ -147,9 +166,16 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     if (missing.length > 0) problems.push({ kind: 'image-record-dangling', key, missing });
   }
 
+  const leftovers = await findLeftovers(storage, options.gcRootsDir ?? null);
+  problems.push(...leftovers.problems);
+  report.gcRoots = leftovers.gcRoots;
+
   if (options.repair) {
     report.repairs = await repair(storage, problems);
-    report.stagingRemoved = await storage.cleanStaging(options.stagingOlderThanMs ?? 3_600_000);
+    const removed = await removeLeftovers(storage, leftovers, options.stagingOlderThanMs ?? 3_600_000);
+    report.stagingRemoved = removed.stagingRemoved;
+    report.stagingMinAgeMs = removed.stagingMinAgeMs;
+    report.gcRootFoldersRemoved = removed.gcRootFoldersRemoved;
   }
   return report;
 }
@@ -191,8 +217,7 @@ async function repair(storage: Storage, problems: Problem[]): Promise<Repair[]> 
       repairs.push({ action: 'delete-blob', target: problem.digest, problem: problem.kind });
     }
   }
-  for (const problem of problems) {
-    if (problem.kind === 'blob-corrupt' || problem.kind === 'blob-unreadable') continue;
+  for (const problem of problems.filter((p): p is ObjectProblem => 'key' in p)) {
     await storage.deleteObject(problem.key);
     repairs.push({ action: 'delete-object', target: problem.key, problem: problem.kind });
   }

@@ -26,6 +26,7 @@ const FLAG_TO_ENV = {
   strategy: 'NIXERY_LAYER_STRATEGY',
   gzipLevel: 'NIXERY_GZIP_LEVEL',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
+  gcrootsDir: 'NIXERY_GCROOTS_DIR',
   authFile: 'NIXERY_AUTH_FILE',
   authRealm: 'NIXERY_AUTH_REALM',
 } as const;
@@ -65,6 +66,10 @@ export function registerServe(program: Command): void {
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
     .addOption(gzipLevelOption())
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .option(
+      '--gcroots-dir <dir>',
+      'parent of the per-build GC-root folders [NIXERY_GCROOTS_DIR] (default <tmpdir>/nixery-gcroots)',
+    )
     .option(
       '--auth-file <htpasswd>',
       'require Basic credentials from a bcrypt htpasswd file [NIXERY_AUTH_FILE]',

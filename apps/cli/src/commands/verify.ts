@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultGcRootsParent } from '@nixery/nix';
 import { createStorage, type StorageConfig } from '@nixery/storage';
 import { formatReport, needsAttention, verifyStorage } from '@nixery/verify';
 import type { Command } from 'commander';
@@ -9,6 +10,7 @@ interface VerifyFlags {
   storagePath?: string;
   gcsBucket?: string;
   s3Bucket?: string;
+  gcrootsDir?: string;
   json?: boolean;
   repair?: boolean;
   stagingAge: string;
@@ -27,17 +29,30 @@ export function registerVerify(program: Command): void {
       '--s3-bucket <name>',
       'S3 bucket [S3_BUCKET] (AWS_REGION, S3_ENDPOINT and S3_FORCE_PATH_STYLE as for serve)',
     )
+    .option(
+      '--gcroots-dir <dir>',
+      "parent of the builds' GC-root folders [NIXERY_GCROOTS_DIR] (default <tmpdir>/nixery-gcroots)",
+    )
     .option('--json', 'print the report as JSON')
     .option(
       '--repair',
-      'delete corrupt blobs, entries that point to missing blobs, and old staging leftovers',
+      'delete corrupt blobs, entries that point to missing blobs, stale GC-root folders and staging leftovers',
     )
-    .option('--staging-age <seconds>', 'with --repair: staging leftovers older than this are removed', '3600')
+    .option(
+      '--staging-age <seconds>',
+      'with --repair while a build runs on this host: only staging leftovers older than this are removed',
+      '3600',
+    )
     .option('--concurrency <n>', 'blobs hashed at once', '4')
     .addHelpText(
       'after',
       `
 Exits with 1 when problems are found and --repair was not given.
+
+Staging leftovers (unfinished uploads) and stale GC-root folders (of builds whose process is gone)
+count as problems. A live GC-root folder on this host means a build is running here: then --repair
+keeps staging leftovers younger than --staging-age; otherwise it removes them all. Uploads of
+servers on other hosts sharing the storage cannot be seen from here (see the README).
 
 Examples:
   $ nixery verify --storage-path /var/lib/nixery
@@ -48,6 +63,9 @@ Examples:
       const storage = createStorage(storageConfig(flags));
       const report = await verifyStorage(storage, {
         repair: flags.repair === true,
+        gcRootsDir: resolve(
+          flags.gcrootsDir ?? (process.env.NIXERY_GCROOTS_DIR?.trim() || defaultGcRootsParent()),
+        ),
         stagingOlderThanMs: wholeNumber('--staging-age', flags.stagingAge, 0) * 1000,
         concurrency: wholeNumber('--concurrency', flags.concurrency, 1),
       });

@@ -1,15 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { assertSummary, DigestStream, digestHex, sha256Digest } from '@nixery/digest';
 import tar from 'tar-stream';
-import {
-  type BlobReader,
-  digestHex,
-  type ExportableImage,
-  readSmallBlob,
-  sha256Hex,
-  verifyingStream,
-} from './blobs.js';
+import { type BlobReader, type ExportableImage, readSmallBlob } from './blobs.js';
 
 /** Entries are dated like layer entries: fixed, so equal images give equal archives. */
 const FIXED_MTIME = new Date(1000);
@@ -35,7 +29,7 @@ export async function writeDockerArchive(
   const written = pipeline(pack, createWriteStream(temporary));
   try {
     const config = await readSmallBlob(reader, image.config.digest);
-    if (sha256Hex(config) !== digestHex(image.config.digest)) {
+    if (sha256Digest(config) !== image.config.digest) {
       throw new Error(`image config ${image.config.digest} read back with other bytes`);
     }
     await addEntry(pack, 'manifest.json', Buffer.from(manifest));
@@ -69,7 +63,7 @@ async function addStreamedEntry(
   blob: { digest: string; size: number },
   reader: BlobReader,
 ): Promise<void> {
-  const verifier = verifyingStream(blob);
+  const digest = new DigestStream();
   let entryDone!: Promise<void>;
   const sink = (() => {
     let sinkStream!: ReturnType<tar.Pack['entry']>;
@@ -78,9 +72,10 @@ async function addStreamedEntry(
     });
     return sinkStream;
   })();
-  await pipeline(await reader.readBlob(blob.digest), verifier.stream, sink);
+  await pipeline(await reader.readBlob(blob.digest), digest, sink);
   await entryDone;
-  verifier.check();
+  // A damaged cache must not be exported.
+  assertSummary(digest.summary(), blob);
 }
 
 function header(name: string, size: number): Parameters<tar.Pack['entry']>[0] {

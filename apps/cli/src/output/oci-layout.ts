@@ -2,8 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { assertSummary, DigestStream, digestHex, sha256Digest } from '@nixery/digest';
 import { OCI_INDEX } from '@nixery/manifest';
-import { type BlobReader, digestHex, type ExportableImage, sha256Hex, verifyingStream } from './blobs.js';
+import type { BlobReader, ExportableImage } from './blobs.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -40,7 +41,7 @@ export async function writeOciLayout(
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
 
   const manifestPath = join(blobDir, digestHex(image.manifest.digest));
-  if (sha256Hex(image.manifest.bytes) !== digestHex(image.manifest.digest)) {
+  if (sha256Digest(image.manifest.bytes) !== image.manifest.digest) {
     throw new Error(`manifest bytes do not match ${image.manifest.digest}`);
   }
   await writeAtomically(manifestPath, image.manifest.bytes);
@@ -91,10 +92,11 @@ async function copyBlob(
   if (existing?.isFile() && existing.size === blob.size) return;
 
   const temporary = join(blobDir, `.${hex}.${process.pid}.partial`);
-  const verifier = verifyingStream(blob);
+  const digest = new DigestStream();
   try {
-    await pipeline(await reader.readBlob(blob.digest), verifier.stream, createWriteStream(temporary));
-    verifier.check();
+    await pipeline(await reader.readBlob(blob.digest), digest, createWriteStream(temporary));
+    // A damaged cache must not be exported.
+    assertSummary(digest.summary(), blob);
     await rename(temporary, target);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@nixery/source';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describeSource, describeStorage, type RunningRegistry, startRegistry } from '../src/index.js';
+
+let dir: string;
+let storagePath: string;
+let registry: RunningRegistry;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nixery-registry-front-'));
+  storagePath = join(dir, 'storage-folder');
+  registry = await startRegistry({
+    config: loadConfig({ STORAGE_PATH: storagePath, PORT: '0' }),
+    host: '127.0.0.1',
+    logger: pino({}, { write: (line: string) => void logLines.push(line) }),
+  });
+});
+afterAll(async () => {
+  await registry?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the public front page', () => {
+  test('names its package source and storage without host paths; the log has the paths', async () => {
+    const html = await (await fetch(`${registry.url}/`)).text();
+    expect(html).toContain('<li>Packages: the bundled offline demo package set</li>');
+    expect(html).toContain('<li>Storage: local folder storage</li>');
+    expect(html).not.toContain(storagePath);
+    expect(html).not.toContain(dir);
+    // No absolute path of any kind: not the storage folder, not the bundled nix/ folder.
+    expect(html).not.toMatch(/(^|[\s>(])\/(?:work|tmp|nix|home|root|var|srv|usr)\//m);
+    const listening = logLines.find((line) => line.includes('registry listening'));
+    expect(listening).toContain(storagePath);
+  });
+});
+
+describe('descriptions', () => {
+  test('package sources say what they are, never where on the host', () => {
+    expect(describeSource({ kind: 'path', path: '/srv/pkgs' }, false)).toBe('a local package set');
+    expect(describeSource({ kind: 'path', path: '/srv/pkgs' }, true)).toBe(
+      'the bundled offline demo package set',
+    );
+    expect(describeSource({ kind: 'channel', channel: 'nixos-24.05' }, false)).toBe('nixpkgs nixos-24.05');
+    expect(
+      describeSource({ kind: 'git', url: 'https://user:token@git.example/org/pkgs.git?x=1' }, false),
+    ).toBe('git repository https://git.example/org/pkgs.git');
+    expect(describeSource({ kind: 'git', url: '/srv/git/pkgs' }, false)).toBe('a git repository');
+    expect(describeSource({ kind: 'git', url: 'file:///srv/git/pkgs' }, false)).toBe('a git repository');
+    expect(describeSource({ kind: 'git', url: 'git@github.com:org/pkgs.git' }, false)).toBe(
+      'a git repository',
+    );
+  });
+
+  test('storage: a folder by kind, a bucket by name', () => {
+    expect(describeStorage({ backend: 'filesystem', path: '/var/lib/nixery' })).toBe('local folder storage');
+    expect(describeStorage({ backend: 'gcs', bucket: 'acme-images', credentialsFile: '/etc/key.json' })).toBe(
+      'GCS bucket acme-images',
+    );
+    // Not the endpoint either: it may be an internal address.
+    expect(
+      describeStorage({
+        backend: 's3',
+        bucket: 'acme-layers',
+        region: 'eu-west-1',
+        endpoint: 'http://10.1.2.3:9000',
+        forcePathStyle: true,
+        presignedUrls: true,
+      }),
+    ).toBe('S3 bucket acme-layers');
+  });
+});

@@ -1,0 +1,11 @@
+export { DigestFormatError, digestHex, formatDigest, isDigest } from './format.js';
+export {
+  assertSummary,
+  BlobMismatchError,
+  type BlobSummary,
+  DigestStream,
+  digestOfFile,
+  digestOfStream,
+  sha256Digest,
+  sha256Hex,
+} from './hash.js';
