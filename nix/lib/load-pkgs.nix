@@ -1,27 +1,13 @@
 # Loads the package set a source description names. `source` is the decoded JSON the runner
 # passes (see @nixery/source): { kind = "path"; path } | { kind = "channel"; channel }
-# | { kind = "git"; url; ref? ; rev? }. The set is imported as nixpkgs is: `import <dir> { system }`.
-{ source, system }:
+# | { kind = "git"; url; ref? ; rev? }. `settings` is decoded JSON too: { allowUnfree? }.
+#
+# The import is pure: nixpkgs gets `config` and `overlays` from us, so the operator's
+# ~/.config/nixpkgs, overlays and NIXPKGS_CONFIG cannot change the images (the runner also clears
+# NIXPKGS_ALLOW_* from Nix's environment). The bundled set and test sets accept and ignore them.
+{ source, system, settings ? { } }:
 let
-  importSet = dir: import dir { inherit system; };
-
-  # GitHub serves an archive for branches (channel names such as nixos-unstable) and commits alike.
-  channelTarball = channel: builtins.fetchTarball "https://github.com/NixOS/nixpkgs/archive/${channel}.tar.gz";
-
-  gitCheckout =
-    { url, ref ? null, rev ? null, ... }:
-    builtins.fetchGit (
-      { inherit url; }
-      // (if ref != null then { inherit ref; } else { })
-      # A commit may live on any branch, not only the default one.
-      // (if rev != null then { inherit rev; allRefs = true; } else { })
-    );
+  dir = import ./source-dir.nix source;
+  config = { allowUnfree = settings.allowUnfree or false; };
 in
-if source.kind == "path" then
-  importSet (/. + source.path)
-else if source.kind == "channel" then
-  importSet (channelTarball source.channel)
-else if source.kind == "git" then
-  importSet (gitCheckout source)
-else
-  throw "nixery: unknown package source kind ${builtins.toJSON source.kind}"
+import dir { inherit system config; overlays = [ ]; }

@@ -1,16 +1,4 @@
-# Which outputs of a package go into an image: the one explicitly selected (pkg.bin), else
-# what the package asks to be installed (meta.outputsToInstall, as nix-env and buildEnv use),
-# else its default output.
-drv:
-let
-  default = drv.outputName or "out";
-  declared = drv.outputs or [ default ];
-  wanted = drv.meta.outputsToInstall or [ default ];
-  existing = builtins.filter (o: builtins.elem o declared) wanted;
-in
-if drv.outputSpecified or false then
-  [ default ]
-else if existing == [ ] then
-  [ default ]
-else
-  existing
+# Which output of a package goes into an image: its default output (the one `nix-build -A` gives,
+# as in Nixery), or the one selected by name (`openssl.dev`, `htop.man`: then `outputName` is
+# that output). meta.outputsToInstall is ignored on purpose: it would add `man` outputs.
+drv: [ (drv.outputName or "out") ]

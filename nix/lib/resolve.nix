@@ -5,14 +5,26 @@
 # equal ignoring case (registry names are lowercase: haskellpackages -> haskellPackages; when
 # several differ only in case, the first in Nix's sorted order wins); and, for components that
 # start with a digit, the same with a "_" prefix (1password -> _1password).
+#
+# Each name is resolved on its own, so one failing name cannot hide the others' fate:
+#   { status = "found"; name; attr; drv; }
+#   { status = "unknown"; name; }                      nothing of that name, or not a derivation
+#   { status = "failed"; name; attr; stage; }          forcing it threw (builtins.tryEval caught it)
+# stage "attribute": reading the attribute threw (nixpkgs' removed and renamed aliases do);
+# stage "derivation": its drvPath or output path threw (nixpkgs' meta checks: unfree, broken,
+# insecure; or an assert). tryEval gives no message, so the runner asks again for failed names
+# with `strict = true`, where nothing is caught and Nix prints the error. Errors tryEval cannot
+# catch (abort, a missing file) fail the whole evaluation.
+{ strict ? false }:
 let
   strings = import ./strings.nix;
+  attempt = if strict then (value: { success = true; inherit value; }) else builtins.tryEval;
 
   # Lowercased name -> real name for one attribute set; listToAttrs keeps the first of equal names.
   caseMap = set: builtins.listToAttrs (map (name: { name = strings.toLower name; value = name; }) (builtins.attrNames set));
 
   findAttr =
-    set: component:
+    set: lowered: component:
     let
       candidates = [ component ] ++ (if strings.startsWithDigit component then [ "_${component}" ] else [ ]);
       lookup =
@@ -21,7 +33,6 @@ let
           candidate
         else
           let
-            lowered = caseMap set;
             key = strings.toLower candidate;
           in
           if builtins.hasAttr key lowered then lowered.${key} else null;
@@ -29,35 +40,48 @@ let
     in
     if found == [ ] then null else builtins.head found;
 
-  # Walks the components; returns { attrPath; value; } or null.
+  isDerivation = value: builtins.isAttrs value && (value.type or null) == "derivation";
+
+  # Walks the components: { status = "found"; attrPath; value; } | { status = "unknown"; }
+  # | { status = "failed"; attrPath; }. `lowered` is the case map of `set`, built at most once.
   walk =
-    set: components: prefix:
+    set: lowered: components: prefix:
     if components == [ ] then
-      { attrPath = prefix; value = set; }
+      { status = "found"; attrPath = prefix; value = set; }
     else if !(builtins.isAttrs set) then
-      null
+      { status = "unknown"; }
     else
       let
-        name = findAttr set (builtins.head components);
+        name = findAttr set lowered (builtins.head components);
+        attrPath = prefix ++ [ name ];
+        forced = attempt set.${name};
+        next = forced.value;
       in
-      if name == null then null else walk set.${name} (builtins.tail components) (prefix ++ [ name ]);
-
-  isDerivation = value: builtins.isAttrs value && (value.type or null) == "derivation";
+      if name == null then
+        { status = "unknown"; }
+      else if !forced.success then
+        { status = "failed"; inherit attrPath; }
+      else
+        walk next (if builtins.isAttrs next then caseMap next else { }) (builtins.tail components) attrPath;
 in
 pkgs: names:
 let
+  topLowered = caseMap pkgs;
+  # The plan forces these; checking them here turns a meta refusal into a "failed" result.
+  forcesCleanly = drv: (attempt (builtins.seq drv.drvPath drv.outPath)).success;
   resolveOne =
     name:
     let
-      found = walk pkgs (strings.splitDots name) [ ];
+      found = walk pkgs topLowered (strings.splitDots name) [ ];
+      attr = builtins.concatStringsSep "." found.attrPath;
     in
-    if found != null && isDerivation found.value then
-      { inherit name; attr = builtins.concatStringsSep "." found.attrPath; drv = found.value; }
+    if found.status == "failed" then
+      { inherit name attr; status = "failed"; stage = "attribute"; }
+    else if found.status == "unknown" || !(isDerivation found.value) then
+      { inherit name; status = "unknown"; }
+    else if !(forcesCleanly found.value) then
+      { inherit name attr; status = "failed"; stage = "derivation"; }
     else
-      { inherit name; drv = null; };
-  results = map resolveOne names;
+      { inherit name attr; status = "found"; drv = found.value; };
 in
-{
-  found = builtins.filter (r: r.drv != null) results;
-  unknown = map (r: r.name) (builtins.filter (r: r.drv == null) results);
-}
+map resolveOne names

@@ -39,12 +39,15 @@ export function exitCodeForImageFailure(reason: ImageFailureReason): ExitCode {
       return EXIT.usage;
     case 'tag-not-served':
     case 'unknown-packages':
+    case 'packages-removed':
+    case 'packages-refused':
       return EXIT.notFound;
     case 'timeout':
       return EXIT.timeout;
     case 'unsupported-system':
     case 'build-failed':
     case 'forest-limit':
+    case 'evaluation-failed':
       return EXIT.buildFailed;
     case 'nix-missing':
     case 'storage-failed':

@@ -8,6 +8,7 @@ export { isDigest, parseRegistryPath, type RegistryRoute } from './routing.js';
 export {
   describeSource,
   describeStorage,
+  PackageSetUnusableError,
   type RunningRegistry,
   type StartOptions,
   startRegistry,

@@ -29,6 +29,11 @@ export class RegistryMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly evaluations = new Counter({
+    name: 'nixery_nix_evaluations_total',
+    help: 'Nix evaluations of the package set started (pulls answered from the name cache need none)',
+    registers: [this.registry],
+  });
   readonly bytesServed = new Counter({
     name: 'nixery_blob_bytes_served_total',
     help: 'Blob bytes sent to clients',
@@ -63,6 +68,9 @@ export class RegistryMetrics {
         break;
       case 'layer-cache':
         this.layerCache.inc({ result: event.hit ? 'hit' : 'miss' });
+        break;
+      case 'nix-evaluation':
+        this.evaluations.inc();
         break;
       default:
         break;

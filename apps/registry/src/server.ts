@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
-import type { Config, PackageSource, StorageConfig } from '@nixery/source';
+import { checkPackageSet } from '@nixery/nix';
+import { type Config, type PackageSource, resolveSourceForTag, type StorageConfig } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
@@ -36,10 +37,12 @@ export interface RunningRegistry {
 export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
   const { config } = options;
   const logger = options.logger ?? pino({ name: 'nixery' });
+  await refuseUnusablePackageSet(config, logger);
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
-  const { gcRootsDir, nixTimeoutSeconds } = config;
-  await cleanLeftoversAtStart({ storage, gcRootsDir, nixTimeoutSeconds, logger });
+  // A build may spend the evaluation limit and then NIX_TIMEOUT in Nix before it writes layers.
+  const nixTimeoutSeconds = config.nixTimeoutSeconds + config.evaluationTimeoutSeconds;
+  await cleanLeftoversAtStart({ storage, gcRootsDir: config.gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
 
@@ -49,6 +52,9 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     popularity,
     nixTimeoutSeconds: config.nixTimeoutSeconds,
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
+    allowUnfree: config.allowUnfree,
+    evaluationTimeoutSeconds: config.evaluationTimeoutSeconds,
+    evaluationConcurrency: config.evaluationConcurrency,
     layerBudget: config.layerBudget,
     layerStrategy: config.layerStrategy,
     gzipLevel: config.gzipLevel,
@@ -105,7 +111,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const server = createServer(
     {
       headersTimeout: 20_000,
-      requestTimeout: (config.nixTimeoutSeconds + REQUEST_SLACK_SECONDS) * 1000,
+      requestTimeout:
+        (config.nixTimeoutSeconds + config.evaluationTimeoutSeconds + REQUEST_SLACK_SECONDS) * 1000,
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: 1_000,
     },
@@ -133,6 +140,25 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
         server.close((error) => (error ? reject(error) : resolve()));
       }).finally(() => accessControl?.close()),
   };
+}
+
+/** Thrown by startRegistry when the installed Nix cannot evaluate the configured package set. */
+export class PackageSetUnusableError extends Error {
+  override readonly name = 'PackageSetUnusableError';
+}
+
+/**
+ * The start-up check: a package set that states a newer minimum Nix would answer every pull with
+ * a 500, so the server refuses to start. A check that cannot run (no network for a channel) only
+ * warns: pulls then report what goes wrong.
+ */
+async function refuseUnusablePackageSet(config: Config, logger: Logger): Promise<void> {
+  if (config.bundledSource) return;
+  // 'latest' is every source kind's default: the path itself, a git default branch, the channel.
+  const check = await checkPackageSet(resolveSourceForTag(config.source, 'latest'));
+  if (check.ok) return;
+  if (check.kind === 'nix-too-old') throw new PackageSetUnusableError(check.message);
+  logger.warn({ err: check.message }, 'package set check failed');
 }
 
 /**

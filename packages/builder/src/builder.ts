@@ -19,7 +19,7 @@ import {
   type Popularity,
 } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, createGcRootFolder, type NixResult } from '@nixery/nix';
+import { buildImageClosure, createGcRootFolder, createLimit } from '@nixery/nix';
 import {
   type ImageRequest,
   manifestCacheKey,
@@ -33,6 +33,8 @@ import type { Storage } from '@nixery/storage';
 import { ImageError } from './errors.js';
 import { imageGroupingGraph } from './grouping-graph.js';
 import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
+import { NameOutcomes } from './name-outcomes.js';
+import { imageErrorFromNix } from './nix-failure.js';
 
 export type BuilderEvent =
   | { type: 'build-start'; image: string }
@@ -40,7 +42,9 @@ export type BuilderEvent =
   | { type: 'build-failed'; image: string; error: ImageError; ms: number }
   | { type: 'manifest-cache'; image: string; hit: boolean }
   | { type: 'layer-cache'; key: string; hit: boolean }
-  | { type: 'nix-log'; image: string; line: string };
+  | { type: 'nix-log'; image: string; line: string }
+  /** One Nix evaluation of the package set started (a pull may need several, or none). */
+  | { type: 'nix-evaluation'; image: string };
 
 export interface ImageBuilderOptions {
   storage: Storage;
@@ -50,6 +54,12 @@ export interface ImageBuilderOptions {
   nixTimeoutSeconds?: number;
   /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
   nixSubstituters?: string;
+  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
+  evaluationTimeoutSeconds?: number;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE). */
+  allowUnfree?: boolean;
+  /** At most this many Nix evaluations at once across all builds (default: the core count). */
+  evaluationConcurrency?: number;
   layerBudget?: number;
   /** How store paths are grouped into layers; undefined uses @nixery/layers' default (`stable`). */
   layerStrategy?: GroupingStrategyName;
@@ -84,8 +94,16 @@ export class ImageBuilder {
   private readonly layerFlights = new SingleFlight<string, LayerRecord>();
   private readonly recent = new Map<string, RecentImage>();
   private readonly emit: (event: BuilderEvent) => void;
+  private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
+  private readonly nameOutcomes: NameOutcomes;
 
   constructor(private readonly options: ImageBuilderOptions) {
+    this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
+    this.nameOutcomes = new NameOutcomes(
+      options.storage,
+      options.unpinnedTtlMs ?? 60_000,
+      JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
+    );
     this.layerCache = new LayerCache(options.storage);
     this.manifestCache = new ManifestCache<ImageRecord>(options.storage);
     this.emit = options.onEvent ?? (() => {});
@@ -196,6 +214,9 @@ export class ImageBuilder {
     // The folder is named after this process, so one left by a crash is known to be stale.
     const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
+      // A pull whose names are all known, one of them failing, needs no evaluation.
+      const known = await this.nameOutcomes.knownFailure(resolved, request.system, request.packages);
+      if (known) throw imageErrorFromNix(known);
       const nix = await buildImageClosure(
         { packages: request.packages, system: request.system, source: resolved },
         {
@@ -206,8 +227,15 @@ export class ImageBuilder {
           onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
           gcRootDir,
           signal,
+          allowUnfree: this.options.allowUnfree ?? false,
+          ...(this.options.evaluationTimeoutSeconds !== undefined
+            ? { evaluationTimeoutSeconds: this.options.evaluationTimeoutSeconds }
+            : {}),
+          evaluationSlot: this.evaluationSlot,
+          onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
         },
       );
+      await this.nameOutcomes.learn(resolved, request.system, request.packages, nix);
       if (!nix.ok) throw imageErrorFromNix(nix);
       const nixDone = performance.now();
 
@@ -351,41 +379,6 @@ function parseRequest(name: string): ImageRequest {
     return parseImageName(name);
   } catch (error) {
     throw new ImageError('invalid-name', 'NAME_INVALID', 400, (error as Error).message, { name });
-  }
-}
-
-/** How a failed Nix run is reported, for every caller of Nix (the builder, the CLI's `layers`). */
-export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): ImageError {
-  switch (result.kind) {
-    case 'unknown-packages':
-      return new ImageError(
-        'unknown-packages',
-        'MANIFEST_UNKNOWN',
-        404,
-        `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
-        { packages: result.names },
-      );
-    case 'unsupported-system':
-      return new ImageError('unsupported-system', 'UNSUPPORTED', 400, result.message, {
-        system: result.system,
-      });
-    case 'timeout':
-      return new ImageError(
-        'timeout',
-        'MANIFEST_UNKNOWN',
-        504,
-        `building the image timed out after ${result.seconds} s`,
-        { reason: 'timeout', log: result.logTail },
-      );
-    case 'build-failed':
-      return new ImageError('build-failed', 'MANIFEST_UNKNOWN', 500, 'Nix failed to build the image', {
-        reason: 'build-failed',
-        log: result.logTail,
-      });
-    case 'nix-missing':
-      return new ImageError('nix-missing', 'MANIFEST_UNKNOWN', 503, result.message, {
-        reason: 'nix-missing',
-      });
   }
 }
 

@@ -1,4 +1,4 @@
-export { type BuilderEvent, ImageBuilder, type ImageBuilderOptions, imageErrorFromNix } from './builder.js';
+export { type BuilderEvent, ImageBuilder, type ImageBuilderOptions } from './builder.js';
 export { ImageError, type ImageFailureReason, type RegistryErrorCode } from './errors.js';
 export { imageGroupingGraph } from './grouping-graph.js';
 export {
@@ -8,3 +8,4 @@ export {
   type ManifestRef,
   manifestObjectKey,
 } from './image-record.js';
+export { imageErrorFromNix } from './nix-failure.js';

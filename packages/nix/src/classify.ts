@@ -1,4 +1,4 @@
-/** nix/image.nix aborts with `nixery-unknown-packages:<JSON list>:end` when names do not resolve. */
+/** Earlier nix/image.nix versions aborted with `nixery-unknown-packages:<JSON list>:end`; still recognised (e.g. for a custom imageNixPath). */
 const UNKNOWN_MARKER = 'nixery-unknown-packages:';
 
 /** The names in the unknown-packages marker of Nix's error output, or null if there is none. */

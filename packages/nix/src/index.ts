@@ -1,4 +1,5 @@
 export { buildImageClosure, IMAGE_NIX_PATH } from './build-image-closure.js';
+export { checkPackageSet, type PackageSetCheck, PROBE_NIX_PATH } from './check-package-set.js';
 export { isUnsupportedSystem, parseUnknownPackages } from './classify.js';
 export {
   closureBytes,
@@ -10,13 +11,27 @@ export {
   listGcRootFolders,
   removeStaleGcRootFolders,
 } from './gc-roots.js';
+export { createLimit } from './limit.js';
+export {
+  causeFirst,
+  errorBlocks,
+  errorSummary,
+  failedDerivation,
+  type Refusal,
+  refusalOf,
+} from './nix-errors.js';
+export { DEFAULT_EVALUATION_TIMEOUT_SECONDS } from './nix-session.js';
 export { parsePathInfoJson } from './path-info.js';
-export { LOG_TAIL_LINES } from './run-nix.js';
+export type { ImagePlan, PlannedDerivation, PlannedPackage, UnplannedPackage } from './plan.js';
+export { planImage } from './plan-image.js';
+export { LOG_TAIL_LINES, pureNixEnv } from './run-nix.js';
 export type {
   BuildRequest,
   ImagePackage,
+  NixFailure,
   NixOptions,
   NixResult,
+  PackageProblem,
   PathInfo,
   RuntimeGraphJson,
 } from './types.js';

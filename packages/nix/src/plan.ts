@@ -11,8 +11,14 @@ export interface PlannedPackage extends PlannedDerivation {
   attr: string;
 }
 
+/** A name that did not resolve to a derivation (nix/lib/resolve.nix). */
+export type UnplannedPackage =
+  | { name: string; status: 'unknown' }
+  | { name: string; status: 'failed'; attr: string; stage: 'attribute' | 'derivation' };
+
 export interface ImagePlan {
   packages: PlannedPackage[];
+  unplanned: UnplannedPackage[];
   env: PlannedDerivation | null;
 }
 
@@ -21,14 +27,24 @@ const STORE_PATH = /^\/[^\0\n]+$/;
 export function parsePlan(stdout: string): ImagePlan {
   const raw = JSON.parse(stdout) as { packages?: unknown; env?: unknown };
   if (!Array.isArray(raw.packages)) throw new Error('image plan: "packages" is not a list');
-  const packages = raw.packages.map((p: Record<string, unknown>) => {
-    if (typeof p.name !== 'string' || typeof p.attr !== 'string')
-      throw new Error('image plan: package without name');
-    return { name: p.name, attr: p.attr, ...derivation(p) };
-  });
+  const packages: PlannedPackage[] = [];
+  const unplanned: UnplannedPackage[] = [];
+  for (const p of raw.packages as Record<string, unknown>[]) {
+    if (typeof p.name !== 'string') throw new Error('image plan: package without name');
+    if (p.status === 'unknown') {
+      unplanned.push({ name: p.name, status: 'unknown' });
+    } else if (p.status === 'failed') {
+      if (typeof p.attr !== 'string' || (p.stage !== 'attribute' && p.stage !== 'derivation'))
+        throw new Error(`image plan: failed package ${p.name} without attribute or stage`);
+      unplanned.push({ name: p.name, status: 'failed', attr: p.attr, stage: p.stage });
+    } else {
+      if (typeof p.attr !== 'string') throw new Error(`image plan: package ${p.name} without attribute`);
+      packages.push({ name: p.name, attr: p.attr, ...derivation(p) });
+    }
+  }
   const env =
     raw.env === null || raw.env === undefined ? null : derivation(raw.env as Record<string, unknown>);
-  return { packages, env };
+  return { packages, unplanned, env };
 }
 
 function derivation(raw: Record<string, unknown>): PlannedDerivation {

@@ -45,6 +45,8 @@ export async function runNix(file: string, args: string[], options: RunOptions):
   };
   const result = await execa(file, args, {
     reject: false,
+    env: pureNixEnv(process.env),
+    extendEnv: false,
     stdin: 'ignore',
     stderr: [onLine],
     timeout: Math.max(1, Math.floor(options.timeoutMs)),
@@ -67,4 +69,15 @@ export async function runNix(file: string, args: string[], options: RunOptions):
     notFound,
     startError: notFound ? `${file} was not found` : started ? null : (result.shortMessage ?? String(code)),
   };
+}
+
+/**
+ * The environment for Nix without the variables through which nixpkgs reads the operator's own
+ * settings (NIXPKGS_ALLOW_UNFREE, …_BROKEN, …_INSECURE, NIXPKGS_CONFIG): the images depend only
+ * on what is configured here (nix/lib/load-pkgs.nix passes `config` and `overlays` itself).
+ */
+export function pureNixEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !name.startsWith('NIXPKGS_ALLOW_') && name !== 'NIXPKGS_CONFIG'),
+  );
 }

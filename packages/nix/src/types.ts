@@ -1,5 +1,6 @@
 import type { RuntimeGraphJson } from '@nixery/layers';
 import type { ResolvedSource } from '@nixery/source';
+import type { Refusal } from './nix-errors.js';
 
 // The runtime graph is @nixery/layers' input contract; the runner produces exactly that shape.
 export type { PathInfo, RuntimeGraphJson } from '@nixery/layers';
@@ -12,17 +13,55 @@ export interface ImagePackage {
   attr: string;
   /** The store path of its first installed output. */
   outPath: string;
-  /** Every installed output (meta.outputsToInstall), first one equal to `outPath`. */
+  /** Every installed output: the default one, or the one named (`openssl.dev`); `outPaths[0] === outPath`. */
   outPaths: string[];
 }
 
 export type NixResult =
   | { ok: true; graph: RuntimeGraphJson; packages: ImagePackage[]; envPath: string | null }
+  | NixFailure;
+
+export type NixFailure =
   | { ok: false; kind: 'unknown-packages'; names: string[] }
-  | { ok: false; kind: 'timeout'; seconds: number; logTail: string }
-  | { ok: false; kind: 'build-failed'; logTail: string }
+  /** Some names failed in another way than being unknown; `problems` lists every failing name. */
+  | { ok: false; kind: 'package-problems'; problems: PackageProblem[] }
+  /**
+   * A limit passed: `evaluation` (NixOptions.evaluationTimeoutSeconds), `build` (NIX_TIMEOUT, for
+   * one build, enforced by Nix) or `path-info`.
+   */
+  | {
+      ok: false;
+      kind: 'timeout';
+      step: 'evaluation' | 'build' | 'path-info';
+      seconds: number;
+      logTail: string;
+    }
+  /**
+   * Nix failed after evaluation. `derivation` is the one whose builder failed (when Nix names it),
+   * `errors` Nix's `error:` blocks; `logTail` starts with those, then the rest of the last lines.
+   */
+  | { ok: false; kind: 'build-failed'; derivation: string | null; errors: string[]; logTail: string }
+  /** Evaluating the package set failed for every name alike (e.g. nixpkgs refuses this Nix). */
+  | { ok: false; kind: 'evaluation-failed'; errors: string[]; logTail: string }
   | { ok: false; kind: 'unsupported-system'; system: string; message: string }
   | { ok: false; kind: 'nix-missing'; message: string };
+
+/**
+ * Why one requested name gives no package:
+ * - `unknown`: the set has nothing of that name (or it is not a derivation);
+ * - `removed`: reading the attribute throws: nixpkgs' removed or renamed aliases (`message` is theirs);
+ * - `refused`: nixpkgs' meta check refuses it (`refusal` says which check: unfree, broken, …);
+ * - `eval-error`: anything else, e.g. a missing file or an `abort` (`message` is Nix's error).
+ */
+export interface PackageProblem {
+  name: string;
+  kind: 'unknown' | 'removed' | 'refused' | 'eval-error';
+  /** The attribute path that failed, when known. */
+  attr?: string;
+  refusal?: Refusal;
+  /** Nix's error, first line first; empty for `unknown`. */
+  message: string;
+}
 
 export interface BuildRequest {
   packages: string[];
@@ -31,8 +70,13 @@ export interface BuildRequest {
 }
 
 export interface NixOptions {
-  /** Budget for the whole run (evaluation, build and path-info); NIX_TIMEOUT. */
+  /**
+   * NIX_TIMEOUT: how long one build may run, and stay silent (Nix's `--timeout` and
+   * `--max-silent-time`, as Nixery). Evaluation and downloads are not counted.
+   */
   timeoutSeconds: number;
+  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); default 300 s. */
+  evaluationTimeoutSeconds?: number;
   /** The nix-build binary; nix-instantiate and nix are taken from the same directory. Default: from PATH. */
   nixBuildPath?: string;
   /** `--option substituters <value>`; undefined keeps Nix's own configuration, '' turns caches off. */
@@ -48,6 +92,15 @@ export interface NixOptions {
    * until the caller deletes the directory. Without it nothing protects the paths from a collection.
    */
   gcRootDir?: string;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE), passed to Nix as JSON data. */
+  allowUnfree?: boolean;
+  /**
+   * Runs one evaluation (a nix-instantiate); a shared limiter bounds how many run at once across
+   * builds. Default: no bound.
+   */
+  evaluationSlot?: <T>(run: () => Promise<T>) => Promise<T>;
+  /** Called as each evaluation (nix-instantiate) starts: for metrics of what a pull cost. */
+  onEvaluation?: () => void;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }

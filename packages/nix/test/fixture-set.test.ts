@@ -46,15 +46,22 @@ describe('fixture package set', () => {
     expect(result.graph.exportReferencesGraph.graph).toContain(result.envPath);
   });
 
-  test('every output in meta.outputsToInstall is built and a root', async () => {
-    const result = await buildImageClosure({ packages: ['manual'], system, source }, options);
+  // As Nixery: only the default output, although meta.outputsToInstall lists `man` too.
+  test('only the default output is built and a root; other outputs by name', async () => {
+    const result = await buildImageClosure({ packages: ['manual', 'manual.man'], system, source }, options);
     expectOk(result);
-    const [manual] = result.packages;
-    expect(manual?.outPaths.map((p) => p.replace(/^.*?-/, ''))).toEqual(['manual-1.0', 'manual-1.0-man']);
+    const [manual, page] = result.packages;
+    expect(manual?.outPaths.map((p) => p.replace(/^.*?-/, ''))).toEqual(['manual-1.0']);
+    expect(page?.outPaths.map((p) => p.replace(/^.*?-/, ''))).toEqual(['manual-1.0-man']);
+    expect(page?.attr).toBe('manual.man');
     expect(manual?.outPath).toBe(manual?.outPaths[0]);
-    expect(result.graph.exportReferencesGraph.graph).toEqual(manual?.outPaths);
+    expect(result.graph.exportReferencesGraph.graph).toEqual([manual?.outPath, page?.outPath]);
     expect(result.graph.graph.some((p) => p.path.endsWith('-manual-1.0-dev'))).toBe(false);
-    expectGraphMatchesNixStore(result.graph, [...(manual?.outPaths ?? []), result.envPath as string]);
+    expectGraphMatchesNixStore(result.graph, [
+      manual?.outPath as string,
+      page?.outPath as string,
+      result.envPath as string,
+    ]);
   });
 
   test('names resolve case-insensitively, nested, and with a _ prefix for leading digits', async () => {

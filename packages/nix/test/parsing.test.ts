@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { isUnsupportedSystem, parsePathInfoJson, parseUnknownPackages } from '../src/index.js';
+import {
+  causeFirst,
+  errorBlocks,
+  errorSummary,
+  failedDerivation,
+  isUnsupportedSystem,
+  parsePathInfoJson,
+  parseUnknownPackages,
+  refusalOf,
+} from '../src/index.js';
 import { FIXTURE_SET } from './helpers.js';
 
 describe('parseUnknownPackages', () => {
@@ -79,5 +88,52 @@ describe('parsePathInfoJson', () => {
 
   test('incomplete entries are refused', () => {
     expect(() => parsePathInfoJson('[{"path":"/nix/store/x","narSize":1}]')).toThrow(/incomplete/);
+  });
+});
+
+describe('reading Nix errors', () => {
+  // Nix 2.8's output for a failing builder, shortened.
+  const log = [
+    'these 3 derivations will be built:',
+    '  /nix/store/aaa-dep.drv',
+    '  /nix/store/bbb-dep2.drv',
+    '  /nix/store/ccc-broken-demo-1.0.drv',
+    "building '/nix/store/ccc-broken-demo-1.0.drv'...",
+    'brokenDemo: step 1',
+    "error: builder for '/nix/store/ccc-broken-demo-1.0.drv' failed with exit code 1;",
+    '       last 1 log lines:',
+    '       > brokenDemo: step 1',
+    "       For full logs, run 'nix log /nix/store/ccc-broken-demo-1.0.drv'.",
+  ];
+
+  test('the failing derivation and the error block', () => {
+    expect(failedDerivation(log)).toBe('/nix/store/ccc-broken-demo-1.0.drv');
+    expect(errorBlocks(log)).toEqual([
+      [
+        "builder for '/nix/store/ccc-broken-demo-1.0.drv' failed with exit code 1;",
+        'last 1 log lines:',
+        '> brokenDemo: step 1',
+        "For full logs, run 'nix log /nix/store/ccc-broken-demo-1.0.drv'.",
+      ].join('\n'),
+    ]);
+    expect(errorSummary(log)).toBe(
+      "builder for '/nix/store/ccc-broken-demo-1.0.drv' failed with exit code 1;",
+    );
+  });
+
+  test('the tail leads with the error and drops the listing of derivations to build', () => {
+    expect(causeFirst(log)).toEqual([...log.slice(6), log[4], log[5]]);
+  });
+
+  test("nixpkgs' meta refusals say which check refused", () => {
+    const refusal = (why: string) => `Refusing to evaluate package 'x-1' in /p.nix:1 because it ${why}`;
+    expect(refusalOf(refusal('has an unfree license (‘unfree’)'))).toBe('unfree');
+    expect(refusalOf(refusal('is marked as broken'))).toBe('broken');
+    expect(refusalOf(refusal('is marked as insecure'))).toBe('insecure');
+    expect(refusalOf(refusal('is not available on the requested hostPlatform:'))).toBe(
+      'unsupported-platform',
+    );
+    expect(refusalOf(refusal('has a blocklisted license'))).toBe('other');
+    expect(refusalOf('chatbox was removed for bundling a vastly end-of-life electron version')).toBeNull();
   });
 });

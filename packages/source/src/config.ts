@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES, type GroupingStrategyName } from '@nixery/layers';
 import { ConfigError } from './errors.js';
@@ -66,10 +67,17 @@ export interface Config {
   auth: AuthConfig | null;
   /** Parent of the per-build GC-root folders (NIXERY_GCROOTS_DIR, absolute); null: @nixery/nix's default. */
   gcRootsDir: string | null;
+  /** How long one Nix evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
+  evaluationTimeoutSeconds: number;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE=1/true): otherwise unfree packages are refused. */
+  allowUnfree: boolean;
+  /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
+  evaluationConcurrency: number;
 }
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_NIX_TIMEOUT_SECONDS = 60;
+export const DEFAULT_EVAL_TIMEOUT_SECONDS = 300;
 export const DEFAULT_UNPINNED_TTL_SECONDS = 60;
 export const DEFAULT_GZIP_LEVEL = 6;
 export const DEFAULT_LAYER_BUDGET = 94;
@@ -81,7 +89,8 @@ type Env = Record<string, string | undefined>;
 /**
  * Reads Nixery's environment variables (plus NIXERY_LAYER_BUDGET, NIXERY_LAYER_STRATEGY,
  * NIXERY_GZIP_LEVEL, NIXERY_UNPINNED_TTL, NIXERY_NIX_SUBSTITUTERS, NIXERY_AUTH_FILE,
- * NIXERY_AUTH_REALM and NIXERY_GCROOTS_DIR).
+ * NIXERY_AUTH_REALM, NIXERY_GCROOTS_DIR, NIXERY_EVAL_TIMEOUT, NIXERY_ALLOW_UNFREE and
+ * NIXERY_EVAL_CONCURRENCY).
  * Throws one ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
  */
 export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Config {
@@ -117,6 +126,23 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
   const storage = storageSetting(env, problems);
   const popularityUrl = urlSetting(env, 'NIX_POPULARITY_URL', problems);
   const auth = authSetting(env, problems);
+  const evaluationTimeoutSeconds = integerSetting(
+    env,
+    'NIXERY_EVAL_TIMEOUT',
+    DEFAULT_EVAL_TIMEOUT_SECONDS,
+    1,
+    86_400,
+    problems,
+  );
+  const allowUnfree = booleanSetting(env, 'NIXERY_ALLOW_UNFREE', problems);
+  const evaluationConcurrency = integerSetting(
+    env,
+    'NIXERY_EVAL_CONCURRENCY',
+    availableParallelism(),
+    1,
+    256,
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -139,7 +165,20 @@ export function loadConfig(env: Env, options: { bundledPath?: string } = {}): Co
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
     auth,
     gcRootsDir: value(env, 'NIXERY_GCROOTS_DIR') ? resolve(value(env, 'NIXERY_GCROOTS_DIR') as string) : null,
+    evaluationTimeoutSeconds,
+    allowUnfree,
+    evaluationConcurrency,
   };
+}
+
+/** `1`/`true`/`yes` or `0`/`false`/`no` (any case); unset is false. */
+function booleanSetting(env: Env, name: string, problems: string[]): boolean {
+  const raw = value(env, name);
+  if (raw === undefined) return false;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  problems.push(`${name}=${JSON.stringify(raw)} must be 1, true, yes, 0, false or no`);
+  return false;
 }
 
 function value(env: Env, name: string): string | undefined {
@@ -216,8 +255,8 @@ function s3Setting(env: Env, problems: string[]): StorageConfig | null {
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
     problems.push(`S3_ENDPOINT=${JSON.stringify(endpoint)} must be an http(s) URL`);
   }
-  const forcePathStyle = booleanSetting(env, 'S3_FORCE_PATH_STYLE', false, problems);
-  const presignedUrls = booleanSetting(env, 'S3_USE_PRESIGNED_URLS', true, problems);
+  const forcePathStyle = trueFalseSetting(env, 'S3_FORCE_PATH_STYLE', false, problems);
+  const presignedUrls = trueFalseSetting(env, 'S3_USE_PRESIGNED_URLS', true, problems);
   if (problems.length > before || bucket === undefined || region === undefined) return null;
   return {
     backend: 's3',
@@ -229,7 +268,8 @@ function s3Setting(env: Env, problems: string[]): StorageConfig | null {
   };
 }
 
-function booleanSetting(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+/** Exactly `true` or `false` (the S3 switches, spelled as the AWS tools spell them); unset is `fallback`. */
+function trueFalseSetting(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
   const raw = value(env, name);
   if (raw === undefined) return fallback;
   if (raw === 'true' || raw === 'false') return raw === 'true';

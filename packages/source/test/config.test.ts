@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
@@ -19,6 +20,23 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
+  test('NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY', () => {
+    const config = loadConfig({
+      STORAGE_PATH: '/s',
+      NIXERY_ALLOW_UNFREE: 'true',
+      NIXERY_EVAL_CONCURRENCY: '3',
+    });
+    expect(config.allowUnfree).toBe(true);
+    expect(config.evaluationConcurrency).toBe(3);
+    expect(loadConfig({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: '0' }).allowUnfree).toBe(false);
+    expect(
+      problems({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: 'sure', NIXERY_EVAL_CONCURRENCY: '0' }),
+    ).toEqual([
+      'NIXERY_ALLOW_UNFREE="sure" must be 1, true, yes, 0, false or no',
+      'NIXERY_EVAL_CONCURRENCY="0" must be a whole number from 1 to 256',
+    ]);
+  });
+
   test('defaults', () => {
     expect(loadConfig({ STORAGE_PATH: '/var/lib/nixery' })).toEqual<Config>({
       port: 8080,
@@ -34,6 +52,9 @@ describe('loadConfig', () => {
       nixSubstituters: '',
       auth: null,
       gcRootsDir: null,
+      evaluationTimeoutSeconds: 300,
+      allowUnfree: false,
+      evaluationConcurrency: availableParallelism(),
     });
   });
 
@@ -64,6 +85,9 @@ describe('loadConfig', () => {
       nixSubstituters: null,
       auth: null,
       gcRootsDir: null,
+      evaluationTimeoutSeconds: 300,
+      allowUnfree: false,
+      evaluationConcurrency: availableParallelism(),
     });
   });
 

@@ -39,6 +39,8 @@ export {
   MANIFEST_PREFIX,
   manifestCacheObjectKey,
   manifestObjectKey,
+  NAME_OUTCOME_PREFIX,
+  nameOutcomeObjectKey,
   OBJECT_PREFIXES,
   STAGING_PREFIX,
   type StoredObjectKind,

@@ -6,6 +6,7 @@
 //   manifests/sha256/<hex>    a manifest stored by digest (@nixery/builder)
 //   manifests/<key>.json      a manifest-cache record: a built image (@nixery/cache, entries.ts)
 //   layers/<key>.json         a layer-cache record: the blob built for a layer (@nixery/cache, entries.ts)
+//   resolutions/<key>.json    what a package name resolved to for a pinned source (@nixery/builder)
 import { randomUUID } from 'node:crypto';
 import { isDigest } from '@nixery/digest';
 import { InvalidKeyError } from './errors.js';
@@ -15,6 +16,7 @@ export const BLOB_PREFIX = 'blobs/sha256/';
 export const STAGING_PREFIX = 'staging/';
 export const LAYER_CACHE_PREFIX = 'layers/';
 export const MANIFEST_PREFIX = 'manifests/';
+export const NAME_OUTCOME_PREFIX = 'resolutions/';
 const MANIFEST_BY_DIGEST_PREFIX = `${MANIFEST_PREFIX}sha256/`;
 /** Folders only putBlob writes to; no object key may name anything inside them. */
 const RESERVED_PREFIXES = ['blobs/', STAGING_PREFIX];
@@ -70,6 +72,11 @@ export function layerCacheObjectKey(cacheKey: string): string {
 /** `manifests/<key>.json`: the manifest-cache record (built image) of a manifest cache key. */
 export function manifestCacheObjectKey(cacheKey: string): string {
   return `${MANIFEST_PREFIX}${checkedCacheKey(cacheKey)}.json`;
+}
+
+/** `resolutions/<key>.json`: whether a name resolved (or why not) for a pinned source. */
+export function nameOutcomeObjectKey(cacheKey: string): string {
+  return `${NAME_OUTCOME_PREFIX}${checkedCacheKey(cacheKey)}.json`;
 }
 
 function checkedCacheKey(cacheKey: string): string {

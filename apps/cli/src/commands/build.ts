@@ -109,6 +109,8 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     source: settings.source,
     popularity,
     nixTimeoutSeconds: settings.nixTimeoutSeconds,
+    evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds,
+    allowUnfree: settings.allowUnfree,
     ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
     layerBudget: settings.layerBudget,
     layerStrategy: settings.layerStrategy,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { startRegistry } from '@nixery/registry';
+import { PackageSetUnusableError, startRegistry } from '@nixery/registry';
 import { ConfigError, loadConfig } from '@nixery/source';
 import type { Command } from 'commander';
 import { EXIT, exitWith } from '../exit-codes.js';
@@ -20,6 +20,7 @@ const FLAG_TO_ENV = {
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   s3UsePresignedUrls: 'S3_USE_PRESIGNED_URLS',
   nixTimeout: 'NIX_TIMEOUT',
+  evalTimeout: 'NIXERY_EVAL_TIMEOUT',
   unpinnedTtl: 'NIXERY_UNPINNED_TTL',
   popularityUrl: 'NIX_POPULARITY_URL',
   layerBudget: 'NIXERY_LAYER_BUDGET',
@@ -27,11 +28,12 @@ const FLAG_TO_ENV = {
   gzipLevel: 'NIXERY_GZIP_LEVEL',
   substituters: 'NIXERY_NIX_SUBSTITUTERS',
   gcrootsDir: 'NIXERY_GCROOTS_DIR',
+  evalConcurrency: 'NIXERY_EVAL_CONCURRENCY',
   authFile: 'NIXERY_AUTH_FILE',
   authRealm: 'NIXERY_AUTH_REALM',
 } as const;
 
-type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string };
+type ServeFlags = Partial<Record<keyof typeof FLAG_TO_ENV, string>> & { host: string; allowUnfree?: boolean };
 
 export function registerServe(program: Command): void {
   program
@@ -56,7 +58,8 @@ export function registerServe(program: Command): void {
       '--s3-use-presigned-urls <true|false>',
       'redirect blob requests to presigned URLs, else stream them [S3_USE_PRESIGNED_URLS] (default true)',
     )
-    .option('--nix-timeout <seconds>', 'build timeout [NIX_TIMEOUT] (default 60)')
+    .option('--nix-timeout <seconds>', 'limit for each build, enforced by Nix [NIX_TIMEOUT] (default 60)')
+    .option('--eval-timeout <seconds>', 'limit for each evaluation [NIXERY_EVAL_TIMEOUT] (default 300)')
     .option(
       '--unpinned-ttl <seconds>',
       'serve an image of a branch or local package set this long before asking Nix again [NIXERY_UNPINNED_TTL] (default 60)',
@@ -66,6 +69,11 @@ export function registerServe(program: Command): void {
     .option('--strategy <name>', "layer grouping strategy, 'stable' or 'nixery' [NIXERY_LAYER_STRATEGY]")
     .addOption(gzipLevelOption())
     .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .option('--allow-unfree', 'let nixpkgs evaluate unfree packages [NIXERY_ALLOW_UNFREE=1]')
+    .option(
+      '--eval-concurrency <n>',
+      'Nix evaluations at once [NIXERY_EVAL_CONCURRENCY] (default: core count)',
+    )
     .option(
       '--gcroots-dir <dir>',
       'parent of the per-build GC-root folders [NIXERY_GCROOTS_DIR] (default <tmpdir>/nixery-gcroots)',
@@ -92,6 +100,7 @@ Examples:
         const value = flags[flag as keyof typeof FLAG_TO_ENV];
         if (value !== undefined) env[variable] = value;
       }
+      if (flags.allowUnfree) env.NIXERY_ALLOW_UNFREE = '1';
       if (!env.STORAGE_PATH && (env.NIXERY_STORAGE_BACKEND ?? 'filesystem') === 'filesystem') {
         env.STORAGE_PATH = resolve('var/storage');
       }
@@ -103,7 +112,13 @@ Examples:
           exitWith(EXIT.usage, `nixery serve: invalid configuration\n${error.message}`);
         throw error;
       }
-      const registry = await startRegistry({ config, host: flags.host });
+      let registry: Awaited<ReturnType<typeof startRegistry>>;
+      try {
+        registry = await startRegistry({ config, host: flags.host });
+      } catch (error) {
+        if (error instanceof PackageSetUnusableError) exitWith(EXIT.usage, `nixery serve: ${error.message}`);
+        throw error;
+      }
       process.stdout.write(
         `nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`,
       );

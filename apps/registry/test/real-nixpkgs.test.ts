@@ -1,0 +1,186 @@
+// A running registry serving a slice of real nixpkgs (--pkgs-path): pulls of names that fail
+// in evaluation (nothing in the slice can be built) answer with the right status and error code,
+// and a set that needs a newer Nix stops the server from starting.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@nixery/source';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { PackageSetUnusableError, type RunningRegistry, startRegistry } from '../src/index.js';
+
+const TARBALL =
+  process.env.NIXERY_REAL_NIXPKGS_TARBALL ?? '/work/shared/fixtures/nixpkgs-pruned-26.11.tar.gz';
+
+// Evaluations take 1–4 s each on an idle machine, far more when it is busy.
+const SLOW = 300_000;
+
+let dir: string;
+let nixpkgs: string;
+let registry: RunningRegistry;
+
+const settings = (pkgsPath: string) =>
+  loadConfig({
+    NIXERY_PKGS_PATH: pkgsPath,
+    NIXERY_NIX_SUBSTITUTERS: '',
+    STORAGE_PATH: join(dir, 'storage'),
+    PORT: '0',
+  });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'nixery-registry-real-'));
+  execFileSync('tar', ['-xzf', TARBALL, '-C', dir]);
+  nixpkgs = join(dir, 'fixture');
+  registry = await startRegistry({
+    config: settings(nixpkgs),
+    host: '127.0.0.1',
+    logger: pino({ level: 'silent' }),
+  });
+}, SLOW);
+afterAll(async () => {
+  await registry?.close();
+  rmSync(dir, { recursive: true, force: true });
+}, SLOW);
+
+interface RegistryErrorBody {
+  errors: {
+    code: string;
+    message: string;
+    detail: { packages?: string[]; problems?: Record<string, unknown>[] };
+  }[];
+}
+
+async function pull(name: string): Promise<{ status: number; error: RegistryErrorBody['errors'][number] }> {
+  const response = await fetch(`${registry.url}/v2/${name}/manifests/latest`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  const body = (await response.json()) as RegistryErrorBody;
+  expect(body.errors).toHaveLength(1);
+  return { status: response.status, error: body.errors[0] as RegistryErrorBody['errors'][number] };
+}
+
+describe('pulls of failing names from real nixpkgs', () => {
+  test(
+    'a removed alias is a 404 with nixpkgs’ own message',
+    async () => {
+      const { status, error } = await pull('chatbox');
+      expect(status).toBe(404);
+      expect(error.code).toBe('MANIFEST_UNKNOWN');
+      expect(error.message).toBe(
+        'chatbox is not in the package set any more: chatbox was removed for bundling a vastly end-of-life electron version',
+      );
+    },
+    SLOW,
+  );
+
+  test(
+    'an unfree package is a 403 that says why and how an operator allows it',
+    async () => {
+      const { status, error } = await pull('vscode');
+      expect(status).toBe(403);
+      expect(error.code).toBe('DENIED');
+      expect(error.message).toMatch(/^vscode is refused \(unfree\): Refusing to evaluate package 'vscode-/);
+      expect(error.message).toContain('NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)');
+      expect(error.detail.problems).toEqual([
+        expect.objectContaining({ name: 'vscode', problem: 'refused', refusal: 'unfree', attr: 'vscode' }),
+      ]);
+    },
+    SLOW,
+  );
+
+  test(
+    'mixed with valid names, every failing name is listed; the gravest sets the status',
+    async () => {
+      const { status, error } = await pull('hello/nodepackages.typescript/1password-cli/nosuch');
+      expect(status).toBe(403);
+      expect(error.code).toBe('DENIED');
+      // Image names list packages sorted (as Nixery), so the problems come in that order.
+      expect(error.detail.packages).toEqual(['1password-cli', 'nodepackages.typescript', 'nosuch']);
+      expect(error.detail.problems?.map((p) => p.problem)).toEqual(['refused', 'removed', 'unknown']);
+      const parts = error.message.split('; ');
+      expect(parts[1]).toMatch(
+        /^nodepackages\.typescript is not in the package set any more: nodePackages has been removed\. /,
+      );
+      expect(parts[0]).toMatch(
+        /^1password-cli is refused \(unfree\): Refusing to evaluate package '1password-cli-/,
+      );
+      expect(parts.at(-1)).toBe('unknown package: nosuch');
+    },
+    SLOW,
+  );
+
+  test(
+    'an uncatchable evaluation error is a 500 naming the package and Nix’s error',
+    async () => {
+      const { status, error } = await pull('firefox');
+      expect(status).toBe(500);
+      expect(error.code).toBe('MANIFEST_UNKNOWN');
+      expect(error.message).toMatch(
+        /^firefox failed to evaluate: getting status of '.*': No such file or directory$/,
+      );
+    },
+    SLOW,
+  );
+
+  test(
+    'unknown names stay a 404 MANIFEST_UNKNOWN naming them',
+    async () => {
+      const { status, error } = await pull('nosuch/norsuch');
+      expect(status).toBe(404);
+      expect(error).toEqual({
+        code: 'MANIFEST_UNKNOWN',
+        message: 'unknown packages: norsuch, nosuch',
+        detail: { packages: ['norsuch', 'nosuch'] },
+      });
+    },
+    SLOW,
+  );
+});
+
+const evaluations = async () => (await registry.metrics.evaluations.get()).values[0]?.value ?? 0;
+
+describe('cost per pull', () => {
+  test(
+    'a repeated failing image, or its failing name alone, is answered without evaluating again',
+    async () => {
+      const first = await pull('hello/chatbox');
+      expect(first.status).toBe(404);
+      const before = await evaluations();
+      expect(before).toBeGreaterThan(0);
+      // Within NIXERY_UNPINNED_TTL (60 s) hello and chatbox are known: no evaluation at all.
+      expect(await pull('hello/chatbox')).toEqual(first);
+      expect((await pull('chatbox')).error.message).toBe(first.error.message);
+      expect(await evaluations()).toBe(before);
+    },
+    SLOW,
+  );
+});
+
+describe('the start-up check', () => {
+  test(
+    'a package set that needs a newer Nix stops the server with one line',
+    async () => {
+      // The slice's one change, undone in a copy of what the check reads (default.nix, lib/):
+      // upstream nixpkgs asks for Nix 2.18.
+      const copy = join(dir, 'upstream');
+      cpSync(join(nixpkgs, 'lib'), join(copy, 'lib'), { recursive: true });
+      cpSync(join(nixpkgs, 'default.nix'), join(copy, 'default.nix'));
+      const file = join(copy, 'lib', 'minfeatures.nix');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace('compareVersions "2.8"', 'compareVersions "2.18"'),
+      );
+      const started = startRegistry({
+        config: settings(copy),
+        host: '127.0.0.1',
+        logger: pino({ level: 'silent' }),
+      });
+      await expect(started).rejects.toBeInstanceOf(PackageSetUnusableError);
+      await expect(started).rejects.toThrow(
+        /^the package set needs a Nix with `builtins.nixVersion` reports at least 2\.18, but the installed Nix is 2\.\d+\.\d+ \(put a newer Nix first on PATH; see README "Nix versions"\)$/,
+      );
+    },
+    SLOW,
+  );
+});

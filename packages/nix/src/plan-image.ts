@@ -1,0 +1,129 @@
+import { fileURLToPath } from 'node:url';
+import { errorBlocks, refusalOf } from './nix-errors.js';
+import { type NixSession, nixSession } from './nix-session.js';
+import { type ImagePlan, parsePlan, type UnplannedPackage } from './plan.js';
+import type { BuildRequest, NixFailure, NixOptions, PackageProblem } from './types.js';
+
+/** nix/image.nix of this repository. */
+export const IMAGE_NIX_PATH = fileURLToPath(new URL('../../../nix/image.nix', import.meta.url));
+
+/** Past this many names, an uncatchable evaluation error is reported for the image, not per name. */
+const MAX_ISOLATED_NAMES = 8;
+
+/**
+ * Resolves an image's names with one evaluation of `nix/image.nix -A plan` (which writes the
+ * .drv files). Every name that does not resolve is reported, each with its own problem:
+ * names the combined evaluation caught failing (tryEval) are evaluated once more, alone and
+ * uncaught, for Nix's message; when the combined evaluation itself died of an uncatchable error,
+ * each name is evaluated alone to find whose it is (up to MAX_ISOLATED_NAMES names).
+ */
+export async function planImage(
+  request: BuildRequest,
+  options: NixOptions,
+  session: NixSession = nixSession(request, options),
+): Promise<{ ok: true; plan: ImagePlan } | NixFailure> {
+  const slot = options.evaluationSlot ?? ((task) => task());
+  const evaluate = (packages: string[], strict: boolean) =>
+    slot(() => {
+      options.onEvaluation?.();
+      return session.run('evaluation', session.programs.instantiate, [
+        '--eval',
+        '--strict',
+        '--json',
+        '--read-write-mode',
+        ...session.common,
+        options.imageNixPath ?? IMAGE_NIX_PATH,
+        '-A',
+        'plan',
+        '--argstr',
+        'source',
+        request.source.nixArg,
+        '--argstr',
+        'packages',
+        JSON.stringify(packages),
+        '--argstr',
+        'system',
+        request.system,
+        '--argstr',
+        'settings',
+        JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
+        ...(strict ? ['--argstr', 'strict', 'true'] : []),
+      ]);
+    });
+
+  /** Why one name fails (null: it does not, alone), or the failure that stopped the asking. */
+  const explain = async (
+    name: string,
+    known?: UnplannedPackage,
+  ): Promise<PackageProblem | NixFailure | null> => {
+    const alone = await evaluate([name], true);
+    if (alone.exitCode === 0) return null;
+    if (alone.timedOut || alone.startError !== null) return session.failure('evaluation', alone);
+    return problemFrom(name, alone.tail, known);
+  };
+  const explainAll = async (
+    names: { name: string; known?: UnplannedPackage }[],
+  ): Promise<PackageProblem[] | NixFailure> => {
+    const answers = await Promise.all(names.map(({ name, known }) => explain(name, known)));
+    const stop = answers.find((a): a is NixFailure => a !== null && 'ok' in a);
+    if (stop) return stop;
+    return answers.filter((a): a is PackageProblem => a !== null);
+  };
+
+  const evaluation = await evaluate(request.packages, false);
+  if (evaluation.exitCode !== 0) {
+    const stopped = session.failure('evaluation', evaluation);
+    if (stopped.kind !== 'build-failed') return stopped;
+    // An error builtins.tryEval cannot catch (abort, a missing file): find whose it is.
+    const [only] = request.packages;
+    if (request.packages.length === 1 && only !== undefined) {
+      return { ok: false, kind: 'package-problems', problems: [problemFrom(only, evaluation.tail)] };
+    }
+    if (request.packages.length > MAX_ISOLATED_NAMES) return evaluationFailed(stopped);
+    const problems = await explainAll(request.packages.map((name) => ({ name })));
+    if (!Array.isArray(problems)) return problems;
+    // Every name failing alone with the same error is the package set failing, not the names.
+    const messages = new Set(problems.map((p) => p.message));
+    if (problems.length === 0 || (problems.length === request.packages.length && messages.size === 1)) {
+      return evaluationFailed(stopped);
+    }
+    return { ok: false, kind: 'package-problems', problems };
+  }
+
+  const plan = parsePlan(evaluation.stdout);
+  if (plan.unplanned.length === 0) return { ok: true, plan };
+  if (plan.unplanned.every((p) => p.status === 'unknown')) {
+    return { ok: false, kind: 'unknown-packages', names: plan.unplanned.map((p) => p.name) };
+  }
+  const failed = plan.unplanned.filter((p) => p.status === 'failed');
+  const explained = await explainAll(failed.map((known) => ({ name: known.name, known })));
+  if (!Array.isArray(explained)) return explained;
+  const byName = new Map(explained.map((p) => [p.name, p]));
+  const problems = plan.unplanned.map(
+    (p): PackageProblem =>
+      p.status === 'unknown'
+        ? { name: p.name, kind: 'unknown', message: '' }
+        : (byName.get(p.name) ?? {
+            name: p.name,
+            kind: 'eval-error',
+            attr: p.attr,
+            message: `evaluating ${p.attr} failed inside builtins.tryEval but not on its own`,
+          }),
+  );
+  return { ok: false, kind: 'package-problems', problems };
+}
+
+/** A name's problem from the stderr of an evaluation of it alone. */
+function problemFrom(name: string, tail: readonly string[], known?: UnplannedPackage): PackageProblem {
+  const message = errorBlocks(tail).at(-1) ?? (tail.join('\n').trim() || 'evaluation failed');
+  const attr = known?.status === 'failed' ? { attr: known.attr } : {};
+  const refusal = refusalOf(message);
+  if (refusal !== null) return { name, kind: 'refused', refusal, message, ...attr };
+  if (known?.status === 'failed' && known.stage === 'attribute')
+    return { name, kind: 'removed', message, ...attr };
+  return { name, kind: 'eval-error', message, ...attr };
+}
+
+function evaluationFailed(failure: Extract<NixFailure, { kind: 'build-failed' }>): NixFailure {
+  return { ok: false, kind: 'evaluation-failed', errors: failure.errors, logTail: failure.logTail };
+}
