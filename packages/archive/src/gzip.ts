@@ -32,6 +32,13 @@ export class GzipHeaderPin extends Transform {
   }
 }
 
+/** Pins MTIME and OS in a whole gzip member, in place (see {@link GzipHeaderPin}). */
+export function pinGzipHeader(member: Buffer): Buffer {
+  member.fill(0, MTIME_OFFSET, MTIME_OFFSET + 4);
+  member[OS_OFFSET] = OS_UNIX;
+  return member;
+}
+
 export function validateCompressionLevel(level: number): number {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new RangeError(`gzip level must be an integer from 0 to 9, got ${level}`);

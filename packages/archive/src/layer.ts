@@ -1,7 +1,8 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type BlobSink, DigestStream, settleTogether } from './digest.js';
-import { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
+import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
+import { createMemberGzip } from './gzip-members.js';
 import { rootTar } from './root-forest.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
 import type { ForestLimits } from './walk-limits.js';
@@ -27,7 +28,10 @@ export interface LayerTarOptions extends StorePathOptions {
 export interface LayerOptions extends LayerTarOptions {
   /** gzip level 0–9 (default 6). */
   compressionLevel?: number;
-  /** Supplies the compressor; defaults to zlib gzip (compressing on libuv's thread pool). */
+  /**
+   * Supplies the compressor; defaults to {@link createMemberGzip}: 1 MiB gzip members compressed
+   * in parallel on libuv's thread pool.
+   */
   createCompressor?: (level: number) => Transform;
 }
 
@@ -65,7 +69,7 @@ export async function buildLayer(
   const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
   let compressor: Transform;
   try {
-    compressor = (options.createCompressor ?? createLayerGzip)(level);
+    compressor = (options.createCompressor ?? createMemberGzip)(level);
   } catch (error) {
     tar.destroy();
     throw error;

@@ -8,6 +8,7 @@ import {
   DEFAULT_COMPRESSION_LEVEL,
   ForestLimitError,
   type ForestLimits,
+  LAYER_GZIP_FORMAT,
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
@@ -156,10 +157,14 @@ export class ImageBuilder {
     return createHash('sha256').update(`${key}\0${settings}`).digest('hex');
   }
 
-  /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
+  /**
+   * The layer cache key: a layer's content key salted with the compressed layout (layers written
+   * before gzip members have other digests) and with the gzip level when not the default.
+   */
   private layerCacheKey(contentKey: string): string {
-    const suffix = this.gzipSuffix();
-    return suffix === '' ? contentKey : createHash('sha256').update(`${contentKey}${suffix}`).digest('hex');
+    return createHash('sha256')
+      .update(`${contentKey}\0${LAYER_GZIP_FORMAT}${this.gzipSuffix()}`)
+      .digest('hex');
   }
 
   private gzipSuffix(): string {
