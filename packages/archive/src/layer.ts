@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { type BlobSink, DigestStream, settleTogether } from './digest.js';
 import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
 import { createMemberGzip } from './gzip-members.js';
+import { WorkerTarStream } from './pack-pool.js';
 import { rootTar } from './root-forest.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
 import type { ForestLimits } from './walk-limits.js';
@@ -76,13 +77,15 @@ export async function buildLayer(
   }
   const onAbort = () => tar.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const tarDigest = new DigestStream();
+  // A worker-packed tar was hashed by its worker; any other tar is hashed here.
+  const tarDigest = tar instanceof WorkerTarStream ? null : new DigestStream();
   const compressed = new PassThrough();
+  const stages = [tar, ...(tarDigest ? [tarDigest] : []), compressor, new GzipHeaderPin(), compressed];
 
   let stored: Awaited<ReturnType<BlobSink>> | undefined;
   try {
     await settleTogether(
-      pipeline(tar, tarDigest, compressor, new GzipHeaderPin(), compressed),
+      pipeline(stages),
       sink(compressed).then((result) => {
         stored = result;
       }),
@@ -95,7 +98,8 @@ export async function buildLayer(
     signal?.removeEventListener('abort', onAbort);
   }
   if (!stored) throw new Error('layer sink finished without a result');
-  return { digest: stored.digest, diffId: tarDigest.summary().digest, size: stored.size };
+  const diffId = (tarDigest ?? (tar as WorkerTarStream)).summary().digest;
+  return { digest: stored.digest, diffId, size: stored.size };
 }
 
 /** Builds the layer for `source` and hands its gzip stream to `sink` (see {@link buildLayer}). */
