@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { DIRECTORY_MODE, type TarEntry } from './entries.js';
+import { changedSize, DIRECTORY_MODE, type TarEntry } from './entries.js';
 import { walkStorePath } from './store-walk.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingLength } from './tar-format.js';
 
@@ -18,10 +18,6 @@ export interface PackSummary {
 
 /** Bytes handed on at a time: few messages between threads, little memory per layer. */
 export const PACK_CHUNK_BYTES = 256 * 1024;
-
-export function changedSize(file: string): Error {
-  return new Error(`${file} changed size while it was packed`);
-}
 
 /**
  * Packs a store-path layer's tar synchronously: walks each path, encodes headers and copies file

@@ -18,10 +18,12 @@ const fromSource = here.endsWith('.ts');
 const workerUrl = new URL(fromSource ? './pack-worker.ts' : './pack-worker.js', here);
 
 function startWorker(): Worker {
-  if (!fromSource) return new Worker(workerUrl);
+  // The worker imports only its own modules and node:*, so none of the process's flags apply
+  // (some, such as --input-type, would even stop it from starting).
+  if (!fromSource) return new Worker(workerUrl, { execArgv: [] });
   // A worker's execArgv cannot add a loader here, so the worker registers tsx itself first.
   const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, execArgv: [] });
 }
 
 const idle: Worker[] = [];
@@ -120,7 +122,10 @@ export class WorkerTarStream extends Readable {
 
   private run(worker: Worker): void {
     if (this.destroyed) Atomics.store(this.control, ABORT, 1);
+    let finished = false;
     const finish = (reusable: boolean) => {
+      if (finished) return;
+      finished = true;
       worker.off('message', onMessage);
       worker.off('error', onCrash);
       worker.off('exit', onExit);
@@ -161,6 +166,7 @@ export class WorkerTarStream extends Readable {
       this.destroy(error);
     };
     const onExit = () => {
+      if (finished) return;
       finish(false);
       this.destroy(new Error('the packing worker exited'));
     };
