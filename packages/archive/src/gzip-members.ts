@@ -39,7 +39,8 @@ export class MemberGzip extends Transform {
   private readonly level: number;
   private readonly parallelism: number;
   private readonly memberBytes: number;
-  private piece: Buffer;
+  /** The input of the member being gathered, and its length. */
+  private pieces: Buffer[] = [];
   private filled = 0;
   /** Members being compressed or waiting for an earlier one, in output order. */
   private readonly queue: Member[] = [];
@@ -54,7 +55,6 @@ export class MemberGzip extends Transform {
     this.level = validateCompressionLevel(options.level);
     this.parallelism = Math.max(1, options.parallelism ?? availableParallelism());
     this.memberBytes = options.memberBytes ?? GZIP_MEMBER_BYTES;
-    this.piece = Buffer.allocUnsafe(this.memberBytes);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -75,12 +75,13 @@ export class MemberGzip extends Transform {
   }
 
   private async accept(chunk: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const take = Math.min(chunk.length - offset, this.memberBytes - this.filled);
-      chunk.copy(this.piece, this.filled, offset, offset + take);
+    let rest = chunk;
+    while (rest.length > 0) {
+      const take = Math.min(rest.length, this.memberBytes - this.filled);
+      // Upstream chunks are not reused after they are passed on, so keeping them is safe.
+      this.pieces.push(take === rest.length ? rest : rest.subarray(0, take));
       this.filled += take;
-      offset += take;
+      rest = rest.subarray(take);
       if (this.filled === this.memberBytes) {
         this.startMember();
         // Bounded memory: at most `parallelism` members wait or compress at once.
@@ -106,7 +107,9 @@ export class MemberGzip extends Transform {
   }
 
   private startMember(): void {
-    const input = this.filled === this.memberBytes ? this.piece : this.piece.subarray(0, this.filled);
+    const input = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.filled);
+    this.pieces = [];
+    this.filled = 0;
     const member: Member = { output: null };
     this.queue.push(member);
     this.started = true;
@@ -118,9 +121,6 @@ export class MemberGzip extends Transform {
       member.output = pinGzipHeader(output);
       this.pushFinished();
     });
-    // zlib reads the input on the pool: the next piece needs a buffer of its own.
-    this.piece = Buffer.allocUnsafe(this.memberBytes);
-    this.filled = 0;
   }
 
   /** Emits finished members from the head of the queue, keeping their order. */
