@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { gzip } from 'node:zlib';
-import { pinGzipHeader, validateCompressionLevel } from './gzip.js';
+import { createGzip } from 'node:zlib';
+import { GZIP_HEADER_LENGTH, pinGzipHeader, validateCompressionLevel } from './gzip.js';
 
 /**
  * Uncompressed bytes per gzip member. Members are cut at these fixed offsets of the tar, so the
@@ -17,8 +17,8 @@ export const GZIP_MEMBER_BYTES = 1024 * 1024;
  */
 export const LAYER_GZIP_FORMAT = 'gzip-members-1m';
 
-/** zlib's output buffer for one member: few thread-pool round trips per member. */
-const MEMBER_CHUNK_BYTES = 256 * 1024;
+/** zlib's output chunk (as for one stream, see gzip.ts); the bytes do not depend on it. */
+const MEMBER_CHUNK_BYTES = 64 * 1024;
 
 export interface MemberGzipOptions {
   level: number;
@@ -29,25 +29,24 @@ export interface MemberGzipOptions {
 }
 
 /**
- * A gzip compressor that cuts its input into fixed-size pieces and compresses each as its own
+ * A gzip compressor that cuts its input at fixed offsets and compresses each piece as its own
  * gzip member, several at once on libuv's thread pool, emitting them in order. A file of
  * concatenated members is one valid gzip stream (RFC 1952, 2.2) that every client decompresses
- * whole, so one large layer is compressed on every core instead of one. Memory is bounded by
- * `parallelism` pieces in flight plus the one being filled.
+ * whole, so one large layer is compressed on every core instead of one. Each member is a zlib
+ * stream fed as input arrives, so compression overlaps the tar's production even for a layer of
+ * one member. Memory is bounded by `parallelism` members in flight.
  */
 export class MemberGzip extends Transform {
   private readonly level: number;
   private readonly parallelism: number;
   private readonly memberBytes: number;
-  /** The input of the member being gathered, and its length. */
-  private pieces: Buffer[] = [];
-  private filled = 0;
-  /** Members being compressed or waiting for an earlier one, in output order. */
+  /** Members being compressed, in output order; the last one may still take input. */
   private readonly queue: Member[] = [];
-  /** Wakes the producer when a member has left the queue. */
+  /** The member taking input, and how many bytes it has had. */
+  private current: Member | null = null;
+  private filled = 0;
+  /** Wakes the producer when a member has finished. */
   private wake: (() => void) | null = null;
-  /** Whether any member was started: an empty input still yields one (empty) member. */
-  private started = false;
   private failed: Error | null = null;
 
   constructor(options: MemberGzipOptions) {
@@ -62,14 +61,16 @@ export class MemberGzip extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.filled > 0 || !this.started) this.startMember();
+    // An empty input still gets one (empty) member: a gzip file is at least one member.
+    if (this.current === null && this.queue.length === 0) this.startMember();
+    this.endMember();
     this.waitUntil(0).then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Compressions already on the pool finish there; their output is dropped.
-    this.queue.length = 0;
     this.failed ??= error ?? new Error('gzip stream destroyed');
+    for (const member of this.queue.splice(0)) member.zlib.destroy();
+    this.current = null;
     this.wakeProducer();
     callback(error);
   }
@@ -77,20 +78,21 @@ export class MemberGzip extends Transform {
   private async accept(chunk: Buffer): Promise<void> {
     let rest = chunk;
     while (rest.length > 0) {
+      if (this.failed) throw this.failed;
+      if (this.current === null) {
+        // Bounded memory: at most `parallelism` members compress at once.
+        await this.waitUntil(this.parallelism - 1);
+        this.startMember();
+      }
       const take = Math.min(rest.length, this.memberBytes - this.filled);
-      // Upstream chunks are not reused after they are passed on, so keeping them is safe.
-      this.pieces.push(take === rest.length ? rest : rest.subarray(0, take));
+      this.current!.zlib.write(take === rest.length ? rest : rest.subarray(0, take));
       this.filled += take;
       rest = rest.subarray(take);
-      if (this.filled === this.memberBytes) {
-        this.startMember();
-        // Bounded memory: at most `parallelism` members wait or compress at once.
-        await this.waitUntil(this.parallelism - 1);
-      }
+      if (this.filled === this.memberBytes) this.endMember();
     }
   }
 
-  /** Resolves once at most `pending` members are queued. */
+  /** Resolves once at most `pending` members are still compressing. */
   private async waitUntil(pending: number): Promise<void> {
     while (this.queue.length > pending && this.failed === null) {
       await new Promise<void>((resolve) => {
@@ -107,33 +109,61 @@ export class MemberGzip extends Transform {
   }
 
   private startMember(): void {
-    const input = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.filled);
-    this.pieces = [];
-    this.filled = 0;
-    const member: Member = { output: null };
-    this.queue.push(member);
-    this.started = true;
-    gzip(input, { level: this.level, chunkSize: MEMBER_CHUNK_BYTES }, (error, output) => {
-      if (error) {
-        this.destroy(error);
-        return;
-      }
-      member.output = pinGzipHeader(output);
+    const member: Member = {
+      zlib: createGzip({ level: this.level, chunkSize: MEMBER_CHUNK_BYTES }),
+      held: [],
+      headerLeft: GZIP_HEADER_LENGTH,
+      done: false,
+    };
+    member.zlib.on('data', (output: Buffer) => {
+      if (member.headerLeft > 0) pinHeaderPart(member, output);
+      if (this.queue[0] === member) this.push(output);
+      else member.held.push(output);
+    });
+    member.zlib.on('end', () => {
+      member.done = true;
       this.pushFinished();
     });
+    member.zlib.on('error', (error: Error) => this.destroy(error));
+    this.queue.push(member);
+    this.current = member;
+    this.filled = 0;
   }
 
-  /** Emits finished members from the head of the queue, keeping their order. */
+  private endMember(): void {
+    this.current?.zlib.end();
+    this.current = null;
+  }
+
+  /** Drops finished members from the head, handing on what later members held back meanwhile. */
   private pushFinished(): void {
-    while (this.queue.length > 0 && this.queue[0]!.output !== null) {
-      this.push(this.queue.shift()!.output);
+    while (this.queue[0]?.done) {
+      this.queue.shift();
+      const next = this.queue[0];
+      if (next) for (const output of next.held.splice(0)) this.push(output);
     }
     this.wakeProducer();
   }
 }
 
 interface Member {
-  output: Buffer | null;
+  zlib: Transform;
+  /** Output waiting for the members before this one. */
+  held: Buffer[];
+  /** Header bytes not yet seen (pinned as they pass). */
+  headerLeft: number;
+  done: boolean;
+}
+
+/** Pins MTIME and OS in the part of a member's 10-byte header that `output` holds. */
+function pinHeaderPart(member: Member, output: Buffer): void {
+  const start = GZIP_HEADER_LENGTH - member.headerLeft;
+  const header = Buffer.alloc(GZIP_HEADER_LENGTH);
+  const seen = Math.min(member.headerLeft, output.length);
+  output.copy(header, start, 0, seen);
+  pinGzipHeader(header);
+  header.copy(output, 0, start, start + seen);
+  member.headerLeft -= seen;
 }
 
 /** The layer compressor: gzip members compressed in parallel (see {@link MemberGzip}). */

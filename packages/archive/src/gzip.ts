@@ -3,7 +3,7 @@ import { createGzip } from 'node:zlib';
 
 export const DEFAULT_COMPRESSION_LEVEL = 6;
 
-const GZIP_HEADER_LENGTH = 10;
+export const GZIP_HEADER_LENGTH = 10;
 const MTIME_OFFSET = 4;
 const OS_OFFSET = 9;
 const OS_UNIX = 3;
