@@ -84,8 +84,8 @@ export async function runRealFiles(options: {
   return { result, figures: realFilesFigures(result) };
 }
 
-function sizeLabel(bytes: number): string {
-  if (!Number.isFinite(bytes)) return '∞';
+function sizeLabel(bytes: number | null): string {
+  if (bytes === null) return '∞';
   return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
 }
 
@@ -143,7 +143,7 @@ function realFilesFigures(r: RealFilesResult): Figure[] {
       value: c.files,
       unit: 'files',
     });
-    lower = c.below;
+    lower = c.below ?? lower;
   }
   figures.push({
     section,

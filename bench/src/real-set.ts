@@ -88,16 +88,16 @@ export async function prepareRealSet(roots: string[], workDir: string): Promise<
   return { roots, path: dir, buildMs: Math.round(built.ms), closure: stdout.trim().split('\n').sort() };
 }
 
-/** Upper bounds (bytes) of the file-size classes reported beside the figures. */
-const SIZE_CLASSES = [1024, 16 * 1024, 128 * 1024, 1024 * 1024, 16 * 1024 * 1024, Number.POSITIVE_INFINITY];
+/** Upper bounds (bytes) of the file-size classes reported beside the figures; null: no bound. */
+const SIZE_CLASSES = [1024, 16 * 1024, 128 * 1024, 1024 * 1024, 16 * 1024 * 1024, null];
 
 export interface FileSizeDistribution {
   files: number;
   directories: number;
   symlinks: number;
   bytes: number;
-  /** Per size class (upper bound exclusive): files and their bytes. */
-  classes: { below: number; files: number; bytes: number }[];
+  /** Per size class (upper bound exclusive, null for the last): files and their bytes. */
+  classes: { below: number | null; files: number; bytes: number }[];
 }
 
 /** Walks the store paths (lstat, never following links) and counts files by size. */
@@ -119,7 +119,7 @@ export async function fileSizeDistribution(paths: readonly string[]): Promise<Fi
     } else {
       result.files++;
       result.bytes += stats.size;
-      const sizeClass = result.classes.find((c) => stats.size < c.below)!;
+      const sizeClass = result.classes.find((c) => c.below === null || stats.size < c.below)!;
       sizeClass.files++;
       sizeClass.bytes += stats.size;
     }
