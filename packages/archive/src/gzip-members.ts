@@ -26,6 +26,11 @@ export interface MemberGzipOptions {
   parallelism?: number;
   /** Default {@link GZIP_MEMBER_BYTES}; a test may use a smaller one. */
   memberBytes?: number;
+  /**
+   * Asked at the end when no input came: the whole output, compressed elsewhere (the packing
+   * worker compresses a tar of one member itself), or null for an empty input's empty member.
+   */
+  precompressed?: () => Buffer | null;
 }
 
 /**
@@ -48,12 +53,16 @@ export class MemberGzip extends Transform {
   /** Wakes the producer when a member has finished. */
   private wake: (() => void) | null = null;
   private failed: Error | null = null;
+  /** Whether any input arrived (a member was started). */
+  private started = false;
+  private readonly precompressed: (() => Buffer | null) | undefined;
 
   constructor(options: MemberGzipOptions) {
     super();
     this.level = validateCompressionLevel(options.level);
     this.parallelism = Math.max(1, options.parallelism ?? availableParallelism());
     this.memberBytes = options.memberBytes ?? GZIP_MEMBER_BYTES;
+    this.precompressed = options.precompressed;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -61,8 +70,16 @@ export class MemberGzip extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    // An empty input still gets one (empty) member: a gzip file is at least one member.
-    if (this.current === null && this.queue.length === 0) this.startMember();
+    if (!this.started) {
+      const whole = this.precompressed?.();
+      if (whole) {
+        this.push(whole);
+        callback();
+        return;
+      }
+      // An empty input still gets one (empty) member: a gzip file is at least one member.
+      this.startMember();
+    }
     this.endMember();
     this.waitUntil(0).then(() => callback(), callback);
   }
@@ -127,6 +144,7 @@ export class MemberGzip extends Transform {
     member.zlib.on('error', (error: Error) => this.destroy(error));
     this.queue.push(member);
     this.current = member;
+    this.started = true;
     this.filled = 0;
   }
 

@@ -39,8 +39,12 @@ export function pinGzipHeader(member: Buffer): Buffer {
   return member;
 }
 
+export function isCompressionLevel(level: number): boolean {
+  return Number.isInteger(level) && level >= 0 && level <= 9;
+}
+
 export function validateCompressionLevel(level: number): number {
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
+  if (!isCompressionLevel(level)) {
     throw new RangeError(`gzip level must be an integer from 0 to 9, got ${level}`);
   }
   return level;

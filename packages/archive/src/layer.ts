@@ -1,8 +1,8 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type BlobSink, DigestStream, settleTogether } from './digest.js';
-import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
-import { createMemberGzip } from './gzip-members.js';
+import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin, isCompressionLevel } from './gzip.js';
+import { createMemberGzip, MemberGzip } from './gzip-members.js';
 import { WorkerTarStream } from './pack-pool.js';
 import { rootTar } from './root-forest.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
@@ -70,7 +70,12 @@ export async function buildLayer(
   const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
   let compressor: Transform;
   try {
-    compressor = (options.createCompressor ?? createMemberGzip)(level);
+    compressor = options.createCompressor
+      ? options.createCompressor(level)
+      : tar instanceof WorkerTarStream
+        ? // A worker tar of one member may arrive compressed already (see writeLayer).
+          new MemberGzip({ level, precompressed: () => tar.compressedWhole() })
+        : createMemberGzip(level);
   } catch (error) {
     tar.destroy();
     throw error;
@@ -108,5 +113,13 @@ export function writeLayer(
   sink: BlobSink,
   options: LayerOptions = {},
 ): Promise<BuiltLayer> {
+  if (source.kind === 'store-paths' && !options.createCompressor) {
+    // The packing worker compresses a layer that fits in one member itself: same bytes, fewer
+    // trips through the thread pool for the many small layers of a large closure.
+    const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    // A bad level rejects, as buildLayer's compressor would (before any worker starts).
+    if (!isCompressionLevel(level)) return buildLayer(layerTar(source, options), sink, options);
+    return buildLayer(storePathsTar(source.paths, options, level), sink, options);
+  }
   return buildLayer(layerTar(source, options), sink, options);
 }

@@ -8,6 +8,12 @@ import { END_OF_ARCHIVE, encodeHeader, paddingLength } from './tar-format.js';
 export interface PackJob {
   /** [name in the image without the leading `/` (`nix/store/<base>`), path on this machine] */
   storePaths: [string, string][];
+  /**
+   * When set, a tar that fits in one gzip member is compressed by the worker at this level and
+   * handed over whole instead of as tar chunks: the same bytes as that one member (see
+   * gzip-members.ts), without the compression stage's trips through the thread pool.
+   */
+  wholeGzipLevel?: number;
 }
 
 export interface PackSummary {

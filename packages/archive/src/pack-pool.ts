@@ -81,6 +81,7 @@ export class WorkerTarStream extends Readable {
   private ended = false;
   private wantsData = false;
   private result: PackSummary | null = null;
+  private wholeGzip: Buffer | null = null;
 
   constructor(private readonly job: PackJob) {
     super({ highWaterMark: 64 * 1024 });
@@ -91,6 +92,14 @@ export class WorkerTarStream extends Readable {
   summary(): PackSummary {
     if (!this.result) throw new Error('WorkerTarStream.summary() called before the stream ended');
     return this.result;
+  }
+
+  /**
+   * The whole layer's gzip when the worker compressed it (`wholeGzipLevel`, a tar of at most one
+   * member); the stream then carries no tar bytes. Null otherwise, or before the end.
+   */
+  compressedWhole(): Buffer | null {
+    return this.wholeGzip;
   }
 
   override _read(): void {
@@ -146,6 +155,7 @@ export class WorkerTarStream extends Readable {
         case 'end':
           finish(true);
           this.result = message.summary;
+          if (message.gzip) this.wholeGzip = Buffer.from(message.gzip);
           this.ended = true;
           if (this.wantsData && this.queued.length === 0) {
             this.wantsData = false;

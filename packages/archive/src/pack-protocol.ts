@@ -18,6 +18,6 @@ export type SerialisedError =
 
 export type FromWorker =
   | { type: 'chunk'; buffer: ArrayBuffer; offset: number; length: number }
-  | { type: 'end'; summary: PackSummary }
+  | { type: 'end'; summary: PackSummary; gzip?: ArrayBuffer }
   | { type: 'aborted' }
   | { type: 'error'; error: SerialisedError };

@@ -58,8 +58,14 @@ async function* entriesOf(job: PackJob, signal?: AbortSignal): AsyncGenerator<Ta
  * packed in a worker thread. Its `summary()` is the tar's sha256 and size once it has ended.
  * Aborting `options.signal` destroys the stream with the signal's reason.
  */
-export function storePathsTar(paths: string[], options: StorePathOptions = {}): WorkerTarStream {
-  const tar = new WorkerTarStream(packJob(paths, options.storeDir ?? DEFAULT_STORE_DIR));
+export function storePathsTar(
+  paths: string[],
+  options: StorePathOptions = {},
+  /** For writeLayer: let the worker compress a layer of one gzip member (see PackJob). */
+  wholeGzipLevel?: number,
+): WorkerTarStream {
+  const job = packJob(paths, options.storeDir ?? DEFAULT_STORE_DIR);
+  const tar = new WorkerTarStream(wholeGzipLevel === undefined ? job : { ...job, wholeGzipLevel });
   const signal = options.signal;
   if (signal) {
     const onAbort = () => tar.destroy(signal.reason);

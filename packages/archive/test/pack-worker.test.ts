@@ -3,6 +3,7 @@
 // must free its worker for the next layer.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { storePathEntries, storePathsTar, tarStream } from '../src/index.js';
 import { collect, makeFixtureStore, sha256, tempDir } from './helpers.js';
@@ -32,6 +33,20 @@ describe('packing in a worker', () => {
       expect(bytes.equals(reference)).toBe(true);
       expect(tar.summary()).toEqual({ digest: sha256(bytes), size: bytes.length });
     }
+  });
+
+  test('a tar of one gzip member comes compressed by the worker, with the bytes of that member', async () => {
+    const tar = storePathsTar(paths, { storeDir: store }, 6);
+    expect((await collect(tar)).length).toBe(0);
+    const reference = await collect(tarStream(storePathEntries(paths, { storeDir: store })));
+    const member = gzipSync(reference, { level: 6 });
+    member[9] = 3;
+    expect(tar.compressedWhole()?.equals(member)).toBe(true);
+    expect(tar.summary()).toEqual({ digest: sha256(reference), size: reference.length });
+    // Larger than a member: the tar itself is streamed, for the parallel member compressor.
+    const large = storePathsTar([big], { storeDir: store }, 6);
+    expect((await collect(large)).length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(large.compressedWhole()).toBeNull();
   });
 
   test('many layers at once, more than there are workers, all come out whole', async () => {
