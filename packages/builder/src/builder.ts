@@ -6,6 +6,7 @@ import {
   DEFAULT_COMPRESSION_LEVEL,
   ForestLimitError,
   type ForestLimits,
+  LAYER_GZIP_FORMAT,
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
@@ -143,7 +144,16 @@ export class ImageBuilder {
     return saltedKey(key, settings);
   }
 
-  /** Empty at the default gzip level, so layer keys from before the setting existed still hold. */
+  /**
+   * The layer cache key: a layer's content key salted with the compressed layout (layers written
+   * before gzip members have other digests) and with the gzip level when not the default.
+   */
+  private layerCacheKey(contentKey: string): string {
+    const gzip = this.gzipSalt();
+    return saltedKey(contentKey, gzip === '' ? LAYER_GZIP_FORMAT : `${LAYER_GZIP_FORMAT}\0${gzip}`);
+  }
+
+  /** Empty at the default gzip level, so image keys from before the setting existed still hold. */
   private gzipSalt(): string {
     const level = this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL;
     return level === DEFAULT_COMPRESSION_LEVEL ? '' : `gzip${level}`;
@@ -267,7 +277,7 @@ export class ImageBuilder {
   ): Promise<{ layer: LayerRecord; reused: boolean }> {
     // Builds sharing a layer share its write; it stops when none of them waits any more.
     const outcome = await this.layers.get(
-      saltedKey(key, this.gzipSalt()),
+      this.layerCacheKey(key),
       (layerSignal) => {
         const storage = this.store;
         return writeLayer(
