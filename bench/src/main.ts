@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { profileFor } from './profile.js';
+import { profileFor, SECTIONS } from './profile.js';
 import { renderMarkdown } from './results.js';
 import { runBenchmarks } from './run.js';
 
@@ -16,7 +16,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 log(`nixery benchmarks, ${profile.mode} mode (work directory ${workDir})`);
 const results = await runBenchmarks(profile, { workDir, log });
 const markdown = renderMarkdown(results);
-const name = profile.mode === 'smoke' ? 'smoke' : 'latest';
+// A run of some sections only must not replace the full run's table.
+const partial = profile.sections.length < SECTIONS.length;
+const name = profile.mode === 'smoke' ? 'smoke' : partial ? 'sections' : 'latest';
 await mkdir(resultsDir, { recursive: true });
 await writeFile(join(resultsDir, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
 await writeFile(join(resultsDir, `${name}.md`), markdown);

@@ -25,7 +25,7 @@ export interface MemoryResult {
 }
 
 /** Samples the child's RSS while `work` runs; returns the work's result and the highest sample. */
-async function sampled<T>(
+export async function sampled<T>(
   registry: RegistryProcess,
   work: () => Promise<T>,
 ): Promise<{ value: T; max: number; ms: number }> {
@@ -48,7 +48,7 @@ async function sampled<T>(
 }
 
 /** Neither VmHWM nor sampling alone is a sure peak (see MemoryCase), so the report takes the higher. */
-function peaks(
+export function peaks(
   kernelHighWaterBytes: number,
   sampledMaxRssBytes: number,
 ): Pick<MemoryCase, 'peakRssBytes' | 'kernelHighWaterBytes' | 'sampledMaxRssBytes'> {

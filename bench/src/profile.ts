@@ -1,4 +1,9 @@
+import { FULL_REAL_ROOTS, SMOKE_REAL_ROOTS } from './real-set.js';
 import type { SetParams } from './synthetic-set.js';
+
+/** The sections of a run, in the order they run; `--only` picks some of them. */
+export const SECTIONS = ['cold', 'warm', 'scaling', 'real', 'memory', 'grouping', 'reuse'] as const;
+export type SectionName = (typeof SECTIONS)[number];
 
 /** How big each benchmark is: the full run (`pnpm bench`) or the CI-sized smoke run. */
 export interface BenchProfile {
@@ -14,6 +19,10 @@ export interface BenchProfile {
   pullClients: number;
   /** Install missing peers (docker-registry, nginx) with apt-get. */
   installPeers: boolean;
+  /** Host folders of the real-files image (see real-set.ts). */
+  realRoots: readonly string[];
+  /** The sections to run (all unless `--only=` / `BENCH_ONLY` names some). */
+  sections: readonly SectionName[];
 }
 
 export const FULL_PROFILE: BenchProfile = {
@@ -26,6 +35,8 @@ export const FULL_PROFILE: BenchProfile = {
   blobRepeats: 4,
   pullClients: 50,
   installPeers: true,
+  realRoots: FULL_REAL_ROOTS,
+  sections: SECTIONS,
 };
 
 export const SMOKE_PROFILE: BenchProfile = {
@@ -38,9 +49,31 @@ export const SMOKE_PROFILE: BenchProfile = {
   blobRepeats: 1,
   pullClients: 5,
   installPeers: false,
+  realRoots: SMOKE_REAL_ROOTS,
+  sections: SECTIONS,
 };
 
 export function profileFor(argv: readonly string[], env: NodeJS.ProcessEnv): BenchProfile {
   const smoke = argv.includes('--smoke') || (env.BENCH_SMOKE !== undefined && env.BENCH_SMOKE !== '0');
-  return smoke ? SMOKE_PROFILE : FULL_PROFILE;
+  const profile = smoke ? SMOKE_PROFILE : FULL_PROFILE;
+  const only = argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) ?? env.BENCH_ONLY;
+  return only ? { ...profile, sections: parseSections(only) } : profile;
+}
+
+/**
+ * `cold,scaling` → those sections. The warm-pull and memory sections pull the cold-build image,
+ * so asking for them runs the cold build too.
+ */
+export function parseSections(list: string): SectionName[] {
+  const names = list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name))
+      throw new Error(`unknown benchmark section "${name}" (sections: ${SECTIONS.join(', ')})`);
+  }
+  const wanted = new Set(names as SectionName[]);
+  if (wanted.has('warm') || wanted.has('memory')) wanted.add('cold');
+  return SECTIONS.filter((name) => wanted.has(name));
 }

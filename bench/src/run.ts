@@ -5,7 +5,8 @@ import { runColdBuild } from './cold-build.js';
 import { runGroupingSection, runReuseSection } from './external.js';
 import { runMemory } from './memory.js';
 import { ensurePeers, type Peer, startDockerRegistry, startNginx } from './peers.js';
-import type { BenchProfile } from './profile.js';
+import { type BenchProfile, SECTIONS, type SectionName } from './profile.js';
+import { runRealFiles } from './real-files.js';
 import type { RegistryProcess } from './registry-process.js';
 import type { BenchResults, Figure, SectionOutcome } from './results.js';
 import { runScaling } from './scaling.js';
@@ -34,7 +35,8 @@ export async function runBenchmarks(
     'The registry runs as its own Node process from the compiled CLI (`node apps/cli/dist/main.js serve`), as the quick start runs it.',
   ];
 
-  const peers = await ensurePeers(profile.installPeers, log);
+  const peers = await ensurePeers(profile.installPeers && profile.sections.includes('warm'), log);
+  let coldImage: string | null = null;
   log(`generating and building the synthetic package set ${JSON.stringify(profile.set)}`);
   const set = await prepareSet(profile.set, workDir);
   const setBytes = narBytes(set, set.graph.keys());
@@ -56,68 +58,92 @@ export async function runBenchmarks(
     unit: 'ms',
   });
 
+  const wants = (name: SectionName) => profile.sections.includes(name);
+  if (profile.sections.length < SECTIONS.length)
+    notes.push(`Only these sections ran: ${profile.sections.join(', ')}.`);
   let registry: RegistryProcess | null = null;
   const running: Peer[] = [];
   try {
-    const cold = await runColdBuild({ set, targetBytes: profile.coldImageBytes, workDir, storagePath, log });
-    registry = cold.registry;
-    sections.coldBuild = { ok: true, result: cold.result };
-    figures.push(...cold.figures);
+    if (wants('cold')) {
+      const cold = await runColdBuild({
+        set,
+        targetBytes: profile.coldImageBytes,
+        workDir,
+        storagePath,
+        log,
+      });
+      registry = cold.registry;
+      coldImage = cold.result.image;
+      sections.coldBuild = { ok: true, result: cold.result };
+      figures.push(...cold.figures);
+    }
 
-    const startPeer = async (name: string, start: () => Promise<Peer>): Promise<Peer | null> => {
-      try {
-        const peer = await start();
-        running.push(peer);
-        return peer;
-      } catch (error) {
-        notes.push(`${name} could not start: ${(error as Error).message.split('\n')[0]}`);
-        return null;
-      }
-    };
-    const dockerRegistry = peers['docker-registry']
-      ? await startPeer('docker-registry', () => startDockerRegistry(join(workDir, 'docker-registry')))
-      : null;
-    const nginx = peers.nginx
-      ? await startPeer('nginx', () => startNginx(join(workDir, 'nginx'), storagePath))
-      : null;
-    if (!peers['docker-registry'])
-      notes.push('docker-registry is not installed: the comparisons with it were skipped.');
-    if (!peers.nginx) notes.push('nginx is not installed: the blob comparison with it was skipped.');
+    if (wants('warm') && registry && coldImage) {
+      const startPeer = async (name: string, start: () => Promise<Peer>): Promise<Peer | null> => {
+        try {
+          const peer = await start();
+          running.push(peer);
+          return peer;
+        } catch (error) {
+          notes.push(`${name} could not start: ${(error as Error).message.split('\n')[0]}`);
+          return null;
+        }
+      };
+      const dockerRegistry = peers['docker-registry']
+        ? await startPeer('docker-registry', () => startDockerRegistry(join(workDir, 'docker-registry')))
+        : null;
+      const nginx = peers.nginx
+        ? await startPeer('nginx', () => startNginx(join(workDir, 'nginx'), storagePath))
+        : null;
+      if (!peers['docker-registry'])
+        notes.push('docker-registry is not installed: the comparisons with it were skipped.');
+      if (!peers.nginx) notes.push('nginx is not installed: the blob comparison with it was skipped.');
 
-    const warm = await runWarmPull({
-      ours: { name: 'ours', url: registry.url, repository: cold.result.image },
-      storagePath,
-      dockerRegistry,
-      nginx,
-      rounds: profile.pullRounds,
-      rateSeconds: profile.rateSeconds,
-      blobBytes: profile.largeBlobBytes,
-      blobRepeats: profile.blobRepeats,
-      workDir,
-      log,
-    });
-    sections.warmPull = { ok: true, result: warm.result };
-    figures.push(...warm.figures);
-    await registry.stop();
+      const warm = await runWarmPull({
+        ours: { name: 'ours', url: registry.url, repository: coldImage },
+        storagePath,
+        dockerRegistry,
+        nginx,
+        rounds: profile.pullRounds,
+        rateSeconds: profile.rateSeconds,
+        blobBytes: profile.largeBlobBytes,
+        blobRepeats: profile.blobRepeats,
+        workDir,
+        log,
+      });
+      sections.warmPull = { ok: true, result: warm.result };
+      figures.push(...warm.figures);
+    }
+    await registry?.stop();
     registry = null;
     for (const peer of running.splice(0)) await peer.stop();
 
-    const scaling = await runScaling({ set, workDir, log });
-    sections.scaling = { ok: true, result: scaling.result };
-    figures.push(...scaling.figures);
+    if (wants('scaling')) {
+      const scaling = await runScaling({ set, workDir, log });
+      sections.scaling = { ok: true, result: scaling.result };
+      figures.push(...scaling.figures);
+    }
 
-    const bigdata = set.outPaths.get('bigdata')!;
-    const memory = await runMemory({
-      pkgsPath: set.path,
-      storagePath,
-      bigImage: 'bigdata',
-      largestPathBytes: set.graph.get(bigdata)!.narSize,
-      pullImage: cold.result.image,
-      clients: profile.pullClients,
-      log,
-    });
-    sections.memory = { ok: true, result: memory.result };
-    figures.push(...memory.figures);
+    if (wants('real')) {
+      const real = await runRealFiles({ roots: profile.realRoots, workDir, log });
+      sections.realFiles = { ok: true, result: real.result };
+      figures.push(...real.figures);
+    }
+
+    if (wants('memory') && coldImage) {
+      const bigdata = set.outPaths.get('bigdata')!;
+      const memory = await runMemory({
+        pkgsPath: set.path,
+        storagePath,
+        bigImage: 'bigdata',
+        largestPathBytes: set.graph.get(bigdata)!.narSize,
+        pullImage: coldImage,
+        clients: profile.pullClients,
+        log,
+      });
+      sections.memory = { ok: true, result: memory.result };
+      figures.push(...memory.figures);
+    }
   } finally {
     await registry?.stop();
     for (const peer of running) await peer.stop();
@@ -128,6 +154,7 @@ export async function runBenchmarks(
     ['grouping', runGroupingSection],
     ['reuse', runReuseSection],
   ] as const) {
+    if (!wants(section)) continue;
     const outcome = await runSection(external);
     if (!outcome.found) {
       sections[section] = { ok: false, skipped: `bench/src/${section}.ts is not there yet` };

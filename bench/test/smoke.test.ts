@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ColdBuildResult } from '../src/cold-build.js';
 import type { MemoryResult } from '../src/memory.js';
 import { SMOKE_PROFILE } from '../src/profile.js';
+import type { RealFilesResult } from '../src/real-files.js';
 import { type BenchResults, renderMarkdown } from '../src/results.js';
 import { runBenchmarks } from '../src/run.js';
 import type { ScalingPoint } from '../src/scaling.js';
@@ -66,6 +67,21 @@ describe('benchmark smoke run', () => {
     expect(cold.fastGzip.layersMs).toBeGreaterThan(0);
     expect(cold.fastGzip.defaultLevelBytes).toBeGreaterThan(0);
     expect(cold.fastGzip.compressedBytes).toBeGreaterThan(cold.fastGzip.defaultLevelBytes * 0.9);
+  });
+
+  test('real files: a built image of host folders, its size classes adding up, its baselines run', () => {
+    const real = section<RealFilesResult>('realFiles');
+    expect(real.closurePaths).toBeGreaterThan(4);
+    expect(real.distribution.files).toBeGreaterThan(100);
+    const classes = real.distribution.classes;
+    expect(classes.reduce((sum, c) => sum + c.files, 0)).toBe(real.distribution.files);
+    expect(classes.reduce((sum, c) => sum + c.bytes, 0)).toBe(real.distribution.bytes);
+    expect(real.layers).toBeGreaterThan(1);
+    expect(real.compressedBytes).toBeGreaterThan(0);
+    const { nixMs, groupingMs, layersMs, totalMs } = real.timings;
+    expect(nixMs + groupingMs + layersMs).toBeGreaterThanOrEqual(totalMs - 2);
+    expect(real.baselines.tarPigzMs).toBeGreaterThan(0);
+    expect(real.peakRssBytes).toBeGreaterThanOrEqual(real.idleRssBytes);
   });
 
   test('warm pull: skopeo copied the image and served requests and blob bytes', () => {

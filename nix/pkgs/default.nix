@@ -11,15 +11,32 @@
   ...
 }:
 let
-  inherit (import ./lib.nix { inherit system; }) mkDemo;
   MiB = 1024 * 1024;
-  args = { inherit mkDemo pkgs MiB slowSeconds; };
-  # One fixed point: every file sees the whole set as `pkgs`.
-  pkgs =
-    import ./libraries.nix args
-    // import ./base.nix args
-    // import ./tools.nix args
-    // import ./languages.nix args
-    // import ./special.nix args;
+  # The whole set, every derivation for `forSystem`.
+  demoSet =
+    forSystem:
+    let
+      inherit (import ./lib.nix { system = forSystem; }) mkDemo;
+      args = { inherit mkDemo pkgs MiB slowSeconds; };
+      # One fixed point: every file sees the whole set as `pkgs`.
+      pkgs =
+        import ./libraries.nix args
+        // import ./base.nix args
+        // import ./tools.nix args
+        // import ./languages.nix args
+        // import ./special.nix args;
+    in
+    pkgs;
+  # The machine evaluating (and building) the set.
+  buildSystem = builtins.currentSystem;
 in
-pkgs
+if system == "aarch64-linux" && buildSystem != system then
+  # Few packages, from static arm64 programs (see aarch64.nix).
+  import ./aarch64.nix {
+    inherit (import ./lib.nix { inherit system; }) mkDemo;
+    inherit buildSystem;
+    full = demoSet system;
+    buildPkgs = demoSet buildSystem;
+  }
+else
+  demoSet system

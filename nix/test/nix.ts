@@ -17,8 +17,10 @@ export interface PackageEntry {
   attr: string;
   name: string;
   system: string;
-  drvPath: string;
-  out: string;
+  /** False when the set refuses the package for this system (no drvPath, no output). */
+  available: boolean;
+  drvPath: string | null;
+  out: string | null;
   description: string | null;
 }
 

@@ -7,13 +7,20 @@
 let
   pkgs = import ../pkgs { inherit system slowSeconds; };
   isDerivation = value: builtins.isAttrs value && (value.type or null) == "derivation";
-  describe = attr: drv: {
-    inherit attr;
-    inherit (drv) name system drvPath;
-    # Not `outPath`: an attribute set with one is written to JSON as that string.
-    out = drv.outPath;
-    description = drv.meta.description or null;
-  };
+  # A package the set refuses for this system (aarch64.nix) has no drvPath or output path.
+  describe =
+    attr: drv:
+    let
+      available = (builtins.tryEval drv.drvPath).success;
+    in
+    {
+      inherit attr available;
+      inherit (drv) name system;
+      drvPath = if available then drv.drvPath else null;
+      # Not `outPath`: an attribute set with one is written to JSON as that string.
+      out = if available then drv.outPath else null;
+      description = drv.meta.description or null;
+    };
   walk =
     prefix: set:
     builtins.concatLists (

@@ -31,26 +31,24 @@ export class CliError extends Error {
   }
 }
 
-/** The exit code for each way an image build can fail (the builder's ImageError reasons). */
+/** The one table from a failed image request's reason (the builder's ImageError) to its exit code. */
+export const IMAGE_FAILURE_EXIT_CODES: Readonly<Record<ImageFailureReason, ExitCode>> = {
+  'invalid-name': EXIT.usage,
+  'invalid-tag': EXIT.usage,
+  'tag-not-served': EXIT.notFound,
+  'unknown-packages': EXIT.notFound,
+  'packages-removed': EXIT.notFound,
+  'packages-refused': EXIT.notFound,
+  timeout: EXIT.timeout,
+  'unsupported-system': EXIT.buildFailed,
+  'build-failed': EXIT.buildFailed,
+  'forest-limit': EXIT.buildFailed,
+  'evaluation-failed': EXIT.buildFailed,
+  'nix-missing': EXIT.failure,
+  'storage-failed': EXIT.failure,
+  internal: EXIT.failure,
+};
+
 export function exitCodeForImageFailure(reason: ImageFailureReason): ExitCode {
-  switch (reason) {
-    case 'invalid-name':
-    case 'invalid-tag':
-      return EXIT.usage;
-    case 'tag-not-served':
-    case 'unknown-packages':
-    case 'packages-removed':
-    case 'packages-refused':
-      return EXIT.notFound;
-    case 'timeout':
-      return EXIT.timeout;
-    case 'unsupported-system':
-    case 'build-failed':
-    case 'forest-limit':
-    case 'evaluation-failed':
-      return EXIT.buildFailed;
-    case 'nix-missing':
-    case 'storage-failed':
-      return EXIT.failure;
-  }
+  return IMAGE_FAILURE_EXIT_CODES[reason];
 }

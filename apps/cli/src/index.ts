@@ -1,1 +1,2 @@
+export { registerVerify } from './commands/verify.js';
 export { buildProgram } from './program.js';

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ImageBuilder } from '@nixery/builder';
 import { parseImageName } from '@nixery/source';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
-import { RegistryError, sendRegistryError } from './errors.js';
+import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
 import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
@@ -15,9 +14,11 @@ import { serveReferrers } from './referrers.js';
 import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
 import { parseRegistryPath, type RegistryRoute } from './routing.js';
+import type { BlobStore, ImageService } from './services.js';
 
 export interface RegistryAppDeps {
-  builder: ImageBuilder;
+  images: ImageService;
+  blobs: BlobStore;
   metrics: RegistryMetrics;
   logger: Logger;
   recentErrors: RecentErrors;
@@ -89,9 +90,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
   });
 
   app.use((_req, res) => {
-    res
-      .status(404)
-      .json({ errors: [{ code: 'NAME_UNKNOWN', message: 'not a registry path', detail: null }] });
+    sendRegistryError(res, new RegistryError('no-endpoint', 'not a registry path'));
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     sendRegistryError(res, asRegistryError(error, { kind: 'unknown' }, req));
@@ -116,15 +115,15 @@ async function dispatch(
       return;
     case 'manifest':
       if (!readOnly) throw unsupported(req, path);
-      await serveManifest(deps.builder, req, res, route.name, route.reference);
+      await serveManifest(deps.images, req, res, route.name, route.reference);
       return;
     case 'blob':
       if (!readOnly) throw unsupported(req, path);
-      await serveBlob(deps.builder.storage, deps.metrics, req, res, route.digest);
+      await serveBlob(deps.blobs, deps.metrics, req, res, route.digest);
       return;
     case 'referrers':
       if (!readOnly) throw unsupported(req, path);
-      await serveReferrers(deps.builder, req, res, route.digest);
+      await serveReferrers(deps.images, req, res, route.digest);
       return;
     case 'tags':
       if (!readOnly) throw unsupported(req, path);
@@ -134,7 +133,7 @@ async function dispatch(
     case 'catalog':
       throw unsupported(req, path);
     case 'unknown':
-      throw new RegistryError(404, 'NAME_UNKNOWN', `no registry endpoint at ${path.slice(0, 200)}`);
+      throw new RegistryError('no-endpoint', `no registry endpoint at ${path.slice(0, 200)}`);
   }
 }
 
@@ -148,28 +147,38 @@ function serveTags(req: Request, res: Response, name: string): void {
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The same 400 NAME_INVALID the builder gives for a manifest by tag. */
+/** The same invalid-name failure the builder gives for a manifest by tag. */
 function requireValidName(name: string): void {
   try {
     parseImageName(name);
   } catch (error) {
-    throw new RegistryError(400, 'NAME_INVALID', (error as Error).message, { name });
+    const failure = registryErrorFrom(error);
+    if (!failure) throw error;
+    throw new RegistryError(failure.reason, failure.message, { name });
   }
 }
 
 function unsupported(req: Request, path: string): RegistryError {
   return new RegistryError(
-    405,
-    'UNSUPPORTED',
+    'method-not-offered',
     `${req.method} ${path.slice(0, 200)} is not offered: this registry builds images on demand and is read-only`,
   );
 }
 
+/**
+ * Any failure as the client sees it. A domain error keeps its reason; anything else is an
+ * internal error, logged in full and answered without its details.
+ */
 function asRegistryError(error: unknown, route: RegistryRoute, req: Request): RegistryError {
-  if (error instanceof RegistryError) return error;
+  const known = registryErrorFrom(error);
+  if (known) {
+    if (known.status >= 500 && known.cause !== undefined) req.log?.error({ err: known.cause }, known.message);
+    return known;
+  }
   req.log?.error({ err: error }, 'unexpected error');
-  const code = route.kind === 'blob' ? 'BLOB_UNKNOWN' : 'MANIFEST_UNKNOWN';
-  return new RegistryError(500, code, 'internal error while serving this request; see the server log', {
-    requestId: String(req.id ?? ''),
-  });
+  return new RegistryError(
+    route.kind === 'blob' ? 'blob-internal' : 'internal',
+    'internal error while serving this request; see the server log',
+    { requestId: String(req.id ?? '') },
+  );
 }

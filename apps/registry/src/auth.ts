@@ -47,8 +47,8 @@ export function createAccessControl(
       }
       res.setHeader('WWW-Authenticate', challenge);
       return credentials === null
-        ? new RegistryError(401, 'UNAUTHORIZED', 'authentication required')
-        : new RegistryError(401, 'UNAUTHORIZED', 'invalid user name or password');
+        ? new RegistryError('unauthenticated', 'authentication required')
+        : new RegistryError('unauthenticated', 'invalid user name or password');
     },
     close: () => verifier.close(),
   };
@@ -56,5 +56,5 @@ export function createAccessControl(
 
 function tooMany(res: Response, retryAfterSeconds: number, message: string): RegistryError {
   res.setHeader('Retry-After', String(retryAfterSeconds));
-  return new RegistryError(429, 'TOOMANYREQUESTS', message, { retryAfterSeconds });
+  return new RegistryError('throttled', message, { retryAfterSeconds });
 }

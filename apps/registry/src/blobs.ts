@@ -1,30 +1,26 @@
-import type { Storage } from '@nixery/storage';
 import type { Request, Response } from 'express';
 import { RegistryError } from './errors.js';
 import type { RegistryMetrics } from './metrics.js';
 import { parseRange } from './range.js';
 import { isDigest } from './routing.js';
+import type { BlobStore } from './services.js';
 
 /** GET/HEAD of a blob: a redirect where storage can sign one, else a (ranged) stream. */
 export async function serveBlob(
-  storage: Storage,
+  blobs: BlobStore,
   metrics: RegistryMetrics,
   req: Request,
   res: Response,
   digest: string,
 ): Promise<void> {
   if (!isDigest(digest)) {
-    throw new RegistryError(
-      400,
-      'DIGEST_INVALID',
-      `invalid digest "${digest}": expected sha256:<64 hex digits>`,
-    );
+    throw new RegistryError('digest-invalid', `invalid digest "${digest}": expected sha256:<64 hex digits>`);
   }
-  const stat = await storage.statBlob(digest);
-  if (!stat) throw new RegistryError(404, 'BLOB_UNKNOWN', `blob ${digest} is not known here`);
+  const stat = await blobs.statBlob(digest);
+  if (!stat) throw new RegistryError('blob-unknown', `blob ${digest} is not known here`);
 
   res.setHeader('Docker-Content-Digest', digest);
-  const redirect = await storage.blobRedirect(digest);
+  const redirect = await blobs.blobRedirect(digest);
   if (redirect) {
     res.status(307).setHeader('Location', redirect).setHeader('Content-Length', 0).end();
     return;
@@ -38,8 +34,7 @@ export async function serveBlob(
   if (range.kind === 'unsatisfiable') {
     res.setHeader('Content-Range', `bytes */${stat.size}`);
     throw new RegistryError(
-      416,
-      'BLOB_UNKNOWN',
+      'range-unsatisfiable',
       `range "${req.get('range')}" is outside the blob's ${stat.size} bytes`,
     );
   }
@@ -51,7 +46,7 @@ export async function serveBlob(
     res.end();
     return;
   }
-  await storage.sendBlob(digest, res, {
+  await blobs.sendBlob(digest, res, {
     range: { start, end },
     onChunk: (bytes) => metrics.bytesServed.inc(bytes),
   });

@@ -1,6 +1,13 @@
 export { createRegistryApp, type RegistryAppDeps } from './app.js';
 export { type AccessControl, type AccessControlOptions, createAccessControl } from './auth.js';
-export { RegistryError, sendRegistryError } from './errors.js';
+export {
+  FAILURE_RESPONSES,
+  RegistryError,
+  type RegistryErrorCode,
+  type RegistryFailureReason,
+  registryErrorFrom,
+  sendRegistryError,
+} from './errors.js';
 export { RegistryMetrics } from './metrics.js';
 export { loadPopularity } from './popularity.js';
 export { parseRange, type RangeRequest } from './range.js';
@@ -13,4 +20,5 @@ export {
   type StartOptions,
   startRegistry,
 } from './server.js';
+export type { BlobStore, ImageManifests, ImageService } from './services.js';
 export { VERSION } from './version.js';

@@ -1,29 +1,28 @@
-import { type ImageBuilder, ImageError } from '@nixery/builder';
 import { negotiateManifestFormat } from '@nixery/manifest';
 import type { Request, Response } from 'express';
-import { RegistryError } from './errors.js';
+import { RegistryError, registryErrorFrom } from './errors.js';
 import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
+import type { ImageService } from './services.js';
 
 /**
  * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
  * manifest this storage holds). HEAD runs the same lookup, so both give the same digest.
  */
 export async function serveManifest(
-  builder: ImageBuilder,
+  images: ImageService,
   req: Request,
   res: Response,
   name: string,
   reference: string,
 ): Promise<void> {
   // Before the builder: such a tag is a subject's referrers index, never a package-source ref.
-  if (isReferrersTag(reference)) return serveReferrersTag(builder, req, res, reference);
+  if (isReferrersTag(reference)) return serveReferrersTag(images, req, res, reference);
   let digest: string;
   if (looksLikeDigest(reference)) {
     if (!isDigest(reference)) {
       throw new RegistryError(
-        400,
-        'DIGEST_INVALID',
+        'digest-invalid',
         `invalid digest "${reference}": expected sha256:<64 hex digits>`,
       );
     }
@@ -37,25 +36,20 @@ export async function serveManifest(
     };
     res.once('close', onClose);
     try {
-      const image = await builder.getImage(name, reference, { signal: gone.signal });
+      const image = await images.getImage(name, reference, { signal: gone.signal });
       const format = negotiateManifestFormat(req.get('accept'));
       digest = image.manifests[format].digest;
     } catch (error) {
       // Nobody is left to answer.
       if (gone.signal.aborted) return;
-      // OCI distribution 1.1: a reference that is neither a tag nor a digest names no manifest.
-      if (error instanceof ImageError && error.reason === 'invalid-tag')
-        throw new RegistryError(404, 'MANIFEST_UNKNOWN', error.message, error.detail);
-      if (error instanceof ImageError)
-        throw new RegistryError(error.status, error.code, error.message, error.detail);
-      throw error;
+      throw registryErrorFrom(error) ?? error;
     } finally {
       res.off('close', onClose);
     }
   }
 
-  const manifest = await builder.getManifest(digest);
-  if (!manifest) throw new RegistryError(404, 'MANIFEST_UNKNOWN', `manifest ${digest} is not known here`);
+  const manifest = await images.getManifest(digest);
+  if (!manifest) throw new RegistryError('manifest-not-stored', `manifest ${digest} is not known here`);
   res.status(200);
   res.setHeader('Content-Type', manifest.mediaType);
   res.setHeader('Content-Length', manifest.bytes.length);

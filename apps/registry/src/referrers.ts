@@ -1,8 +1,8 @@
-import type { ImageBuilder } from '@nixery/builder';
 import { buildReferrersIndex } from '@nixery/sbom';
 import type { Request, Response } from 'express';
 import { RegistryError } from './errors.js';
 import { isDigest } from './routing.js';
+import type { ImageService } from './services.js';
 
 /** The referrers tag schema's tag of a subject `sha256:<hex>`: `sha256-<hex>`. */
 const REFERRERS_TAG = /^sha256-([0-9a-f]{64})$/;
@@ -17,21 +17,17 @@ export function isReferrersTag(reference: string): boolean {
  * known at all) is an empty index, as the spec asks, not a 404.
  */
 export async function serveReferrers(
-  builder: ImageBuilder,
+  images: Pick<ImageService, 'getReferrers'>,
   req: Request,
   res: Response,
   digest: string,
 ): Promise<void> {
   if (!isDigest(digest)) {
     const shown = String(digest).slice(0, 200);
-    throw new RegistryError(
-      400,
-      'DIGEST_INVALID',
-      `invalid digest "${shown}": expected sha256:<64 hex digits>`,
-    );
+    throw new RegistryError('digest-invalid', `invalid digest "${shown}": expected sha256:<64 hex digits>`);
   }
   const artifactTypes = artifactTypeFilter(req.query.artifactType);
-  const index = buildReferrersIndex(await builder.getReferrers(digest), artifactTypes);
+  const index = buildReferrersIndex(await images.getReferrers(digest), artifactTypes);
   if (artifactTypes !== undefined) res.setHeader('OCI-Filters-Applied', 'artifactType');
   send(req, res, index);
 }
@@ -42,15 +38,15 @@ export async function serveReferrers(
  * look like this, so the tag is answered before any build is asked for.
  */
 export async function serveReferrersTag(
-  builder: ImageBuilder,
+  images: Pick<ImageService, 'getReferrers'>,
   req: Request,
   res: Response,
   tag: string,
 ): Promise<void> {
   const subject = `sha256:${REFERRERS_TAG.exec(tag)?.[1] ?? ''}`;
-  const referrers = await builder.getReferrers(subject);
+  const referrers = await images.getReferrers(subject);
   if (referrers.length === 0)
-    throw new RegistryError(404, 'MANIFEST_UNKNOWN', `no referrers of ${subject} are known here`, { tag });
+    throw new RegistryError('manifest-not-stored', `no referrers of ${subject} are known here`, { tag });
   const index = buildReferrersIndex(referrers);
   res.setHeader('Docker-Content-Digest', index.digest);
   res.setHeader('ETag', `"${index.digest}"`);
@@ -70,8 +66,7 @@ function artifactTypeFilter(value: unknown): string[] | undefined {
   const values = Array.isArray(value) ? value : [value];
   if (!values.every((v): v is string => typeof v === 'string' && v !== '')) {
     throw new RegistryError(
-      400,
-      'UNSUPPORTED',
+      'filter-invalid',
       'artifactType must be a media type, e.g. application/spdx+json',
     );
   }

@@ -22,11 +22,7 @@ export function refuseRequestBodies(req: Request, res: Response, next: NextFunct
   if (req.method === 'GET' || req.method === 'HEAD') {
     sendRegistryError(
       res,
-      new RegistryError(
-        400,
-        'UNSUPPORTED',
-        `a ${req.method} request carries no body; this one announces one`,
-      ),
+      new RegistryError('body-refused', `a ${req.method} request carries no body; this one announces one`),
     );
     return;
   }

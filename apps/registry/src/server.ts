@@ -96,12 +96,13 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   }
 
   const app = createRegistryApp({
-    builder,
+    images: builder,
+    blobs: storage,
     metrics,
     logger,
     recentErrors,
     sourceDescription: describeSource(config.source, config.bundledSource),
-    storageDescription: describeStorage(config.storage),
+    storageDescription: storage.description,
     version: VERSION,
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
@@ -188,12 +189,10 @@ function describeGitRepository(url: string): string {
   return `git repository ${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
-/** The storage as the front page shows it (a bucket name is public; a host folder is not). */
+/**
+ * The storage as the front page shows it: a bucket by name, a host folder by kind only. The
+ * storage's own description is the one home of that wording.
+ */
 export function describeStorage(storage: StorageConfig): string {
-  switch (storage.backend) {
-    case 'filesystem':
-      return 'local folder storage';
-    case 'gcs':
-      return `GCS bucket ${storage.bucket}`;
-  }
+  return createStorage(storage).description;
 }

@@ -61,5 +61,16 @@ describe('descriptions', () => {
     expect(describeStorage({ backend: 'gcs', bucket: 'acme-images', credentialsFile: '/etc/key.json' })).toBe(
       'GCS bucket acme-images',
     );
+    // Not the endpoint either: it may be an internal address.
+    expect(
+      describeStorage({
+        backend: 's3',
+        bucket: 'acme-layers',
+        region: 'eu-west-1',
+        endpoint: 'http://10.1.2.3:9000',
+        forcePathStyle: true,
+        presignedUrls: true,
+      }),
+    ).toBe('S3 bucket acme-layers');
   });
 });

@@ -1,7 +1,8 @@
 // `nixery verify` as the CLI runs it: the command module in a tiny commander program.
+
+import { registerVerify } from '@nixery/cli';
 import { Command } from 'commander';
 import { vi } from 'vitest';
-import { registerVerify } from '../../../apps/cli/src/commands/verify.js';
 
 /** Runs `nixery verify <args>`; returns stdout and the CliError's exit code (0 when none). */
 export async function runVerify(args: string[]): Promise<{ stdout: string; exitCode: number }> {

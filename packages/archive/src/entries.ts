@@ -40,6 +40,11 @@ export class UnsupportedFileTypeError extends Error {
   }
 }
 
+/** A file whose size differs from what the walk saw: the layer fails rather than lie in a header. */
+export function changedSize(file: string): Error {
+  return new Error(`${file} changed size while it was packed`);
+}
+
 export function describeFileType(stats: {
   isSocket(): boolean;
   isFIFO(): boolean;

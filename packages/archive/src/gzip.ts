@@ -3,7 +3,7 @@ import { createGzip } from 'node:zlib';
 
 export const DEFAULT_COMPRESSION_LEVEL = 6;
 
-const GZIP_HEADER_LENGTH = 10;
+export const GZIP_HEADER_LENGTH = 10;
 const MTIME_OFFSET = 4;
 const OS_OFFSET = 9;
 const OS_UNIX = 3;
@@ -32,8 +32,19 @@ export class GzipHeaderPin extends Transform {
   }
 }
 
+/** Pins MTIME and OS in a whole gzip member, in place (see {@link GzipHeaderPin}). */
+export function pinGzipHeader(member: Buffer): Buffer {
+  member.fill(0, MTIME_OFFSET, MTIME_OFFSET + 4);
+  member[OS_OFFSET] = OS_UNIX;
+  return member;
+}
+
+export function isCompressionLevel(level: number): boolean {
+  return Number.isInteger(level) && level >= 0 && level <= 9;
+}
+
 export function validateCompressionLevel(level: number): number {
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
+  if (!isCompressionLevel(level)) {
     throw new RangeError(`gzip level must be an integer from 0 to 9, got ${level}`);
   }
   return level;

@@ -10,6 +10,13 @@ export {
 } from './entries.js';
 export { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
 export {
+  createMemberGzip,
+  GZIP_MEMBER_BYTES,
+  LAYER_GZIP_FORMAT,
+  MemberGzip,
+  type MemberGzipOptions,
+} from './gzip-members.js';
+export {
   type BuiltLayer,
   buildLayer,
   type LayerOptions,

@@ -1,7 +1,9 @@
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestStream } from '@nixery/digest';
-import { createLayerGzip, DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin } from './gzip.js';
+import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin, isCompressionLevel } from './gzip.js';
+import { createMemberGzip, MemberGzip } from './gzip-members.js';
+import { WorkerTarStream } from './pack-pool.js';
 import { rootTar } from './root-forest.js';
 import { type BlobSink, settleTogether } from './sink.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
@@ -28,7 +30,10 @@ export interface LayerTarOptions extends StorePathOptions {
 export interface LayerOptions extends LayerTarOptions {
   /** gzip level 0–9 (default 6). */
   compressionLevel?: number;
-  /** Supplies the compressor; defaults to zlib gzip (compressing on libuv's thread pool). */
+  /**
+   * Supplies the compressor; defaults to {@link createMemberGzip}: 1 MiB gzip members compressed
+   * in parallel on libuv's thread pool.
+   */
   createCompressor?: (level: number) => Transform;
 }
 
@@ -66,20 +71,27 @@ export async function buildLayer(
   const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
   let compressor: Transform;
   try {
-    compressor = (options.createCompressor ?? createLayerGzip)(level);
+    compressor = options.createCompressor
+      ? options.createCompressor(level)
+      : tar instanceof WorkerTarStream
+        ? // A worker tar of one member may arrive compressed already (see writeLayer).
+          new MemberGzip({ level, precompressed: () => tar.compressedWhole() })
+        : createMemberGzip(level);
   } catch (error) {
     tar.destroy();
     throw error;
   }
   const onAbort = () => tar.destroy(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const tarDigest = new DigestStream();
+  // A worker-packed tar was hashed by its worker; any other tar is hashed here.
+  const tarDigest = tar instanceof WorkerTarStream ? null : new DigestStream();
   const compressed = new PassThrough();
+  const stages = [tar, ...(tarDigest ? [tarDigest] : []), compressor, new GzipHeaderPin(), compressed];
 
   let stored: Awaited<ReturnType<BlobSink>> | undefined;
   try {
     await settleTogether(
-      pipeline(tar, tarDigest, compressor, new GzipHeaderPin(), compressed),
+      pipeline(stages),
       sink(compressed).then((result) => {
         stored = result;
       }),
@@ -92,7 +104,8 @@ export async function buildLayer(
     signal?.removeEventListener('abort', onAbort);
   }
   if (!stored) throw new Error('layer sink finished without a result');
-  return { digest: stored.digest, diffId: tarDigest.summary().digest, size: stored.size };
+  const diffId = (tarDigest ?? (tar as WorkerTarStream)).summary().digest;
+  return { digest: stored.digest, diffId, size: stored.size };
 }
 
 /** Builds the layer for `source` and hands its gzip stream to `sink` (see {@link buildLayer}). */
@@ -101,5 +114,13 @@ export function writeLayer(
   sink: BlobSink,
   options: LayerOptions = {},
 ): Promise<BuiltLayer> {
+  if (source.kind === 'store-paths' && !options.createCompressor) {
+    // The packing worker compresses a layer that fits in one member itself: same bytes, fewer
+    // trips through the thread pool for the many small layers of a large closure.
+    const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+    // A bad level rejects, as buildLayer's compressor would (before any worker starts).
+    if (!isCompressionLevel(level)) return buildLayer(layerTar(source, options), sink, options);
+    return buildLayer(storePathsTar(source.paths, options, level), sink, options);
+  }
   return buildLayer(layerTar(source, options), sink, options);
 }

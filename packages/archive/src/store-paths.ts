@@ -1,17 +1,8 @@
-import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import {
-  compareBytes,
-  DIRECTORY_MODE,
-  describeFileType,
-  normalisedFileMode,
-  sortedNames,
-  type TarEntry,
-  UnsupportedFileTypeError,
-} from './entries.js';
-import { tarStream } from './tar-writer.js';
+import { DIRECTORY_MODE, sortedNames, type TarEntry } from './entries.js';
+import type { PackJob } from './pack-job.js';
+import { WorkerTarStream } from './pack-pool.js';
+import { walkStorePath } from './store-walk.js';
 
 export const DEFAULT_STORE_DIR = '/nix/store';
 
@@ -34,131 +25,55 @@ export function imageStorePath(localPath: string, storeDir = DEFAULT_STORE_DIR):
   return `${DEFAULT_STORE_DIR}/${path.basename(resolved)}`;
 }
 
-/**
- * Entries for a set of store paths: `nix/`, `nix/store/`, then each path (sorted byte-wise,
- * duplicates dropped) walked depth first with every directory's children sorted byte-wise.
- */
-export function storePathEntries(paths: string[], options: StorePathOptions = {}): AsyncGenerator<TarEntry> {
-  // Validate before any streaming starts, so a bad path throws at the call site.
-  const storeDir = options.storeDir ?? DEFAULT_STORE_DIR;
+/** The store paths of a layer as the packer takes them: validated, deduplicated, sorted by name. */
+function packJob(paths: string[], storeDir: string): PackJob {
   const byName = new Map<string, string>();
   for (const localPath of paths) {
     byName.set(imageStorePath(localPath, storeDir).slice(1), path.resolve(localPath));
   }
-  return entriesOf(byName, options.signal);
+  return { storePaths: sortedNames(byName.keys()).map((name) => [name, byName.get(name)!]) };
 }
 
 /**
- * How many store paths are walked ahead of the one being written. Only metadata is collected
- * (names, modes, sizes), so a store path of many small directories costs a few hundred bytes an
- * entry; overlapping the walks hides each `readdir`'s latency.
+ * Entries for a set of store paths: `nix/`, `nix/store/`, then each path (sorted byte-wise,
+ * duplicates dropped) walked depth first with every directory's children sorted byte-wise.
+ * The walk uses synchronous file-system calls on the calling thread, a directory at a time;
+ * {@link storePathsTar} runs the same walk in a worker thread.
  */
-const WALK_AHEAD = 8;
+export function storePathEntries(paths: string[], options: StorePathOptions = {}): AsyncGenerator<TarEntry> {
+  // Validate before any streaming starts, so a bad path throws at the call site.
+  const job = packJob(paths, options.storeDir ?? DEFAULT_STORE_DIR);
+  return entriesOf(job, options.signal);
+}
 
-async function* entriesOf(byName: Map<string, string>, signal?: AbortSignal): AsyncGenerator<TarEntry> {
+async function* entriesOf(job: PackJob, signal?: AbortSignal): AsyncGenerator<TarEntry> {
   yield { type: 'directory', name: 'nix/', mode: DIRECTORY_MODE };
   yield { type: 'directory', name: 'nix/store/', mode: DIRECTORY_MODE };
-  const names = sortedNames(byName.keys());
-  const walks: Promise<TarEntry[]>[] = [];
-  const startWalk = (index: number) => {
-    const name = names[index];
-    if (name === undefined) return;
-    const collected = collect(walk(byName.get(name)!, name, signal));
-    // Awaited in order below; a failure before then must not go unhandled.
-    collected.catch(() => {});
-    walks.push(collected);
-  };
-  for (let index = 0; index < Math.min(WALK_AHEAD, names.length); index++) startWalk(index);
-  for (let index = 0; index < names.length; index++) {
-    const entries = await walks[index]!;
-    startWalk(index + WALK_AHEAD);
-    yield* entries;
-  }
+  const checkAborted = () => signal?.throwIfAborted();
+  for (const [name, localPath] of job.storePaths) yield* walkStorePath(localPath, name, checkAborted);
 }
 
 /**
- * How many files of a directory are stat'ed at once. The walk is bound by the latency of each
- * file-system call, not by throughput, so asking for a batch at a time keeps libuv's pool busy.
+ * A reproducible, uncompressed tar stream of the given store paths (see {@link storePathEntries}),
+ * packed in a worker thread. Its `summary()` is the tar's sha256 and size once it has ended.
+ * Aborting `options.signal` destroys the stream with the signal's reason.
  */
-const STAT_BATCH = 128;
-
-/** What a walk needs to know of a path before visiting it: its type, and for files their stats. */
-type Visit =
-  | { kind: 'directory' }
-  | { kind: 'symlink' }
-  | { kind: 'file'; stats: Stats }
-  | { kind: 'other'; stats: Stats };
-
-async function visitOf(localPath: string): Promise<Visit> {
-  const stats = await lstat(localPath);
-  if (stats.isDirectory()) return { kind: 'directory' };
-  if (stats.isSymbolicLink()) return { kind: 'symlink' };
-  return { kind: stats.isFile() ? 'file' : 'other', stats };
-}
-
-/**
- * Walks one store path with lstat semantics: a symlink is recorded as a symlink (its target
- * verbatim, never read through), and only real directories are descended into, so the walk
- * never leaves the store path.
- */
-async function* walk(
-  localPath: string,
-  name: string,
-  signal: AbortSignal | undefined,
-  visit?: Visit,
-): AsyncGenerator<TarEntry> {
-  signal?.throwIfAborted();
-  const info = visit ?? (await visitOf(localPath));
-  switch (info.kind) {
-    case 'directory': {
-      yield { type: 'directory', name: `${name}/`, mode: DIRECTORY_MODE };
-      // Directory entries carry their type, so only files (for size and mode) need an lstat.
-      const children = (await readdir(localPath, { withFileTypes: true })).sort((a, b) =>
-        compareBytes(a.name, b.name),
-      );
-      for (let start = 0; start < children.length; start += STAT_BATCH) {
-        const batch = children.slice(start, start + STAT_BATCH);
-        const visits = await Promise.all(
-          batch.map((child): Visit | Promise<Visit> =>
-            child.isDirectory()
-              ? { kind: 'directory' }
-              : child.isSymbolicLink()
-                ? { kind: 'symlink' }
-                : visitOf(path.join(localPath, child.name)),
-          ),
-        );
-        for (const [index, child] of batch.entries()) {
-          yield* walk(path.join(localPath, child.name), `${name}/${child.name}`, signal, visits[index]);
-        }
-      }
-      return;
+export function storePathsTar(
+  paths: string[],
+  options: StorePathOptions = {},
+  /** For writeLayer: let the worker compress a layer of one gzip member (see PackJob). */
+  wholeGzipLevel?: number,
+): WorkerTarStream {
+  const job = packJob(paths, options.storeDir ?? DEFAULT_STORE_DIR);
+  const tar = new WorkerTarStream(wholeGzipLevel === undefined ? job : { ...job, wholeGzipLevel });
+  const signal = options.signal;
+  if (signal) {
+    const onAbort = () => tar.destroy(signal.reason);
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      tar.once('close', () => signal.removeEventListener('abort', onAbort));
     }
-    case 'symlink':
-      yield { type: 'symlink', name, target: await readlink(localPath) };
-      return;
-    case 'file':
-      // Hard links are deliberately stored as separate regular files: simpler for every
-      // consumer, and Nix store optimisation makes them an accident of the local machine.
-      yield {
-        type: 'file',
-        name,
-        mode: normalisedFileMode(info.stats.mode),
-        size: info.stats.size,
-        sourcePath: localPath,
-      };
-      return;
-    case 'other':
-      throw new UnsupportedFileTypeError(localPath, describeFileType(info.stats));
   }
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-/** A reproducible, uncompressed tar stream of the given store paths (see {@link storePathEntries}). */
-export function storePathsTar(paths: string[], options: StorePathOptions = {}): Readable {
-  return tarStream(storePathEntries(paths, options));
+  return tar;
 }

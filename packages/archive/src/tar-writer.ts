@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import { close, createReadStream, open, read } from 'node:fs';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
-import { FIXED_MTIME, SYMLINK_MODE, type TarEntry } from './entries.js';
+import { changedSize, SYMLINK_MODE, type TarEntry } from './entries.js';
+import { BLOCK, END_OF_ARCHIVE, encodeHeader, paddingLength } from './tar-format.js';
 
 const OUTPUT_HIGH_WATER_MARK = 64 * 1024;
 /** Output is pushed in chunks of about this size. */
@@ -77,10 +76,6 @@ function readSmallFile(file: string, size: number): Promise<Buffer> {
   });
 }
 
-function changedSize(file: string): Error {
-  return new Error(`${file} changed size while it was packed`);
-}
-
 class TarAbortedError extends Error {
   constructor() {
     super('tar stream was destroyed by its consumer');
@@ -89,14 +84,15 @@ class TarAbortedError extends Error {
 }
 
 /**
- * Streams a tar archive of `entries` (consumed one at a time, in order).
+ * Streams a tar archive of `entries` (consumed one at a time, in order), on this thread: the root
+ * layer's forest and any other entry source. (Store-path layers are packed by a worker:
+ * pack-job.ts, with the same header encoder.)
  *
- * tar-stream formats the headers; the pacing is ours: before each header and each file chunk
- * the producer waits until the returned Readable has room, so neither the entry walk nor the
- * file reads run ahead of the consumer (memory stays at about one chunk plus the buffers).
+ * Before each header and each file chunk the producer waits until the returned Readable has
+ * room, so neither the entry walk nor the file reads run ahead of the consumer (memory stays at
+ * about one chunk plus the buffers).
  */
 export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
-  const pack = tar.pack();
   let wake: (() => void) | null = null;
   let aborted = false;
 
@@ -112,13 +108,12 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
       const resume = wake;
       wake = null;
       resume?.();
-      pack.destroy();
       callback(error);
     },
   });
 
-  // tar-stream emits every 512-byte header and every small file as a chunk of its own; passing
-  // thousands of tiny chunks down the pipeline costs more than packing them, so gather them.
+  // Headers are 512 bytes and small files small; passing thousands of tiny chunks down the
+  // pipeline costs more than packing them, so gather them into ~64 KiB pushes.
   let gathered: Buffer[] = [];
   let gatheredBytes = 0;
   const flush = () => {
@@ -127,21 +122,12 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
     gathered = [];
     gatheredBytes = 0;
   };
-  pack.on('data', (data: unknown) => {
-    if (aborted) return;
-    const chunk = data as Buffer;
-    gathered.push(chunk);
-    gatheredBytes += chunk.length;
+  const emit = (bytes: Buffer) => {
+    if (bytes.length === 0) return;
+    gathered.push(bytes);
+    gatheredBytes += bytes.length;
     if (gatheredBytes >= OUTPUT_CHUNK_SIZE) flush();
-  });
-  pack.on('end', () => {
-    if (aborted) return;
-    flush();
-    output.push(null);
-  });
-  pack.on('error', (error: Error) => {
-    if (!aborted) output.destroy(error);
-  });
+  };
 
   const waitForRoom = async (): Promise<void> => {
     // Gathered bytes count too: they are output that has not been pushed yet.
@@ -156,9 +142,11 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
   const produce = async (): Promise<void> => {
     for await (const entry of prefetchSmallFiles(entries)) {
       await waitForRoom();
-      await writeEntry(pack, entry, waitForRoom);
+      await writeEntry(entry, emit, waitForRoom);
     }
-    pack.finalize();
+    emit(END_OF_ARCHIVE);
+    flush();
+    output.push(null);
   };
 
   produce().catch((error: unknown) => {
@@ -170,77 +158,46 @@ export function tarStream(entries: AsyncIterable<TarEntry>): Readable {
 }
 
 async function writeEntry(
-  pack: tar.Pack,
   entry: PreparedEntry,
+  emit: (bytes: Buffer) => void,
   waitForRoom: () => Promise<void>,
 ): Promise<void> {
-  const common = { uid: 0, gid: 0, uname: '', gname: '', mtime: FIXED_MTIME };
-  let finished!: Promise<void>;
-  const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) =>
-    error ? reject(error) : resolve();
-
   switch (entry.type) {
     case 'directory': {
       const name = entry.name.endsWith('/') ? entry.name : `${entry.name}/`;
-      finished = new Promise((resolve, reject) => {
-        pack.entry({ ...common, name, type: 'directory', mode: entry.mode }, done(resolve, reject));
-      });
-      return finished;
+      emit(encodeHeader({ type: 'directory', name, mode: entry.mode }));
+      return;
     }
-    case 'symlink': {
-      finished = new Promise((resolve, reject) => {
-        pack.entry(
-          { ...common, name: entry.name, type: 'symlink', mode: SYMLINK_MODE, linkname: entry.target },
-          done(resolve, reject),
-        );
-      });
-      return finished;
-    }
+    case 'symlink':
+      emit(encodeHeader({ type: 'symlink', name: entry.name, mode: SYMLINK_MODE, linkname: entry.target }));
+      return;
     case 'file': {
+      const header = encodeHeader({ type: 'file', name: entry.name, mode: entry.mode, size: entry.size });
       if (entry.contents) {
         const contents = await entry.contents;
         if (contents.length !== entry.size) throw changedSize(entry.sourcePath);
-        finished = new Promise((resolve, reject) => {
-          pack.entry(
-            { ...common, name: entry.name, type: 'file', mode: entry.mode, size: entry.size },
-            contents,
-            done(resolve, reject),
-          );
-        });
-        return finished;
-      }
-      let sink!: ReturnType<tar.Pack['entry']>;
-      finished = new Promise((resolve, reject) => {
-        sink = pack.entry(
-          { ...common, name: entry.name, type: 'file', mode: entry.mode, size: entry.size },
-          done(resolve, reject),
-        );
-      });
-      // Destroying the pack rejects this while a file read is still pending; mark it handled
-      // now (the caller still awaits it), or Node reports an unhandled rejection and a server dies.
-      finished.catch(() => {});
-      // The entry's callback reports its errors; an 'error' event without a listener would be
-      // thrown from the event emitter and take the process down.
-      sink.on('error', () => {});
-      // An empty file needs no body; tar-stream completes it on end().
-      const contents = createReadStream(entry.sourcePath, { highWaterMark: FILE_CHUNK_SIZE });
-      let packed = 0;
-      try {
-        for await (const chunk of contents) {
-          packed += (chunk as Buffer).length;
-          if (packed > entry.size) throw changedSize(entry.sourcePath);
-          await waitForRoom();
-          if (!sink.write(chunk as Buffer)) await once(sink, 'drain');
+        emit(header);
+        emit(contents);
+      } else {
+        emit(header);
+        const contents = createReadStream(entry.sourcePath, { highWaterMark: FILE_CHUNK_SIZE });
+        let packed = 0;
+        try {
+          for await (const chunk of contents) {
+            packed += (chunk as Buffer).length;
+            if (packed > entry.size) throw changedSize(entry.sourcePath);
+            await waitForRoom();
+            emit(chunk as Buffer);
+          }
+        } finally {
+          contents.destroy();
         }
         if (packed !== entry.size) throw changedSize(entry.sourcePath);
-      } catch (error) {
-        sink.destroy(error instanceof Error ? error : undefined);
-        throw error;
-      } finally {
-        contents.destroy();
       }
-      sink.end(undefined);
-      return finished;
+      emit(ZERO_BLOCK.subarray(0, paddingLength(entry.size)));
+      return;
     }
   }
 }
+
+const ZERO_BLOCK = Buffer.alloc(BLOCK);

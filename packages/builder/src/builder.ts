@@ -6,43 +6,48 @@ import {
   DEFAULT_COMPRESSION_LEVEL,
   ForestLimitError,
   type ForestLimits,
+  LAYER_GZIP_FORMAT,
   type LayerSource,
   writeLayer,
 } from '@nixery/archive';
-import { LayerCache, ManifestCache, SingleFlight } from '@nixery/cache';
+import {
+  GetOrBuild,
+  LayerCache,
+  type LayerCacheEntry,
+  ManifestCache,
+  saltedKey,
+  TtlTier,
+} from '@nixery/cache';
 import { sha256Hex } from '@nixery/digest';
-import {
-  DEFAULT_GROUPING_OPTIONS,
-  type GroupingStrategyName,
-  groupLayers,
-  type Layer,
-  type Popularity,
-} from '@nixery/layers';
+import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { buildImageClosure, createGcRootFolder, createLimit } from '@nixery/nix';
-import type { ReferrerDescriptor } from '@nixery/sbom';
-import {
-  type ImageRequest,
-  manifestCacheKey,
-  type PackageSource,
-  parseImageName,
-  type ResolvedSource,
-  resolveSourceForTag,
-  validateTag,
-} from '@nixery/source';
-import type { Storage } from '@nixery/storage';
+import { createGcRootFolder, createLimit } from '@nixery/nix';
+import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
+import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import { ImageError } from './errors.js';
-import { imageGroupingGraph } from './grouping-graph.js';
 import {
   type BuildTimings,
   type ImageRecord,
   type LayerRecord,
   manifestObjectKey,
+  type ReferrerRecord,
   referrersObjectKey,
 } from './image-record.js';
 import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
+import {
+  type ClosureRun,
+  type GroupingSettings,
+  type ImageClosure,
+  type ImagePlan,
+  type NixSettings,
+  planLayers,
+  type ResolvedImage,
+  resolveImage,
+  runImageNix,
+} from './pipeline.js';
+import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
   | { type: 'build-start'; image: string }
@@ -54,23 +59,12 @@ export type BuilderEvent =
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
   | { type: 'nix-evaluation'; image: string };
 
-export interface ImageBuilderOptions {
+/** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
+export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
   storage: Storage;
   source: PackageSource;
-  /** Store-path-name → count; missing names count 1. */
-  popularity?: Popularity;
-  nixTimeoutSeconds?: number;
-  /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
-  nixSubstituters?: string;
-  /** How long one evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
-  evaluationTimeoutSeconds?: number;
-  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE). */
-  allowUnfree?: boolean;
   /** At most this many Nix evaluations at once across all builds (default: the core count). */
   evaluationConcurrency?: number;
-  layerBudget?: number;
-  /** How store paths are grouped into layers; undefined uses @nixery/layers' default (`stable`). */
-  layerStrategy?: GroupingStrategyName;
   layerConcurrency?: number;
   gzipLevel?: number;
   /** Bounds of the root layer's symlink-forest walk; undefined keeps @nixery/archive's defaults. */
@@ -85,35 +79,37 @@ export interface ImageBuilderOptions {
   onEvent?: (event: BuilderEvent) => void;
 }
 
-interface RecentImage {
-  record: ImageRecord;
-  expiresAt: number;
-}
-
 /**
- * The image pipeline: name → packages → Nix closure → layer groups → layer blobs → manifests.
- * Every stage that can be shared is: manifests by cache key, layers by content key, and
- * concurrent requests for the same image or layer by single flight.
+ * The image pipeline: name → packages → Nix closure → layer groups (planImage) → layer blobs →
+ * manifests (writeImage). Every stage that can be shared is: manifests by cache key, layers by
+ * content key, names' outcomes by source, and concurrent requests for the same image or layer by
+ * single flight.
  */
 export class ImageBuilder {
-  private readonly layerCache: LayerCache;
-  private readonly manifestCache: ManifestCache<ImageRecord>;
-  private readonly imageFlights = new SingleFlight<string, ImageRecord>();
-  private readonly layerFlights = new SingleFlight<string, LayerRecord>();
-  private readonly recent = new Map<string, RecentImage>();
+  /** Images from pinned sources: kept for good, in memory and in storage. */
+  private readonly pinnedImages: GetOrBuild<ImageRecord>;
+  /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
+  private readonly unpinnedImages: GetOrBuild<ImageRecord>;
+  private readonly layers: GetOrBuild<LayerCacheEntry>;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
+  /** Storage whose failures are StorageErrors, whatever the driver threw. */
+  private readonly store: Storage;
 
   constructor(private readonly options: ImageBuilderOptions) {
+    this.store = reportingStorageFailures(options.storage);
     this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
     this.nameOutcomes = new NameOutcomes(
-      options.storage,
+      this.store,
       options.unpinnedTtlMs ?? 60_000,
       JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
     );
-    this.layerCache = new LayerCache(options.storage);
-    this.manifestCache = new ManifestCache<ImageRecord>(options.storage);
+    this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
+    this.unpinnedImages = new GetOrBuild([
+      new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
+    ]);
+    this.layers = new GetOrBuild([new LayerCache(this.store)]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -130,46 +126,18 @@ export class ImageBuilder {
     tag: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const request = parseRequest(name);
-    try {
-      validateTag(tag);
-    } catch (error) {
-      throw new ImageError('invalid-tag', 'TAG_INVALID', 400, (error as Error).message, { tag });
-    }
-    let resolved: ResolvedSource;
-    try {
-      resolved = resolveSourceForTag(this.options.source, tag);
-    } catch (error) {
-      throw new ImageError('tag-not-served', 'MANIFEST_UNKNOWN', 404, (error as Error).message, { tag });
-    }
-
+    const image = resolveImage(name, tag, this.options.source);
+    const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
-    const flightKey = cacheKey ?? `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`;
-
-    const recent = this.recent.get(flightKey);
-    if (recent && recent.expiresAt > Date.now()) {
-      this.emit({ type: 'manifest-cache', image: request.name, hit: true });
-      return recent.record;
-    }
-    if (cacheKey) {
-      const cached = await this.manifestCache.get(cacheKey);
-      if (cached) {
-        this.emit({ type: 'manifest-cache', image: request.name, hit: true });
-        return cached;
-      }
-    }
-    this.emit({ type: 'manifest-cache', image: request.name, hit: false });
-
-    return this.imageFlights.run(
-      flightKey,
-      async (signal) => {
-        const record = await this.build(request, resolved, signal);
-        if (cacheKey) await this.manifestCache.put(cacheKey, stripTimings(record));
-        else this.rememberUnpinned(flightKey, stripTimings(record));
-        return record;
-      },
-      options.signal ? { signal: options.signal } : {},
-    );
+    const [images, key] = cacheKey
+      ? [this.pinnedImages, cacheKey]
+      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    const outcome = await images.get(key, (signal) => this.build(image, signal), {
+      store: stripTimings,
+      onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return outcome.value;
   }
 
   /**
@@ -179,117 +147,116 @@ export class ImageBuilder {
    */
   private withGroupingSettings(key: string | null): string | null {
     if (key === null) return null;
-    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${this.gzipSuffix()}`;
-    return sha256Hex(`${key}\0${settings}`);
+    const gzip = this.gzipSalt();
+    const settings = `${this.options.layerStrategy ?? DEFAULT_GROUPING_OPTIONS.strategy}\0${this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget}${gzip === '' ? '' : `\0${gzip}`}`;
+    return saltedKey(key, settings);
   }
 
-  /** The layer cache key: a layer's content key, told apart by gzip level when not the default. */
+  /**
+   * The layer cache key: a layer's content key salted with the compressed layout (layers written
+   * before gzip members have other digests) and with the gzip level when not the default.
+   */
   private layerCacheKey(contentKey: string): string {
-    const suffix = this.gzipSuffix();
-    return suffix === '' ? contentKey : sha256Hex(`${contentKey}${suffix}`);
+    const gzip = this.gzipSalt();
+    return saltedKey(contentKey, gzip === '' ? LAYER_GZIP_FORMAT : `${LAYER_GZIP_FORMAT}\0${gzip}`);
   }
 
-  private gzipSuffix(): string {
+  /** Empty at the default gzip level, so image keys from before the setting existed still hold. */
+  private gzipSalt(): string {
     const level = this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL;
-    return level === DEFAULT_COMPRESSION_LEVEL ? '' : `\0gzip${level}`;
+    return level === DEFAULT_COMPRESSION_LEVEL ? '' : `gzip${level}`;
   }
 
   /** The referrers of the manifest `digest` (its SBOM's artifact manifests); [] when none are known. */
-  async getReferrers(digest: string): Promise<ReferrerDescriptor[]> {
-    const stored = await this.options.storage.getObject(referrersObjectKey(digest));
-    return stored ? (JSON.parse(stored.body.toString('utf8')) as ReferrerDescriptor[]) : [];
+  async getReferrers(digest: string): Promise<ReferrerRecord[]> {
+    const stored = await this.store.getObject(referrersObjectKey(digest));
+    return stored ? parseReferrerRecords(JSON.parse(stored.body.toString('utf8')) as unknown) : [];
   }
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
-    const stored = await this.options.storage.getObject(manifestObjectKey(digest));
+    const stored = await this.store.getObject(manifestObjectKey(digest));
     return stored ? { bytes: stored.body, mediaType: stored.contentType } : null;
   }
 
-  private rememberUnpinned(key: string, record: ImageRecord): void {
-    const ttl = this.options.unpinnedTtlMs ?? 60_000;
-    if (ttl <= 0) return;
-    this.recent.set(key, { record, expiresAt: Date.now() + ttl });
-    // Bounded: forget the oldest entries first (Map iterates in insertion order).
-    while (this.recent.size > 1000) {
-      const oldest = this.recent.keys().next().value as string;
-      this.recent.delete(oldest);
-    }
+  /**
+   * Stages 1–3 (name → request → closure → layer groups) without writing anything, using the
+   * remembered name outcomes. Pass `gcRootDir` when the plan's paths must outlive a garbage
+   * collection until writeImage has packed them.
+   */
+  async planImage(name: string, tag: string, run: ClosureRun = {}): Promise<ImagePlan> {
+    const image = resolveImage(name, tag, this.options.source);
+    return planLayers(image, await this.closure(image, run), this.options);
+  }
+
+  /**
+   * Stages 4–5: the plan's layers (each unless the layer cache has it) and root layer, then the
+   * config blob and both manifests, then the image's SBOM with an artifact manifest referring to
+   * each of them. Returns the record and how many layers were written.
+   */
+  async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
+    let written = 0;
+    const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
+      const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
+      if (!reused) written++;
+      return layer;
+    };
+    const limit = this.options.layerConcurrency ?? availableParallelism();
+    const storeLayers = await buildLayersConcurrently(
+      plan.layers.map(
+        (group: Layer) => () =>
+          countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
+      ),
+      limit,
+    );
+    const { packages, envPath } = plan.closure;
+    const rootPaths = packages.flatMap((p) => p.outPaths);
+    const rootLayer = await countingStore(
+      { kind: 'root', packages: rootPaths, envPath },
+      rootLayerKey(rootPaths, envPath),
+      0,
+    );
+    const images = await this.writeManifests(plan.request, [...storeLayers, rootLayer]);
+    const referrers = await writeImageSbom(this.store, plan, images.manifests);
+    return { record: { ...images, referrers }, written };
+  }
+
+  /** Stage 2 through the name-outcome cache: a pull whose names are known to fail needs no Nix. */
+  private async closure(image: ResolvedImage, run: ClosureRun): Promise<ImageClosure> {
+    const { request, source } = image;
+    const known = await this.nameOutcomes.knownFailure(source, request.system, request.packages);
+    if (known) throw imageErrorFromNix(known);
+    const nix = await runImageNix(
+      { packages: request.packages, system: request.system, source },
+      this.options,
+      {
+        evaluationSlot: this.evaluationSlot,
+        onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
+        onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
+        ...run,
+      },
+    );
+    await this.nameOutcomes.learn(source, request.system, request.packages, nix);
+    if (!nix.ok) throw imageErrorFromNix(nix);
+    return nix;
   }
 
   private async build(
-    request: ImageRequest,
-    resolved: ResolvedSource,
+    image: ResolvedImage,
     signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
+    const { request } = image;
     const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
     // The folder is named after this process, so one left by a crash is known to be stale.
     const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
-      // A pull whose names are all known, one of them failing, needs no evaluation.
-      const known = await this.nameOutcomes.knownFailure(resolved, request.system, request.packages);
-      if (known) throw imageErrorFromNix(known);
-      const nix = await buildImageClosure(
-        { packages: request.packages, system: request.system, source: resolved },
-        {
-          timeoutSeconds: this.options.nixTimeoutSeconds ?? 60,
-          ...(this.options.nixSubstituters !== undefined
-            ? { substituters: this.options.nixSubstituters }
-            : {}),
-          onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
-          gcRootDir,
-          signal,
-          allowUnfree: this.options.allowUnfree ?? false,
-          ...(this.options.evaluationTimeoutSeconds !== undefined
-            ? { evaluationTimeoutSeconds: this.options.evaluationTimeoutSeconds }
-            : {}),
-          evaluationSlot: this.evaluationSlot,
-          onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
-        },
-      );
-      await this.nameOutcomes.learn(resolved, request.system, request.packages, nix);
-      if (!nix.ok) throw imageErrorFromNix(nix);
+      const closure = await this.closure(image, { gcRootDir, signal });
       const nixDone = performance.now();
-
-      const groups = groupLayers(imageGroupingGraph(nix.graph, nix.envPath), this.options.popularity ?? {}, {
-        budget: this.options.layerBudget ?? DEFAULT_GROUPING_OPTIONS.budget,
-        ...(this.options.layerStrategy !== undefined ? { strategy: this.options.layerStrategy } : {}),
-      });
+      const plan = planLayers(image, closure, this.options);
       const groupingDone = performance.now();
-
-      let written = 0;
-      const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
-        const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
-        if (!reused) written++;
-        return layer;
-      };
-      const limit = this.options.layerConcurrency ?? availableParallelism();
-      const storeLayers = await buildLayersConcurrently(
-        groups.map(
-          (group: Layer) => () =>
-            countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
-        ),
-        limit,
-      );
-      const rootPaths = nix.packages.flatMap((p) => p.outPaths);
-      const rootLayer = await countingStore(
-        { kind: 'root', packages: rootPaths, envPath: nix.envPath },
-        rootLayerKey(rootPaths, nix.envPath),
-        0,
-      );
-      const layers = [...storeLayers, rootLayer];
-
-      const images = await this.writeManifests(request, layers);
-      const referrers = await writeImageSbom(this.options.storage, {
-        request,
-        source: resolved,
-        nix,
-        groups,
-        manifests: images.manifests,
-      });
-      const record: ImageRecord = { ...images, referrers };
+      const { record, written } = await this.writeImage(plan, signal);
       const done = performance.now();
       const timings: BuildTimings = {
         nixMs: Math.round(nixDone - started),
@@ -297,24 +264,14 @@ export class ImageBuilder {
         layersMs: Math.round(done - groupingDone),
         totalMs: Math.round(done - started),
         layersWritten: written,
-        layersReused: layers.length - written,
+        layersReused: record.layers.length - written,
       };
       this.emit({ type: 'build-end', image: request.name, timings });
       return { ...record, timings };
     } catch (error) {
       // Nobody waits for this build any more: not a failure to report.
       if (signal.aborted) throw error;
-      const failure =
-        error instanceof ImageError
-          ? error
-          : error instanceof ForestLimitError
-            ? imageErrorFromForest(error)
-            : new ImageError(
-                'storage-failed',
-                'MANIFEST_UNKNOWN',
-                500,
-                `storing the image failed: ${(error as Error).message}`,
-              );
+      const failure = asImageError(error);
       this.emit({
         type: 'build-failed',
         image: request.name,
@@ -334,40 +291,35 @@ export class ImageBuilder {
     pathCount: number,
     signal: AbortSignal,
   ): Promise<{ layer: LayerRecord; reused: boolean }> {
-    const cacheKey = this.layerCacheKey(key);
-    const cached = await this.layerCache.get(cacheKey);
-    if (cached) {
-      this.emit({ type: 'layer-cache', key, hit: true });
-      const { digest, diffId, size } = cached;
-      return { layer: { digest, diffId, size, key, pathCount }, reused: true };
-    }
-    this.emit({ type: 'layer-cache', key, hit: false });
-    let wroteIt = false;
     // Builds sharing a layer share its write; it stops when none of them waits any more.
-    const layer = await this.layerFlights.run(
-      cacheKey,
-      async (layerSignal) => {
-        const storage = this.options.storage;
-        const built = await writeLayer(
+    const outcome = await this.layers.get(
+      this.layerCacheKey(key),
+      (layerSignal) => {
+        const storage = this.store;
+        return writeLayer(
           source,
-          (compressed) => storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          sinkReportingOrigin((compressed) =>
+            storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
+          ),
           {
             compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
             signal: layerSignal,
             ...(this.options.forestLimits ? { forestLimits: this.options.forestLimits } : {}),
           },
         );
-        await this.layerCache.put(cacheKey, { ...built, mediaType: MEDIA_TYPES.docker.layer });
-        wroteIt = true;
-        return { ...built, key, pathCount };
       },
-      { signal },
+      {
+        store: (built) => ({ ...built, mediaType: MEDIA_TYPES.docker.layer }),
+        onLookup: (hit) => this.emit({ type: 'layer-cache', key, hit }),
+        signal,
+      },
     );
-    return { layer: { ...layer, pathCount }, reused: !wroteIt };
+    const { digest, diffId, size } = outcome.value;
+    return { layer: { digest, diffId, size, key, pathCount }, reused: outcome.from !== 'build' };
   }
 
   private async writeManifests(request: ImageRequest, layers: LayerRecord[]): Promise<ImageRecord> {
-    const storage = this.options.storage;
+    const storage = this.store;
     const env = imageEnv({ packages: request.packages });
     const config = buildImageConfig({ arch: request.arch, layers, ...env });
     const { docker, oci } = buildManifests(config, layers);
@@ -396,25 +348,44 @@ export class ImageBuilder {
   }
 }
 
-function parseRequest(name: string): ImageRequest {
-  try {
-    return parseImageName(name);
-  } catch (error) {
-    throw new ImageError('invalid-name', 'NAME_INVALID', 400, (error as Error).message, { name });
+/**
+ * Names what went wrong, and nothing it is not: a storage failure is `storage-failed`, anything
+ * else unforeseen is `internal` (the original kept as `cause` for the log).
+ */
+function asImageError(error: unknown): ImageError {
+  const chain = causeChain(error);
+  const known = chain.find((e) => e instanceof ImageError || e instanceof ForestLimitError);
+  if (known instanceof ImageError) return known;
+  if (known instanceof ForestLimitError) return imageErrorFromForest(known);
+  const message = error instanceof Error ? error.message : String(error);
+  if (chain.some((e) => e instanceof StorageError))
+    return new ImageError('storage-failed', `storing the image failed: ${message}`, {}, { cause: error });
+  return new ImageError(
+    'internal',
+    `building the image failed unexpectedly: ${message}`,
+    {},
+    { cause: error },
+  );
+}
+
+/** The error and its causes, outermost first (bounded, in case of a cycle). */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e !== undefined && chain.length < 8; e = (e as { cause?: unknown } | null)?.cause) {
+    chain.push(e);
   }
+  return chain;
 }
 
 /**
- * A root forest over its bounds. The deadline is reported like Nix's own timeout (504). The
- * entry and depth bounds are a property of the requested packages, not of this moment: the
- * same request would fail again, so it is the client's to change (400), and UNSUPPORTED is the
- * protocol's code for a valid name this registry will not serve, as for a foreign system.
+ * A root forest over its bounds. The deadline is a timeout like Nix's own. The entry and depth
+ * bounds are a property of the requested packages, not of this moment: the same request would
+ * fail again, so it is `forest-limit`, the client's to change.
  */
 function imageErrorFromForest(error: ForestLimitError): ImageError {
   const detail = { reason: 'forest-limit', limit: error.reason, package: error.packagePath };
-  if (error.reason === 'deadline')
-    return new ImageError('timeout', 'MANIFEST_UNKNOWN', 504, error.message, detail);
-  return new ImageError('forest-limit', 'UNSUPPORTED', 400, error.message, detail);
+  if (error.reason === 'deadline') return new ImageError('timeout', error.message, detail);
+  return new ImageError('forest-limit', error.message, detail);
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

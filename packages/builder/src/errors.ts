@@ -1,20 +1,8 @@
 /**
- * Errors an image request can end in, each already mapped to the registry protocol's error code
- * and HTTP status, so every caller (the registry, the CLI) reports the same thing the same way.
+ * Why an image request did not produce an image. Each caller maps a reason to its own way of
+ * reporting it (the registry to an HTTP status and error code, the CLI to an exit code), each
+ * in one table, so this package says nothing about HTTP.
  */
-export type RegistryErrorCode =
-  | 'BLOB_UNKNOWN'
-  | 'DIGEST_INVALID'
-  | 'MANIFEST_UNKNOWN'
-  | 'NAME_INVALID'
-  | 'NAME_UNKNOWN'
-  | 'TAG_INVALID'
-  | 'UNSUPPORTED'
-  | 'UNAUTHORIZED'
-  | 'DENIED'
-  | 'TOOMANYREQUESTS';
-
-/** Why a build did not produce an image; also the CLI's exit-code classes. */
 export type ImageFailureReason =
   | 'invalid-name'
   | 'invalid-tag'
@@ -28,17 +16,20 @@ export type ImageFailureReason =
   | 'build-failed'
   | 'forest-limit'
   | 'nix-missing'
-  | 'storage-failed';
+  /** Storage refused or failed a read or write while the image was stored. */
+  | 'storage-failed'
+  /** Anything else nobody expected: a bug, not a property of the request. */
+  | 'internal';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';
   constructor(
     readonly reason: ImageFailureReason,
-    readonly code: RegistryErrorCode,
-    readonly status: number,
     message: string,
+    /** The data a report needs beyond the message (package names, the Nix log tail, …). */
     readonly detail: Record<string, unknown> = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

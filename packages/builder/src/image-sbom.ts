@@ -1,18 +1,21 @@
 import { Readable } from 'node:stream';
-import type { Layer } from '@nixery/layers';
-import type { ImagePackage, RuntimeGraphJson } from '@nixery/nix';
 import {
   buildArtifactManifest,
   buildSpdxDocument,
   EMPTY_CONFIG,
   EMPTY_CONFIG_BYTES,
-  type ReferrerDescriptor,
   type SbomSource,
   SPDX_MEDIA_TYPE,
 } from '@nixery/sbom';
-import type { ImageRequest, ResolvedSource } from '@nixery/source';
+import type { ResolvedSource } from '@nixery/source';
 import type { Storage } from '@nixery/storage';
-import { type ImageRecord, manifestObjectKey, referrersObjectKey } from './image-record.js';
+import {
+  type ImageRecord,
+  manifestObjectKey,
+  type ReferrerRecord,
+  referrersObjectKey,
+} from './image-record.js';
+import type { ImagePlan } from './pipeline.js';
 
 const SBOM_ANNOTATIONS = {
   'org.opencontainers.image.description': "SPDX 2.3 SBOM of the image's Nix closure",
@@ -25,28 +28,23 @@ const SBOM_ANNOTATIONS = {
  */
 export async function writeImageSbom(
   storage: Storage,
-  image: {
-    request: Pick<ImageRequest, 'name' | 'arch'>;
-    source: ResolvedSource;
-    nix: { graph: RuntimeGraphJson; packages: readonly ImagePackage[] };
-    groups: readonly Pick<Layer, 'paths'>[];
-    manifests: ImageRecord['manifests'];
-  },
-): Promise<Record<string, ReferrerDescriptor[]>> {
+  plan: Pick<ImagePlan, 'request' | 'source' | 'closure' | 'layers'>,
+  manifests: ImageRecord['manifests'],
+): Promise<Record<string, ReferrerRecord[]>> {
   // Exactly the store paths the layers hold (the root layer only links into them).
-  const inLayers = new Set(image.groups.flatMap((group) => group.paths));
+  const inLayers = new Set(plan.layers.flatMap((layer) => layer.paths));
   const sbom = buildSpdxDocument({
-    imageName: image.request.name,
-    arch: image.request.arch,
-    closure: image.nix.graph.graph.filter((entry) => inLayers.has(entry.path)),
-    requested: image.nix.packages.flatMap((p) => p.outPaths.map((path) => ({ name: p.name, path }))),
-    source: sbomSource(image.source),
+    imageName: plan.request.name,
+    arch: plan.request.arch,
+    closure: plan.closure.graph.graph.filter((entry) => inLayers.has(entry.path)),
+    requested: plan.closure.packages.flatMap((p) => p.outPaths.map((path) => ({ name: p.name, path }))),
+    source: sbomSource(plan.source),
   });
   await putBlobOnce(storage, sbom.bytes, sbom.digest, SPDX_MEDIA_TYPE);
   await putBlobOnce(storage, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.digest, EMPTY_CONFIG.mediaType);
 
-  const referrers: Record<string, ReferrerDescriptor[]> = {};
-  for (const subject of [image.manifests.oci, image.manifests.docker]) {
+  const referrers: Record<string, ReferrerRecord[]> = {};
+  for (const subject of [manifests.oci, manifests.docker]) {
     const artifact = buildArtifactManifest({
       artifactType: SPDX_MEDIA_TYPE,
       blob: { mediaType: SPDX_MEDIA_TYPE, digest: sbom.digest, size: sbom.bytes.length },

@@ -1,5 +1,5 @@
 export { type BuilderEvent, ImageBuilder, type ImageBuilderOptions } from './builder.js';
-export { ImageError, type ImageFailureReason, type RegistryErrorCode } from './errors.js';
+export { ImageError, type ImageFailureReason } from './errors.js';
 export { imageGroupingGraph } from './grouping-graph.js';
 export {
   type BuildTimings,
@@ -10,3 +10,18 @@ export {
   referrersObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';
+export {
+  type ClosureRun,
+  type GroupingSettings,
+  groupImageLayers,
+  type ImageClosure,
+  type ImagePlan,
+  imageClosure,
+  type NixSettings,
+  type PlanOptions,
+  planImage,
+  planLayers,
+  type ResolvedImage,
+  resolveImage,
+  runImageNix,
+} from './pipeline.js';

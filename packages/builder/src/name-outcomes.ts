@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@nixery/digest';
 import type { NixFailure, NixResult, PackageProblem } from '@nixery/nix';
 import type { ResolvedSource } from '@nixery/source';
-import type { Storage } from '@nixery/storage';
+import { nameOutcomeObjectKey, type Storage } from '@nixery/storage';
 
 /** What a name came to last time: it resolved, or its (lasting) problem. */
 type Outcome = { found: true } | { found: false; problem: PackageProblem };
@@ -58,7 +58,7 @@ export class NameOutcomes {
   }
 
   private key(source: ResolvedSource, system: string, name: string): string {
-    return createHash('sha256').update(`${source.id}\0${system}\0${this.settings}\0${name}`).digest('hex');
+    return sha256Hex(`${source.id}\0${system}\0${this.settings}\0${name}`);
   }
 
   private async get(source: ResolvedSource, system: string, name: string): Promise<Outcome | null> {
@@ -66,7 +66,7 @@ export class NameOutcomes {
     const remembered = this.memory.get(key);
     if (remembered && remembered.expiresAt > Date.now()) return remembered.outcome;
     if (!source.pinned) return null;
-    const stored = await this.storage.getObject(objectKey(key));
+    const stored = await this.storage.getObject(nameOutcomeObjectKey(key));
     if (stored === null) return null;
     const outcome = JSON.parse(stored.body.toString('utf8')) as Outcome;
     this.remember(key, outcome, Number.POSITIVE_INFINITY);
@@ -77,7 +77,11 @@ export class NameOutcomes {
     const key = this.key(source, system, name);
     if (source.pinned) {
       this.remember(key, outcome, Number.POSITIVE_INFINITY);
-      await this.storage.putObject(objectKey(key), Buffer.from(JSON.stringify(outcome)), CONTENT_TYPE);
+      await this.storage.putObject(
+        nameOutcomeObjectKey(key),
+        Buffer.from(JSON.stringify(outcome)),
+        CONTENT_TYPE,
+      );
     } else if (this.ttlMs > 0) {
       this.remember(key, outcome, Date.now() + this.ttlMs);
     }
@@ -89,8 +93,4 @@ export class NameOutcomes {
     // Bounded: forget the oldest entries first (Map iterates in insertion order).
     while (this.memory.size > MAX_REMEMBERED) this.memory.delete(this.memory.keys().next().value as string);
   }
-}
-
-function objectKey(key: string): string {
-  return `resolutions/${key}.json`;
 }

@@ -7,35 +7,27 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
     case 'unknown-packages':
       return new ImageError(
         'unknown-packages',
-        'MANIFEST_UNKNOWN',
-        404,
         `unknown package${result.names.length === 1 ? '' : 's'}: ${result.names.join(', ')}`,
         { packages: result.names },
       );
     case 'package-problems':
       return packageProblemsError(result.problems);
     case 'unsupported-system':
-      return new ImageError('unsupported-system', 'UNSUPPORTED', 400, result.message, {
+      return new ImageError('unsupported-system', result.message, {
         system: result.system,
       });
     case 'timeout':
-      return new ImageError(
-        'timeout',
-        'MANIFEST_UNKNOWN',
-        504,
-        TIMEOUT_MESSAGES[result.step](result.seconds),
-        {
-          reason: 'timeout',
-          step: result.step,
-          log: result.logTail,
-        },
-      );
+      return new ImageError('timeout', TIMEOUT_MESSAGES[result.step](result.seconds), {
+        reason: 'timeout',
+        step: result.step,
+        log: result.logTail,
+      });
     case 'build-failed': {
       const why = firstLine(result.errors.at(-1));
       // Nix's error line usually names the derivation already ("builder for '…drv' failed …").
       const drv = result.derivation && !why.includes(result.derivation) ? ` (${result.derivation})` : '';
       const message = `Nix failed to build the image${drv}${why ? `: ${why}` : ''}`;
-      return new ImageError('build-failed', 'MANIFEST_UNKNOWN', 500, message, {
+      return new ImageError('build-failed', message, {
         reason: 'build-failed',
         ...(result.derivation ? { derivation: result.derivation } : {}),
         errors: result.errors,
@@ -46,14 +38,12 @@ export function imageErrorFromNix(result: Exclude<NixResult, { ok: true }>): Ima
       const why = firstLine(result.errors.at(-1));
       return new ImageError(
         'evaluation-failed',
-        'MANIFEST_UNKNOWN',
-        500,
         `Nix could not evaluate the package set${why ? `: ${why}` : ''}`,
         { reason: 'evaluation-failed', errors: result.errors, log: result.logTail },
       );
     }
     case 'nix-missing':
-      return new ImageError('nix-missing', 'MANIFEST_UNKNOWN', 503, result.message, {
+      return new ImageError('nix-missing', result.message, {
         reason: 'nix-missing',
       });
   }
@@ -75,8 +65,8 @@ const HOW_TO_ALLOW: Record<string, string> = {
 };
 
 /**
- * One error for every failing name. The status follows the gravest problem: an evaluation error
- * (500: the package set is at fault) over a refusal (403: policy) over unknown or removed (404).
+ * One error for every failing name. The reason follows the gravest problem: an evaluation error
+ * (the package set is at fault) over a refusal (policy) over removed over unknown.
  */
 function packageProblemsError(problems: PackageProblem[]): ImageError {
   const lines = problems.map(describeProblem);
@@ -92,15 +82,15 @@ function packageProblemsError(problems: PackageProblem[]): ImageError {
   };
   const message = lines.join('; ');
   if (problems.some((p) => p.kind === 'eval-error')) {
-    return new ImageError('evaluation-failed', 'MANIFEST_UNKNOWN', 500, message, detail);
+    return new ImageError('evaluation-failed', message, detail);
   }
   if (problems.some((p) => p.kind === 'refused')) {
-    return new ImageError('packages-refused', 'DENIED', 403, message, detail);
+    return new ImageError('packages-refused', message, detail);
   }
   if (problems.some((p) => p.kind === 'removed')) {
-    return new ImageError('packages-removed', 'MANIFEST_UNKNOWN', 404, message, detail);
+    return new ImageError('packages-removed', message, detail);
   }
-  return new ImageError('unknown-packages', 'MANIFEST_UNKNOWN', 404, message, detail);
+  return new ImageError('unknown-packages', message, detail);
 }
 
 function describeProblem(p: PackageProblem): string {

@@ -98,18 +98,21 @@ describe('failures map to registry errors', () => {
     storage = new FilesystemStorage(await scratch('nixery-builder-errors-'));
   });
 
+  // The HTTP status and registry code of each reason are the registry's (apps/registry's
+  // failure-responses test); here only the reason and its data.
   test.each([
-    ['Hello', 'latest', 'invalid-name', 'NAME_INVALID', 400],
-    ['hello', '-x', 'invalid-tag', 'TAG_INVALID', 400],
-    ['hello', 'v2', 'tag-not-served', 'MANIFEST_UNKNOWN', 404],
-    ['hello/nosuchthing/norsuchother', 'latest', 'unknown-packages', 'MANIFEST_UNKNOWN', 404],
-    ['brokendemo', 'latest', 'build-failed', 'MANIFEST_UNKNOWN', 500],
-    ['arm64/hello', 'latest', 'unsupported-system', 'UNSUPPORTED', 400],
-  ])('%s:%s → %s', async (name, tag, reason, code, status) => {
+    ['Hello', 'latest', 'invalid-name'],
+    ['hello', '-x', 'invalid-tag'],
+    ['hello', 'v2', 'tag-not-served'],
+    ['hello/nosuchthing/norsuchother', 'latest', 'unknown-packages'],
+    ['brokendemo', 'latest', 'build-failed'],
+    ['arm64/hello', 'latest', 'unsupported-system'],
+  ])('%s:%s → %s', async (name, tag, reason) => {
     const { builder, events } = bundledBuilder(storage);
     const error = await builder.getImage(name, tag).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageError);
-    expect(error).toMatchObject({ reason, code, status });
+    expect(error).toMatchObject({ reason });
+    expect(error).not.toHaveProperty('status');
     if (reason === 'unknown-packages') {
       expect((error as ImageError).detail.packages).toEqual(['norsuchother', 'nosuchthing']);
     }
@@ -122,14 +125,14 @@ describe('failures map to registry errors', () => {
   test('a timeout is its own failure', async () => {
     const { builder } = bundledBuilder(storage, { nixTimeoutSeconds: 1 });
     const error = await builder.getImage('slowdemo', 'latest').catch((e: unknown) => e);
-    expect(error).toMatchObject({ reason: 'timeout', status: 504 });
+    expect(error).toMatchObject({ reason: 'timeout' });
   });
 
-  test('a root forest over its entry bound is forest-limit (400 UNSUPPORTED), naming the package', async () => {
+  test('a root forest over its entry bound is forest-limit, naming the package', async () => {
     const { builder, events } = bundledBuilder(storage, { forestLimits: { maxEntries: 3 } });
     const error = await builder.getImage('hello', 'latest').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageError);
-    expect(error).toMatchObject({ reason: 'forest-limit', code: 'UNSUPPORTED', status: 400 });
+    expect(error).toMatchObject({ reason: 'forest-limit' });
     const detail = (error as ImageError).detail;
     expect(detail).toMatchObject({ reason: 'forest-limit', limit: 'entries' });
     expect(String(detail.package)).toMatch(/^\/nix\/store\/[0-9a-z]{32}-/);

@@ -23,21 +23,14 @@ const broken = {
 } as const;
 
 describe('imageErrorFromNix', () => {
-  test('per-name problems: the gravest sets status and code, the message lists every name', () => {
+  test('per-name problems: the gravest sets the reason, the message lists every name', () => {
     const problems = (list: object[]) =>
       imageErrorFromNix({ ok: false, kind: 'package-problems', problems: list as never });
-    expect(problems([removed, unknown])).toMatchObject({
-      status: 404,
-      code: 'MANIFEST_UNKNOWN',
-      reason: 'packages-removed',
-    });
-    expect(problems([removed, refused, unknown])).toMatchObject({
-      status: 403,
-      code: 'DENIED',
-      reason: 'packages-refused',
-    });
+    expect(problems([unknown])).toMatchObject({ reason: 'unknown-packages' });
+    expect(problems([removed, unknown])).toMatchObject({ reason: 'packages-removed' });
+    expect(problems([removed, refused, unknown])).toMatchObject({ reason: 'packages-refused' });
     const worst = problems([removed, refused, broken]);
-    expect(worst).toMatchObject({ status: 500, code: 'MANIFEST_UNKNOWN', reason: 'evaluation-failed' });
+    expect(worst).toMatchObject({ reason: 'evaluation-failed' });
     expect(worst.message.split('; ')).toEqual([
       'chatbox is not in the package set any more: chatbox was removed for x',
       "vscode is refused (unfree): Refusing to evaluate package 'vscode-1' in /p.nix:1 because it has an unfree license (‘unfree’). An operator allows unfree packages with NIXERY_ALLOW_UNFREE=1 (nixery serve --allow-unfree)",
@@ -81,6 +74,9 @@ describe('imageErrorFromNix', () => {
     expect(timeout('build').message).toBe(
       'building the image timed out after 7 s (NIX_TIMEOUT bounds each build and its silence)',
     );
-    expect(timeout('build')).toMatchObject({ status: 504, detail: { reason: 'timeout', step: 'build' } });
+    expect(timeout('build')).toMatchObject({
+      reason: 'timeout',
+      detail: { reason: 'timeout', step: 'build' },
+    });
   });
 });

@@ -1,18 +1,24 @@
+import {
+  isCacheKey,
+  layerCacheObjectKey as layerKey,
+  manifestCacheObjectKey as manifestKey,
+} from '@nixery/storage';
 import { InvalidCacheKeyError } from './errors.js';
 
-const CACHE_KEY_PATTERN = /^[a-f0-9]{64}$/;
+// The names themselves belong to @nixery/storage's layout; the cache only refuses bad keys in its
+// own terms first.
 
 /** Validates a sha256-hex cache key; only such keys ever become part of a storage name. */
 export function assertCacheKey(key: string): void {
-  if (typeof key !== 'string' || !CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheKeyError(String(key));
+  if (!isCacheKey(key)) throw new InvalidCacheKeyError(String(key));
 }
 
 export function layerCacheObjectKey(key: string): string {
   assertCacheKey(key);
-  return `layers/${key}.json`;
+  return layerKey(key);
 }
 
 export function manifestCacheObjectKey(key: string): string {
   assertCacheKey(key);
-  return `manifests/${key}.json`;
+  return manifestKey(key);
 }

@@ -1,19 +1,11 @@
-import { isDigest } from '@nixery/digest';
-import type { Storage } from '@nixery/storage';
+import { InvalidEntryError, type LayerCacheEntry, parseLayerCacheEntry, type Storage } from '@nixery/storage';
 import { BlobNotStoredError, InvalidCacheEntryError } from './errors.js';
 import { layerCacheObjectKey } from './keys.js';
+import type { CacheTier } from './tier.js';
 import { TwoTierStore } from './two-tier.js';
 
-/** What a layer build produced; stored as `layers/<key>.json`. */
-export interface LayerCacheEntry {
-  /** sha256 of the gzip blob, `sha256:<hex>`. */
-  digest: string;
-  /** sha256 of the uncompressed tar, `sha256:<hex>`. */
-  diffId: string;
-  /** Bytes of the gzip blob. */
-  size: number;
-  mediaType: string;
-}
+/** What a layer build produced; stored as `layers/<key>.json` (the format is @nixery/storage's). */
+export type { LayerCacheEntry };
 
 export interface LayerCacheOptions {
   /** Entries kept in memory; default 10 000 (a few hundred bytes each). */
@@ -25,7 +17,7 @@ export interface LayerCacheOptions {
  * Memory hits are trusted; storage hits are checked against the blob, because another
  * process (or a garbage collection) may have removed it since the entry was written.
  */
-export class LayerCache {
+export class LayerCache implements CacheTier<LayerCacheEntry> {
   private readonly tiers: TwoTierStore;
 
   constructor(
@@ -86,21 +78,10 @@ function parseLayerEntry(json: string): LayerCacheEntry {
 
 /** Checks the shape and keeps exactly the four documented fields (callers may pass more). */
 function validLayerEntry(value: unknown): LayerCacheEntry {
-  const entry = value as Partial<LayerCacheEntry> | null;
-  if (
-    typeof entry !== 'object' ||
-    entry === null ||
-    typeof entry.digest !== 'string' ||
-    !isDigest(entry.digest) ||
-    typeof entry.diffId !== 'string' ||
-    !isDigest(entry.diffId) ||
-    typeof entry.size !== 'number' ||
-    !Number.isSafeInteger(entry.size) ||
-    entry.size < 0 ||
-    typeof entry.mediaType !== 'string' ||
-    entry.mediaType.length === 0
-  ) {
-    throw new InvalidCacheEntryError(`not a layer cache entry: ${JSON.stringify(value)}`);
+  try {
+    return parseLayerCacheEntry(value);
+  } catch (error) {
+    if (error instanceof InvalidEntryError) throw new InvalidCacheEntryError(error.message);
+    throw error;
   }
-  return { digest: entry.digest, diffId: entry.diffId, size: entry.size, mediaType: entry.mediaType };
 }

@@ -1,6 +1,7 @@
 import type { Storage } from '@nixery/storage';
 import { InvalidCacheEntryError } from './errors.js';
 import { manifestCacheObjectKey } from './keys.js';
+import type { CacheTier } from './tier.js';
 import { TwoTierStore } from './two-tier.js';
 
 export interface ManifestCacheOptions {
@@ -13,7 +14,7 @@ export interface ManifestCacheOptions {
  * stored as `manifests/<key>.json`. The record is any JSON-serialisable value; it comes back
  * as parsed JSON, a fresh copy on every hit.
  */
-export class ManifestCache<T> {
+export class ManifestCache<T> implements CacheTier<T> {
   private readonly tiers: TwoTierStore;
 
   constructor(storage: Storage, options: ManifestCacheOptions = {}) {

@@ -26,20 +26,36 @@ export function sha256Digest(data: Uint8Array | string): string {
   return formatDigest(sha256Hex(data));
 }
 
-/** A pass-through stream that hashes (sha256) and counts what flows through it. */
-export class DigestStream extends Transform {
+/**
+ * sha256 and byte count fed chunk by chunk, for code that hashes without a stream (e.g. a worker
+ * thread packing a tar with synchronous reads). `summary()` ends it: call it once.
+ */
+export class DigestAccumulator {
   private readonly hash = newHash();
   private bytes = 0;
+
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+  }
+
+  summary(): BlobSummary {
+    return { digest: formatDigest(this.hash.digest('hex')), size: this.bytes };
+  }
+}
+
+/** A pass-through stream that hashes (sha256) and counts what flows through it. */
+export class DigestStream extends Transform {
+  private readonly accumulator = new DigestAccumulator();
   private result: BlobSummary | null = null;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
+    this.accumulator.update(chunk);
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    this.result = { digest: formatDigest(this.hash.digest('hex')), size: this.bytes };
+    this.result = this.accumulator.summary();
     callback();
   }
 

@@ -3,6 +3,7 @@ export {
   assertSummary,
   BlobMismatchError,
   type BlobSummary,
+  DigestAccumulator,
   DigestStream,
   digestOfFile,
   digestOfStream,

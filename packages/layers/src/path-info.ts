@@ -45,7 +45,7 @@ function readEntry(value: unknown, key: string | undefined, position: number, st
   if (entry.closureSize === undefined) {
     throw new LayersError(
       'BAD_NUMBER',
-      `nix path-info: ${path} has no closureSize (run with --closure-size)`,
+      `nix path-info: incomplete information for ${path}: no closureSize (run with --closure-size)`,
       {
         path,
       },

@@ -5,8 +5,6 @@ import { buildTargets, outPaths } from './plan.js';
 import { planImage } from './plan-image.js';
 import type { BuildRequest, ImagePackage, NixOptions, NixResult } from './types.js';
 
-export { IMAGE_NIX_PATH } from './plan-image.js';
-
 /**
  * Evaluates, builds and measures the closure of an image's packages:
  * 1. planImage: `nix-instantiate --eval --strict --json --read-write-mode nix/image.nix -A plan`

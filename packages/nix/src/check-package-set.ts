@@ -1,9 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { PROBE_NIX_PATH } from './expressions.js';
 import { errorSummary } from './nix-errors.js';
 import { runNix } from './run-nix.js';
-
-/** nix/probe.nix of this repository. */
-export const PROBE_NIX_PATH = fileURLToPath(new URL('../../../nix/probe.nix', import.meta.url));
 
 export type PackageSetCheck =
   | { ok: true; nixVersion: string }

@@ -1,6 +1,7 @@
-export { buildImageClosure, IMAGE_NIX_PATH } from './build-image-closure.js';
-export { checkPackageSet, type PackageSetCheck, PROBE_NIX_PATH } from './check-package-set.js';
+export { buildImageClosure } from './build-image-closure.js';
+export { checkPackageSet, type PackageSetCheck } from './check-package-set.js';
 export { isUnsupportedSystem, parseUnknownPackages } from './classify.js';
+export { IMAGE_NIX_PATH, LIST_ATTRIBUTES_NIX_PATH, PROBE_NIX_PATH } from './expressions.js';
 export {
   closureBytes,
   createGcRootFolder,
@@ -12,6 +13,7 @@ export {
   removeStaleGcRootFolders,
 } from './gc-roots.js';
 export { createLimit } from './limit.js';
+export { type AttributeListing, hostSystem, listPackageSetAttributes } from './list-attributes.js';
 export {
   causeFirst,
   errorBlocks,

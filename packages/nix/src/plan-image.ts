@@ -1,11 +1,8 @@
-import { fileURLToPath } from 'node:url';
+import { IMAGE_NIX_PATH } from './expressions.js';
 import { errorBlocks, refusalOf } from './nix-errors.js';
 import { type NixSession, nixSession } from './nix-session.js';
 import { type ImagePlan, parsePlan, type UnplannedPackage } from './plan.js';
 import type { BuildRequest, NixFailure, NixOptions, PackageProblem } from './types.js';
-
-/** nix/image.nix of this repository. */
-export const IMAGE_NIX_PATH = fileURLToPath(new URL('../../../nix/image.nix', import.meta.url));
 
 /** Past this many names, an uncatchable evaluation error is reported for the image, not per name. */
 const MAX_ISOLATED_NAMES = 8;

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bundledPackageSetPath } from '@nixery/nix-expressions';
 import { expect } from 'vitest';
 import type { NixResult, RuntimeGraphJson } from '../src/index.js';
 
 export const FIXTURE_SET = fileURLToPath(new URL('./fixtures/pkgs', import.meta.url));
-export const BUNDLED_SET = fileURLToPath(new URL('../../../nix/pkgs', import.meta.url));
+export const BUNDLED_SET = bundledPackageSetPath;
 
 /** The `source` argument for a local package set. */
 export function pathSource(path: string) {

@@ -18,6 +18,16 @@ export type StorageConfig =
       bucket: string;
       /** Service-account key file; when set, blob requests are redirected to signed URLs. */
       credentialsFile: string | null;
+    }
+  | {
+      backend: 's3';
+      bucket: string;
+      region: string;
+      /** A custom endpoint for S3-compatible services; absent for AWS itself. */
+      endpoint?: string;
+      forcePathStyle: boolean;
+      /** Blob requests are redirected to presigned URLs (S3_USE_PRESIGNED_URLS, default true). */
+      presignedUrls: boolean;
     };
 
 /** Access control from an htpasswd file; null (no NIXERY_AUTH_FILE) keeps the registry anonymous. */
@@ -225,8 +235,46 @@ function storageSetting(env: Env, problems: string[]): StorageConfig | null {
     }
     return { backend, bucket, credentialsFile: value(env, 'GOOGLE_APPLICATION_CREDENTIALS') ?? null };
   }
-  problems.push(`NIXERY_STORAGE_BACKEND=${JSON.stringify(backend)} must be 'filesystem' or 'gcs'`);
+  if (backend === 's3') return s3Setting(env, problems);
+  problems.push(`NIXERY_STORAGE_BACKEND=${JSON.stringify(backend)} must be 'filesystem', 'gcs' or 's3'`);
   return null;
+}
+
+/** S3_BUCKET, AWS_REGION, S3_ENDPOINT, S3_FORCE_PATH_STYLE, S3_USE_PRESIGNED_URLS; credentials come from the SDK's chain. */
+function s3Setting(env: Env, problems: string[]): StorageConfig | null {
+  const before = problems.length;
+  const bucket = value(env, 'S3_BUCKET');
+  if (bucket === undefined) problems.push('S3_BUCKET must be set when NIXERY_STORAGE_BACKEND is s3');
+  const region = value(env, 'AWS_REGION');
+  if (region === undefined) {
+    problems.push(
+      "AWS_REGION must be set when NIXERY_STORAGE_BACKEND is s3 (any name, e.g. 'us-east-1', for other S3 services)",
+    );
+  }
+  const endpoint = value(env, 'S3_ENDPOINT');
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    problems.push(`S3_ENDPOINT=${JSON.stringify(endpoint)} must be an http(s) URL`);
+  }
+  const forcePathStyle = trueFalseSetting(env, 'S3_FORCE_PATH_STYLE', false, problems);
+  const presignedUrls = trueFalseSetting(env, 'S3_USE_PRESIGNED_URLS', true, problems);
+  if (problems.length > before || bucket === undefined || region === undefined) return null;
+  return {
+    backend: 's3',
+    bucket,
+    region,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    forcePathStyle,
+    presignedUrls,
+  };
+}
+
+/** Exactly `true` or `false` (the S3 switches, spelled as the AWS tools spell them); unset is `fallback`. */
+function trueFalseSetting(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+  return fallback;
 }
 
 function urlSetting(env: Env, name: string, problems: string[]): string | null {

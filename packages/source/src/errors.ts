@@ -1,29 +1,29 @@
 /**
- * Errors a client can cause with its request. `code` is the OCI distribution error code the
- * registry answers with, so the HTTP layer never has to guess.
+ * What a client got wrong in its request. `reason` says which mistake it was; how that is
+ * reported (an HTTP status, an exit code) is the caller's business.
  */
-export type RequestErrorCode = 'NAME_INVALID' | 'TAG_INVALID' | 'MANIFEST_UNKNOWN';
+export type RequestErrorReason = 'invalid-name' | 'invalid-tag' | 'tag-not-served';
 
 export class RequestError extends Error {
-  readonly code: RequestErrorCode;
-  constructor(code: RequestErrorCode, message: string) {
+  readonly reason: RequestErrorReason;
+  constructor(reason: RequestErrorReason, message: string) {
     super(message);
     this.name = new.target.name;
-    this.code = code;
+    this.reason = reason;
   }
 }
 
 /** The repository name is not a valid image name (syntax, length, package count). */
 export class ImageNameError extends RequestError {
   constructor(message: string) {
-    super('NAME_INVALID', message);
+    super('invalid-name', message);
   }
 }
 
-/** The tag is not valid, syntactically or for the configured package source. */
+/** The tag is not valid (`invalid-tag`), or this instance's package source does not serve it. */
 export class TagError extends RequestError {
-  constructor(code: 'TAG_INVALID' | 'MANIFEST_UNKNOWN', message: string) {
-    super(code, message);
+  constructor(reason: 'invalid-tag' | 'tag-not-served', message: string) {
+    super(reason, message);
   }
 }
 

@@ -8,7 +8,7 @@ export {
   MAX_LAYER_BUDGET,
   type StorageConfig,
 } from './config.js';
-export { ConfigError, ImageNameError, RequestError, type RequestErrorCode, TagError } from './errors.js';
+export { ConfigError, ImageNameError, RequestError, type RequestErrorReason, TagError } from './errors.js';
 export {
   type Arch,
   type ImageRequest,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '@nixery/digest';
+import { bundledPackageSetPath, bundledPopularityUrl } from '@nixery/nix-expressions';
 import { ConfigError, TagError } from './errors.js';
 import type { ImageRequest } from './image-name.js';
 import { validateTag } from './tag.js';
@@ -35,13 +35,13 @@ export function isValidChannel(channel: string): boolean {
   return COMMIT.test(channel) || (CHANNEL_NAME.test(channel) && channel.length <= 100);
 }
 
-/** The demo package set that ships with this repository (`<repo>/nix/pkgs`). */
-export const BUNDLED_PACKAGE_SET_PATH = fileURLToPath(new URL('../../../nix/pkgs', import.meta.url));
+/** The demo package set (`nix/pkgs`, located by its own package, @nixery/nix-expressions). */
+export const BUNDLED_PACKAGE_SET_PATH = bundledPackageSetPath;
 /**
  * Popularity counted over the whole bundled set (`nixery popularity --all`), used when that set is
  * served and NIX_POPULARITY_URL is not given, as Nixery uses its channel's published counts.
  */
-export const BUNDLED_POPULARITY_URL = new URL('../../../nix/pkgs/popularity.json', import.meta.url).href;
+export const BUNDLED_POPULARITY_URL = bundledPopularityUrl;
 
 export const SOURCE_VARIABLES = ['NIXERY_CHANNEL', 'NIXERY_PKGS_REPO', 'NIXERY_PKGS_PATH'] as const;
 
@@ -95,7 +95,7 @@ export function resolveSourceForTag(source: PackageSource, tag: string): Resolve
     case 'path': {
       if (tag !== 'latest') {
         throw new TagError(
-          'MANIFEST_UNKNOWN',
+          'tag-not-served',
           `this instance serves a local package set; only the tag 'latest' exists (asked for ${JSON.stringify(tag)})`,
         );
       }

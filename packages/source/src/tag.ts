@@ -6,11 +6,11 @@ export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
 }
 
-/** Throws TagError (TAG_INVALID) unless `tag` matches the distribution spec's tag grammar. */
+/** Throws TagError (invalid-tag) unless `tag` matches the distribution spec's tag grammar. */
 export function validateTag(tag: string): string {
   if (!isValidTag(tag)) {
     throw new TagError(
-      'TAG_INVALID',
+      'invalid-tag',
       `invalid tag ${JSON.stringify(tag)}: tags are 1 to 128 characters of [a-zA-Z0-9._-] and do not start with '.' or '-'`,
     );
   }

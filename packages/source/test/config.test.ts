@@ -110,7 +110,7 @@ describe('loadConfig', () => {
       PORT: 'eighty',
       NIXERY_CHANNEL: 'nixos unstable',
       NIXERY_PKGS_REPO: 'https://example.org/x.git',
-      NIXERY_STORAGE_BACKEND: 's3',
+      NIXERY_STORAGE_BACKEND: 'azure',
       NIX_TIMEOUT: '0',
       NIX_POPULARITY_URL: 'not a url',
       NIXERY_LAYER_BUDGET: '125',
@@ -125,7 +125,7 @@ describe('loadConfig', () => {
     expect(list.join('\n')).toMatch(/PORT="eighty" must be a whole number from 0 to 65535/);
     expect(list.join('\n')).toMatch(/NIX_TIMEOUT="0" must be a whole number from 1/);
     expect(list.join('\n')).toMatch(/NIXERY_LAYER_BUDGET="125" must be a whole number from 1 to 124/);
-    expect(list.join('\n')).toMatch(/NIXERY_STORAGE_BACKEND="s3" must be 'filesystem' or 'gcs'/);
+    expect(list.join('\n')).toMatch(/NIXERY_STORAGE_BACKEND="azure" must be 'filesystem', 'gcs' or 's3'/);
     expect(list.join('\n')).toMatch(/NIX_POPULARITY_URL="not a url" must be an http\(s\) or file URL/);
   });
 
@@ -136,6 +136,50 @@ describe('loadConfig', () => {
     expect(problems({ NIXERY_STORAGE_BACKEND: 'gcs' })).toEqual([
       'GCS_BUCKET must be set when NIXERY_STORAGE_BACKEND is gcs',
     ]);
+    expect(problems({ NIXERY_STORAGE_BACKEND: 's3' })).toEqual([
+      'S3_BUCKET must be set when NIXERY_STORAGE_BACKEND is s3',
+      "AWS_REGION must be set when NIXERY_STORAGE_BACKEND is s3 (any name, e.g. 'us-east-1', for other S3 services)",
+    ]);
+    expect(
+      problems({
+        NIXERY_STORAGE_BACKEND: 's3',
+        S3_BUCKET: 'b',
+        AWS_REGION: 'eu-west-1',
+        S3_ENDPOINT: 'minio:9000',
+        S3_FORCE_PATH_STYLE: 'yes',
+        S3_USE_PRESIGNED_URLS: '0',
+      }),
+    ).toEqual([
+      'S3_ENDPOINT="minio:9000" must be an http(s) URL',
+      'S3_FORCE_PATH_STYLE="yes" must be true or false',
+      'S3_USE_PRESIGNED_URLS="0" must be true or false',
+    ]);
+  });
+
+  test('S3 settings: bucket, region, endpoint, path style, presigned URLs on by default', () => {
+    const base = { NIXERY_STORAGE_BACKEND: 's3', S3_BUCKET: 'images', AWS_REGION: 'eu-west-1' };
+    expect(loadConfig(base).storage).toEqual({
+      backend: 's3',
+      bucket: 'images',
+      region: 'eu-west-1',
+      forcePathStyle: false,
+      presignedUrls: true,
+    });
+    expect(
+      loadConfig({
+        ...base,
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_USE_PRESIGNED_URLS: 'false',
+      }).storage,
+    ).toEqual({
+      backend: 's3',
+      bucket: 'images',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      presignedUrls: false,
+    });
   });
 
   test('the error message lists the problems', () => {

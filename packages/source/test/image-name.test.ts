@@ -113,7 +113,7 @@ describe('parseImageName: invalid names', () => {
     ['${builtins.abort "x"}', /not a valid name component/],
   ])('%j is rejected', (name, message) => {
     const error = nameError(name);
-    expect(error.code).toBe('NAME_INVALID');
+    expect(error.reason).toBe('invalid-name');
     expect(error.message).toMatch(message);
   });
 

@@ -29,7 +29,7 @@ describe('tags', () => {
   test.each(['', '.x', '-x', 'a/b', 'a:b', 'A'.repeat(129)])('%j is invalid', (tag) => {
     const error = thrown(() => validateTag(tag));
     expect(error).toBeInstanceOf(TagError);
-    expect((error as TagError).code).toBe('TAG_INVALID');
+    expect((error as TagError).reason).toBe('invalid-tag');
   });
 });
 
@@ -106,13 +106,13 @@ describe('resolveSourceForTag', () => {
     });
     const error = thrown(() => resolveSourceForTag(source, 'v2'));
     expect(error).toBeInstanceOf(TagError);
-    expect((error as TagError).code).toBe('MANIFEST_UNKNOWN');
+    expect((error as TagError).reason).toBe('tag-not-served');
     expect((error as TagError).message).toMatch(/only the tag 'latest' exists/);
   });
 
   test('invalid tags are refused for every source', () => {
     const error = thrown(() => resolveSourceForTag(git, '-bad'));
-    expect((error as TagError).code).toBe('TAG_INVALID');
+    expect((error as TagError).reason).toBe('invalid-tag');
   });
 });
 

@@ -42,3 +42,14 @@ export class BlobNotFoundError extends StorageError {
     super(`blob ${digest} not found`);
   }
 }
+
+/** A stored record (layer-cache entry, image record) that does not have its documented shape. */
+export class InvalidEntryError extends StorageError {
+  constructor(
+    message: string,
+    /** What is wrong, without the record's content. */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,10 +1,12 @@
 import { FilesystemStorage } from './filesystem.js';
 import { GcsStorage } from './gcs.js';
+import { S3Storage, type S3StorageOptions } from './s3.js';
 import type { Storage } from './types.js';
 
 export type StorageConfig =
   | { backend: 'filesystem'; path: string }
-  | { backend: 'gcs'; bucket: string; credentialsFile?: string | null; signedUrlTtlSeconds?: number };
+  | { backend: 'gcs'; bucket: string; credentialsFile?: string | null; signedUrlTtlSeconds?: number }
+  | ({ backend: 's3' } & S3StorageOptions);
 
 export function createStorage(config: StorageConfig): Storage {
   switch (config.backend) {
@@ -18,5 +20,9 @@ export function createStorage(config: StorageConfig): Storage {
           ? { signedUrlTtlSeconds: config.signedUrlTtlSeconds }
           : {}),
       });
+    case 's3': {
+      const { backend: _backend, ...options } = config;
+      return new S3Storage(options);
+    }
   }
 }

@@ -1,6 +1,6 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import type { PositionalReader } from './driver.js';
 import { StorageError } from './errors.js';
 import type { ByteRange } from './types.js';
 
@@ -57,14 +57,14 @@ export function pumpChunkBytes(length: number, bytesInUse: number): number {
 }
 
 /**
- * Copies `range` of an open file to `destination` and ends it, with two buffers reused for the
+ * Copies `range` of an open file (any positional reader) to `destination` and ends it, with two buffers reused for the
  * whole copy (one is read into while the other is being written) and kept for the next copy.
  * A read stream allocates a new buffer per chunk instead; with many clients that garbage (and
  * the chunks queued in each stream) is what drove the server's memory up. The handle is closed
  * when the copy ends.
  */
 export async function pumpFile(
-  handle: FileHandle,
+  handle: PositionalReader,
   destination: Writable,
   range: Required<ByteRange>,
   onChunk?: (bytes: number) => void,

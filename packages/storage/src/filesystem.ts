@@ -11,176 +11,131 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestStream } from '@nixery/digest';
-import { BlobNotFoundError, DigestMismatchError, StorageError } from './errors.js';
-import { pumpFile } from './file-pump.js';
-import {
-  assertContentType,
-  assertObjectKey,
-  assertRange,
-  BLOB_PREFIX,
-  blobName,
-  digestFromBlobName,
-  digestHex,
-  newStagingName,
-  STAGING_PREFIX,
-} from './names.js';
-import type {
-  BlobStat,
-  ByteRange,
-  PutBlobOptions,
-  PutBlobResult,
-  SendBlobOptions,
-  StagingSummary,
-  Storage,
-  StoredObject,
-} from './types.js';
+import { BlobStore } from './blob-store.js';
+import type { ListedObject, ObjectStat, PositionalReader, SmallObject, StorageDriver } from './driver.js';
+import { StorageError } from './errors.js';
+import { BLOB_PREFIX, newStagingName, STAGING_PREFIX } from './layout.js';
+import type { ByteRange } from './types.js';
 
 /** 1 MiB read chunks: measured about twice as fast as the 64 KiB default when serving layers. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Blobs and objects in a directory. Every write goes to `<root>/staging/` first and is
- * renamed into place after an fsync, so a reader never sees a partial file under a
- * digest or key. Blob content types are not recorded (statBlob reports null); objects
- * keep theirs in a one-line header inside the same file, so type and body change together.
+ * Objects as files under a root folder, one per name. Uploads are fsynced before close and
+ * moves are renames followed by a directory fsync, so a rename never exposes unwritten blocks.
+ * Files carry no content type (stat reports null) except those written by `put`, which keep it
+ * as their first line (`<content-type>\n<body>`), so type and body change together.
  */
-export class FilesystemStorage implements Storage {
-  readonly kind = 'filesystem' as const;
+export class FilesystemDriver implements StorageDriver {
+  readonly kind = 'filesystem';
   readonly root: string;
-  private layoutReady: Promise<void> | null = null;
+  /** Folders known to exist, so each is created once rather than on every write. */
+  private readonly knownFolders = new Map<string, Promise<void>>();
 
-  constructor(root: string) {
+  /**
+   * @param folders made before the first write (the blob store's folders), so they exist
+   *   from the first upload on, as a reader of the tree expects.
+   */
+  constructor(
+    root: string,
+    private readonly folders: readonly string[] = [],
+  ) {
     this.root = path.resolve(root);
   }
 
-  async putBlob(data: Readable, opts: PutBlobOptions = {}): Promise<PutBlobResult> {
-    if (opts.expectedDigest !== undefined) digestHex(opts.expectedDigest);
-    if (opts.contentType !== undefined) assertContentType(opts.contentType);
-    await this.ensureLayout();
-
-    const stagingPath = this.resolve(newStagingName());
-    const digesting = new DigestStream();
-    try {
-      // flush: fsync before close, so the rename below can never expose unwritten blocks.
-      await pipeline(data, digesting, createWriteStream(stagingPath, { flags: 'wx', flush: true }));
-    } catch (error) {
-      await rm(stagingPath, { force: true });
-      throw error;
-    }
-
-    const result = digesting.summary();
-    try {
-      if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
-        throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
-      }
-      const finalPath = this.resolve(blobName(result.digest));
-      if (await exists(finalPath)) {
-        // Same digest, same bytes: keep the blob that is already there.
-        await rm(stagingPath, { force: true });
-      } else {
-        await rename(stagingPath, finalPath);
-        await syncDirectory(path.dirname(finalPath));
-      }
-    } catch (error) {
-      await rm(stagingPath, { force: true });
-      throw error;
-    }
-    return result;
+  get description(): string {
+    // Shown on the public front page: the kind, never the host path (the start-up log has that).
+    return 'local folder storage';
   }
 
-  async statBlob(digest: string): Promise<BlobStat | null> {
-    const blobPath = this.resolve(blobName(digest));
+  async upload(name: string, data: Readable): Promise<void> {
+    const file = this.resolve(name);
+    await this.ensureLayout();
+    // flush: fsync before close, so a later rename can never expose unwritten blocks. No retry
+    // here (the stream can be read once), so the folder is created, not assumed.
+    await mkdir(path.dirname(file), { recursive: true });
+    await pipeline(data, createWriteStream(file, { flags: 'wx', flush: true }));
+  }
+
+  async put(name: string, body: Buffer, contentType: string): Promise<void> {
+    // A rename replaces the file whole: readers see the old object or the new one.
+    await this.ensureLayout();
+    const temporary = this.resolve(newStagingName());
+    const file = Buffer.concat([Buffer.from(`${contentType}\n`, 'latin1'), body]);
     try {
-      const info = await stat(blobPath);
-      return info.isFile() ? { size: info.size, contentType: null } : null;
+      await this.inFolder(path.dirname(temporary), () =>
+        writeFile(temporary, file, { flag: 'wx', flush: true }),
+      );
+      await this.renameInto(temporary, this.resolve(name));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async get(name: string): Promise<SmallObject | null> {
+    let file: Buffer;
+    try {
+      file = await readFile(this.resolve(name));
+    } catch (error) {
+      if (isMissing(error) || errorCode(error) === 'EISDIR') return null;
+      throw error;
+    }
+    const newline = file.indexOf(0x0a);
+    if (newline <= 0) throw new StorageError(`object ${name} has no content-type header line`);
+    return { contentType: file.subarray(0, newline).toString('latin1'), body: file.subarray(newline + 1) };
+  }
+
+  async stat(name: string): Promise<ObjectStat | null> {
+    try {
+      const info = await stat(this.resolve(name));
+      return info.isFile() ? { size: info.size, contentType: null, modified: info.mtime } : null;
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
     }
   }
 
-  async readBlob(digest: string, range?: ByteRange): Promise<Readable> {
-    // Opened here, not lazily by the stream, so a missing blob is an error the caller can map to 404.
-    const handle = await this.openBlob(digest, range);
+  async read(name: string, range?: ByteRange): Promise<Readable | null> {
+    // Opened here, not lazily by the stream, so a missing file is known before any byte is sent.
+    const handle = await this.openFile(name);
+    if (handle === null) return null;
     return handle.createReadStream({
       highWaterMark: READ_CHUNK_BYTES,
       ...(range === undefined ? {} : { start: range.start, end: range.end }),
     });
   }
 
-  async sendBlob(digest: string, destination: Writable, options: SendBlobOptions = {}): Promise<void> {
-    const handle = await this.openBlob(digest, options.range);
-    let range: Required<ByteRange>;
+  async openPositional(name: string): Promise<PositionalReader | null> {
+    const handle = await this.openFile(name);
+    if (handle === null) return null;
     try {
-      const size = (await handle.stat()).size;
-      range = { start: options.range?.start ?? 0, end: Math.min(options.range?.end ?? size - 1, size - 1) };
+      const { size } = await handle.stat();
+      return {
+        size,
+        read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+        close: () => handle.close(),
+      };
     } catch (error) {
       await handle.close();
       throw error;
     }
-    try {
-      await pumpFile(handle, destination, range, options.onChunk);
-    } catch (error) {
-      destination.destroy();
-      throw error;
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    // Walk the deepest folder the prefix names, then keep the names that match it.
+    const slash = prefix.lastIndexOf('/');
+    const folder = slash < 0 ? '' : prefix.slice(0, slash);
+    for await (const object of this.walk(folder)) {
+      if (object.name.startsWith(prefix)) yield object;
     }
   }
 
-  private async openBlob(digest: string, range: ByteRange | undefined): Promise<FileHandle> {
-    const blobPath = this.resolve(blobName(digest));
-    if (range !== undefined) assertRange(range);
+  async delete(name: string): Promise<void> {
     try {
-      return await open(blobPath, fsConstants.O_RDONLY);
-    } catch (error) {
-      if (isMissing(error)) throw new BlobNotFoundError(digest);
-      throw error;
-    }
-  }
-
-  async blobRedirect(digest: string): Promise<string | null> {
-    digestHex(digest);
-    return null;
-  }
-
-  async putObject(key: string, body: Buffer, contentType: string): Promise<void> {
-    assertObjectKey(key);
-    assertContentType(contentType);
-    await this.ensureLayout();
-    const stagingPath = this.resolve(newStagingName());
-    const finalPath = this.resolve(key);
-    try {
-      const file = Buffer.concat([Buffer.from(`${contentType}\n`, 'latin1'), body]);
-      await writeFile(stagingPath, file, { flag: 'wx', flush: true });
-      await mkdir(path.dirname(finalPath), { recursive: true });
-      await rename(stagingPath, finalPath);
-    } catch (error) {
-      await rm(stagingPath, { force: true });
-      throw error;
-    }
-    await syncDirectory(path.dirname(finalPath));
-  }
-
-  async getObject(key: string): Promise<StoredObject | null> {
-    assertObjectKey(key);
-    let file: Buffer;
-    try {
-      file = await readFile(this.resolve(key));
-    } catch (error) {
-      if (isMissing(error) || errorCode(error) === 'EISDIR') return null;
-      throw error;
-    }
-    const newline = file.indexOf(0x0a);
-    if (newline <= 0) throw new StorageError(`object ${key} has no content-type header line`);
-    return { contentType: file.subarray(0, newline).toString('latin1'), body: file.subarray(newline + 1) };
-  }
-
-  async deleteObject(key: string): Promise<void> {
-    assertObjectKey(key);
-    try {
-      await rm(this.resolve(key));
+      await rm(this.resolve(name));
     } catch (error) {
       // A folder is not an object, so it is "missing" as an object too.
       const code = errorCode(error);
@@ -188,71 +143,47 @@ export class FilesystemStorage implements Storage {
     }
   }
 
-  async *listBlobs(): AsyncIterable<string> {
+  async move(from: string, to: string): Promise<void> {
+    await this.renameInto(this.resolve(from), this.resolve(to));
+  }
+
+  /** An atomic replace, made durable by syncing the folder. */
+  private async renameInto(source: string, target: string): Promise<void> {
+    await this.inFolder(path.dirname(target), () => rename(source, target));
+    await syncDirectory(path.dirname(target));
+  }
+
+  private async *walk(folder: string): AsyncIterable<ListedObject> {
     let directory: Awaited<ReturnType<typeof opendir>>;
     try {
-      directory = await opendir(this.resolve(BLOB_PREFIX));
+      directory = await opendir(folder === '' ? this.root : this.resolve(folder));
     } catch (error) {
       if (isMissing(error)) return;
       throw error;
     }
     for await (const entry of directory) {
-      const digest = entry.isFile() ? digestFromBlobName(BLOB_PREFIX + entry.name) : null;
-      if (digest !== null) yield digest;
-    }
-  }
-
-  async deleteBlob(digest: string): Promise<void> {
-    await rm(this.resolve(blobName(digest)), { force: true });
-  }
-
-  async cleanStaging(olderThanMs: number): Promise<number> {
-    const cutoff = Date.now() - olderThanMs;
-    let directory: Awaited<ReturnType<typeof opendir>>;
-    try {
-      directory = await opendir(this.resolve(STAGING_PREFIX));
-    } catch (error) {
-      if (isMissing(error)) return 0;
-      throw error;
-    }
-    let removed = 0;
-    for await (const entry of directory) {
-      const entryPath = path.join(directory.path, entry.name);
-      try {
-        const info = await stat(entryPath);
-        if (info.mtimeMs >= cutoff) continue;
-        await rm(entryPath, { recursive: true });
-        removed++;
-      } catch (error) {
-        // Another cleaner, or the upload itself, got there first.
-        if (!isMissing(error)) throw error;
+      const name = folder === '' ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        yield* this.walk(name);
+        continue;
       }
-    }
-    return removed;
-  }
-
-  async stagingSummary(): Promise<StagingSummary> {
-    const now = Date.now();
-    const summary: StagingSummary = { count: 0, bytes: 0, oldestAgeMs: null };
-    let directory: Awaited<ReturnType<typeof opendir>>;
-    try {
-      directory = await opendir(this.resolve(STAGING_PREFIX));
-    } catch (error) {
-      if (isMissing(error)) return summary;
-      throw error;
-    }
-    for await (const entry of directory) {
+      if (!entry.isFile()) continue;
       try {
         const info = await stat(path.join(directory.path, entry.name));
-        summary.count++;
-        summary.bytes += info.isFile() ? info.size : 0;
-        const age = Math.max(0, now - info.mtimeMs);
-        summary.oldestAgeMs = Math.max(summary.oldestAgeMs ?? 0, age);
+        yield { name, size: info.size, modified: info.mtime };
       } catch (error) {
-        if (!isMissing(error)) throw error; // an upload that finished while we looked
+        if (!isMissing(error)) throw error; // removed since the listing: not there any more
       }
     }
-    return summary;
+  }
+
+  private async openFile(name: string): Promise<FileHandle | null> {
+    try {
+      return await open(this.resolve(name), fsConstants.O_RDONLY);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   /** Maps a validated storage name to a path, refusing (again) anything that leaves the root. */
@@ -264,25 +195,50 @@ export class FilesystemStorage implements Storage {
     return resolved;
   }
 
-  private ensureLayout(): Promise<void> {
-    this.layoutReady ??= (async () => {
-      await mkdir(this.resolve(BLOB_PREFIX), { recursive: true });
-      await mkdir(this.resolve(STAGING_PREFIX), { recursive: true });
-    })().catch((error: unknown) => {
-      this.layoutReady = null; // let a later call retry, e.g. once the disk is mounted
-      throw error;
-    });
-    return this.layoutReady;
+  /**
+   * Runs `write` once `folder` exists: created on first use, then assumed; if it vanished since
+   * (ENOENT), it is created again and `write` retried once.
+   */
+  private async inFolder<T>(folder: string, write: () => Promise<T>): Promise<T> {
+    await this.ensureFolder(folder);
+    try {
+      return await write();
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      this.knownFolders.delete(folder);
+      await this.ensureFolder(folder);
+      return write();
+    }
+  }
+
+  private async ensureLayout(): Promise<void> {
+    await Promise.all(this.folders.map((folder) => this.ensureFolder(this.resolve(folder))));
+  }
+
+  private ensureFolder(folder: string): Promise<void> {
+    let ready = this.knownFolders.get(folder);
+    if (ready === undefined) {
+      ready = mkdir(folder, { recursive: true }).then(
+        () => {},
+        (error: unknown) => {
+          this.knownFolders.delete(folder); // let a later call retry, e.g. once the disk is mounted
+          throw error;
+        },
+      );
+      this.knownFolders.set(folder, ready);
+    }
+    return ready;
   }
 }
 
-async function exists(filePath: string): Promise<boolean> {
-  try {
-    await stat(filePath);
-    return true;
-  } catch (error) {
-    if (isMissing(error)) return false;
-    throw error;
+/** The blob store over a local folder (the default backend). */
+export class FilesystemStorage extends BlobStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    const driver = new FilesystemDriver(root, [BLOB_PREFIX, STAGING_PREFIX]);
+    super(driver);
+    this.root = driver.root;
   }
 }
 

@@ -1,31 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Bucket, type File, Storage as GcsClient } from '@google-cloud/storage';
-import { DigestStream } from '@nixery/digest';
-import { BlobNotFoundError, DigestMismatchError, InvalidArgumentError } from './errors.js';
-import {
-  assertContentType,
-  assertObjectKey,
-  assertRange,
-  BLOB_PREFIX,
-  blobName,
-  digestFromBlobName,
-  digestHex,
-  newStagingName,
-  STAGING_PREFIX,
-} from './names.js';
-import type {
-  BlobStat,
-  ByteRange,
-  PutBlobOptions,
-  PutBlobResult,
-  SendBlobOptions,
-  StagingSummary,
-  Storage,
-  StoredObject,
-} from './types.js';
+import { BlobStore, DEFAULT_BLOB_CONTENT_TYPE } from './blob-store.js';
+import type { ListedObject, ObjectStat, SmallObject, StorageDriver } from './driver.js';
+import { InvalidArgumentError } from './errors.js';
+import type { ByteRange } from './types.js';
 
 export interface GcsStorageOptions {
   bucket: string;
@@ -37,16 +18,14 @@ export interface GcsStorageOptions {
 
 const DEFAULT_SIGNED_URL_TTL_SECONDS = 300;
 const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 3600;
-const DEFAULT_BLOB_CONTENT_TYPE = 'application/octet-stream';
 
 /**
- * Blobs and objects in a Google Cloud Storage bucket, under the same names as on a
- * filesystem. GCS has no rename: an upload goes to `staging/<uuid>`, is copied to its
- * digest's name server-side, and the staging object is deleted. STORAGE_EMULATOR_HOST
- * is honoured by the client library itself.
+ * Objects in a Google Cloud Storage bucket, under the same names as on a filesystem. GCS has no
+ * rename: a move is a server-side copy and a delete. STORAGE_EMULATOR_HOST is honoured by the
+ * client library itself.
  */
-export class GcsStorage implements Storage {
-  readonly kind = 'gcs' as const;
+export class GcsDriver implements StorageDriver {
+  readonly kind = 'gcs';
   readonly bucket: Bucket;
   private readonly signedUrlTtlSeconds: number;
   private readonly credentialsFile: string | undefined;
@@ -66,93 +45,26 @@ export class GcsStorage implements Storage {
     this.bucket = client.bucket(options.bucket);
   }
 
-  async putBlob(data: Readable, opts: PutBlobOptions = {}): Promise<PutBlobResult> {
-    if (opts.expectedDigest !== undefined) digestHex(opts.expectedDigest);
-    if (opts.contentType !== undefined) assertContentType(opts.contentType);
+  get description(): string {
+    return `GCS bucket ${this.bucket.name}`;
+  }
 
-    const staging = this.bucket.file(newStagingName());
-    const digesting = new DigestStream();
+  async upload(name: string, data: Readable, contentType: string): Promise<void> {
+    // One streamed request (no resumable session): a layer that fails mid-way is rebuilt from
+    // Nix anyway, and it saves the round trip that opens a session.
+    await pipeline(data, this.bucket.file(name).createWriteStream({ resumable: false, contentType }));
+  }
+
+  async put(name: string, body: Buffer, contentType: string): Promise<void> {
+    await this.bucket.file(name).save(body, { resumable: false, contentType });
+  }
+
+  async get(name: string): Promise<SmallObject | null> {
     try {
-      // One streamed request (no resumable session): a layer that fails mid-way is rebuilt
-      // from Nix anyway, and it saves the round trip that opens a session.
-      const upload = staging.createWriteStream({
-        resumable: false,
-        contentType: opts.contentType ?? DEFAULT_BLOB_CONTENT_TYPE,
-      });
-      await pipeline(data, digesting, upload);
-
-      const result = digesting.summary();
-      if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
-        throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
-      }
-      const target = this.bucket.file(blobName(result.digest));
-      const [alreadyStored] = await target.exists();
-      // Same digest, same bytes: an existing blob is kept as it is.
-      if (!alreadyStored) await staging.copy(target);
-      return result;
-    } finally {
-      await staging.delete({ ignoreNotFound: true }).catch(() => {
-        // Best effort; cleanStaging removes whatever a failed delete leaves behind.
-      });
-    }
-  }
-
-  async statBlob(digest: string): Promise<BlobStat | null> {
-    const file = this.bucket.file(blobName(digest));
-    try {
-      const [metadata] = await file.getMetadata();
-      return { size: Number(metadata.size), contentType: metadata.contentType ?? null };
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
-  }
-
-  async readBlob(digest: string, range?: ByteRange): Promise<Readable> {
-    const file = this.bucket.file(blobName(digest));
-    if (range !== undefined) assertRange(range);
-    const stream = file.createReadStream({
-      // Clients check the sha256 digest themselves; skip the library's crc32c pass.
-      validation: false,
-      decompress: false,
-      ...(range === undefined ? {} : { start: range.start, end: range.end }),
-    });
-    await waitForResponse(stream, digest);
-    return stream;
-  }
-
-  async sendBlob(digest: string, destination: Writable, options: SendBlobOptions = {}): Promise<void> {
-    const body = await this.readBlob(digest, options.range);
-    const { onChunk } = options;
-    if (onChunk) body.on('data', (chunk: Buffer) => onChunk(chunk.length));
-    // The library's stream allocates per chunk; signed-URL redirects keep bulk traffic off this path.
-    await pipeline(body, destination);
-  }
-
-  async blobRedirect(digest: string): Promise<string | null> {
-    const file = this.bucket.file(blobName(digest));
-    if (!(await this.signingPossible())) return null;
-    const [url] = await file.getSignedUrl({
-      version: 'v4',
-      action: 'read',
-      expires: Date.now() + this.signedUrlTtlSeconds * 1000,
-    });
-    return url;
-  }
-
-  async putObject(key: string, body: Buffer, contentType: string): Promise<void> {
-    assertObjectKey(key);
-    assertContentType(contentType);
-    await this.bucket.file(key).save(body, { resumable: false, contentType });
-  }
-
-  async getObject(key: string): Promise<StoredObject | null> {
-    assertObjectKey(key);
-    try {
-      const [metadata] = await this.bucket.file(key).getMetadata();
+      const [metadata] = await this.bucket.file(name).getMetadata();
       // Read the generation we saw, so body and content type belong together.
       const generation = metadata.generation === undefined ? undefined : Number(metadata.generation);
-      const [body] = await this.bucket.file(key, generation === undefined ? {} : { generation }).download();
+      const [body] = await this.bucket.file(name, generation === undefined ? {} : { generation }).download();
       return { body, contentType: metadata.contentType ?? DEFAULT_BLOB_CONTENT_TYPE };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -160,48 +72,54 @@ export class GcsStorage implements Storage {
     }
   }
 
-  async deleteObject(key: string): Promise<void> {
-    assertObjectKey(key);
-    await this.bucket.file(key).delete({ ignoreNotFound: true });
-  }
-
-  async *listBlobs(): AsyncIterable<string> {
-    for await (const file of this.bucket.getFilesStream({ prefix: BLOB_PREFIX })) {
-      const digest = digestFromBlobName((file as File).name);
-      if (digest !== null) yield digest;
+  async stat(name: string): Promise<ObjectStat | null> {
+    try {
+      const [metadata] = await this.bucket.file(name).getMetadata();
+      return {
+        size: Number(metadata.size),
+        contentType: metadata.contentType ?? null,
+        modified: objectTime(metadata),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
     }
   }
 
-  async deleteBlob(digest: string): Promise<void> {
-    await this.bucket.file(blobName(digest)).delete({ ignoreNotFound: true });
+  async read(name: string, range?: ByteRange): Promise<Readable | null> {
+    const stream = this.bucket.file(name).createReadStream({
+      // Clients check the sha256 digest themselves; skip the library's crc32c pass.
+      validation: false,
+      decompress: false,
+      ...(range === undefined ? {} : { start: range.start, end: range.end }),
+    });
+    return (await waitForResponse(stream)) ? stream : null;
   }
 
-  async cleanStaging(olderThanMs: number): Promise<number> {
-    const cutoff = Date.now() - olderThanMs;
-    let removed = 0;
-    for await (const item of this.bucket.getFilesStream({ prefix: STAGING_PREFIX })) {
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    for await (const item of this.bucket.getFilesStream({ prefix })) {
       const file = item as File;
-      const created = Date.parse(file.metadata.timeCreated ?? '');
-      if (!(created < cutoff)) continue;
-      await file.delete({ ignoreNotFound: true });
-      removed++;
+      yield { name: file.name, size: Number(file.metadata.size ?? 0), modified: objectTime(file.metadata) };
     }
-    return removed;
   }
 
-  async stagingSummary(): Promise<StagingSummary> {
-    const now = Date.now();
-    const summary: StagingSummary = { count: 0, bytes: 0, oldestAgeMs: null };
-    for await (const item of this.bucket.getFilesStream({ prefix: STAGING_PREFIX })) {
-      const { metadata } = item as File;
-      summary.count++;
-      summary.bytes += Number(metadata.size ?? 0) || 0;
-      const written = Date.parse(metadata.updated ?? metadata.timeCreated ?? '');
-      if (Number.isFinite(written)) {
-        summary.oldestAgeMs = Math.max(summary.oldestAgeMs ?? 0, Math.max(0, now - written));
-      }
-    }
-    return summary;
+  async delete(name: string): Promise<void> {
+    await this.bucket.file(name).delete({ ignoreNotFound: true });
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    await this.bucket.file(from).copy(this.bucket.file(to));
+    await this.delete(from);
+  }
+
+  async signedUrl(name: string): Promise<string | null> {
+    if (!(await this.signingPossible())) return null;
+    const [url] = await this.bucket.file(name).getSignedUrl({
+      version: 'v4',
+      action: 'read',
+      expires: Date.now() + this.signedUrlTtlSeconds * 1000,
+    });
+    return url;
   }
 
   /** Signing needs a private key; only a service-account key file has one (Nixery does the same). */
@@ -219,27 +137,45 @@ export class GcsStorage implements Storage {
   }
 }
 
+/** The blob store over a Cloud Storage bucket. */
+export class GcsStorage extends BlobStore {
+  readonly bucket: Bucket;
+
+  constructor(options: GcsStorageOptions) {
+    const driver = new GcsDriver(options);
+    super(driver);
+    this.bucket = driver.bucket;
+  }
+}
+
+/** Last write of an object (GCS objects are immutable: a rewrite is a new generation). */
+function objectTime(metadata: { updated?: string; timeCreated?: string }): Date {
+  return new Date(Date.parse(metadata.updated ?? metadata.timeCreated ?? '') || 0);
+}
+
 /**
  * The library only sends the request once someone reads. Start it now and wait for the
- * status, so a missing blob throws here (and maps to 404) instead of failing mid-response.
+ * status, so a missing object is known here (false; the registry answers 404) instead of
+ * failing mid-response.
  */
-function waitForResponse(stream: Readable, digest: string): Promise<void> {
+function waitForResponse(stream: Readable): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onResponse = (response: IncomingMessage) => {
       const status = response.statusCode ?? 0;
       if (status === 404) {
         abandon(stream);
-        reject(new BlobNotFoundError(digest));
+        resolve(false);
       } else if (status < 400) {
         stream.off('error', onError);
-        resolve();
+        resolve(true);
       }
       // Other failures: the library destroys the stream with a descriptive error next.
     };
     const onError = (error: unknown) => {
       stream.off('response', onResponse);
       abandon(stream);
-      reject(isNotFound(error) ? new BlobNotFoundError(digest) : error);
+      if (isNotFound(error)) resolve(false);
+      else reject(error);
     };
     stream.once('response', onResponse);
     stream.once('error', onError);

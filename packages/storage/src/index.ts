@@ -1,21 +1,65 @@
+export { BlobStore } from './blob-store.js';
+export type {
+  ListedObject,
+  ObjectStat,
+  PositionalReader,
+  SmallObject,
+  StorageDriver,
+} from './driver.js';
+export {
+  type BlobReference,
+  type ImageRecord,
+  imageRecordReferences,
+  type LayerCacheEntry,
+  type LayerRecord,
+  type ManifestRef,
+  parseLayerCacheEntry,
+  parseReferrerRecords,
+  type ReferrerRecord,
+} from './entries.js';
 export {
   BlobNotFoundError,
   DigestMismatchError,
   InvalidArgumentError,
   InvalidDigestError,
+  InvalidEntryError,
   InvalidKeyError,
   StorageError,
 } from './errors.js';
 export { createStorage, type StorageConfig } from './factory.js';
-export { FilesystemStorage } from './filesystem.js';
-export { GcsStorage, type GcsStorageOptions } from './gcs.js';
-export { assertObjectKey, blobName, digestHex } from './names.js';
+export { FilesystemDriver, FilesystemStorage } from './filesystem.js';
+export { GcsDriver, GcsStorage, type GcsStorageOptions } from './gcs.js';
+export {
+  assertObjectKey,
+  BLOB_PREFIX,
+  blobName,
+  classifyObjectKey,
+  digestFromBlobName,
+  isCacheKey,
+  LAYER_CACHE_PREFIX,
+  layerCacheObjectKey,
+  MANIFEST_PREFIX,
+  manifestCacheObjectKey,
+  manifestObjectKey,
+  NAME_OUTCOME_PREFIX,
+  nameOutcomeObjectKey,
+  OBJECT_PREFIXES,
+  REFERRERS_PREFIX,
+  referrersObjectKey,
+  STAGING_PREFIX,
+  type StoredObjectKind,
+} from './layout.js';
+export { digestHex } from './names.js';
+export { S3Driver, S3Storage, type S3StorageOptions } from './s3.js';
 export type {
+  BlobInfo,
   BlobStat,
   ByteRange,
+  ObjectInfo,
   PutBlobOptions,
   PutBlobResult,
   SendBlobOptions,
+  StagingInfo,
   StagingSummary,
   Storage,
   StoredObject,

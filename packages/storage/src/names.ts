@@ -1,16 +1,11 @@
-// Everything that turns caller input into a storage name goes through here, so that
-// no digest, key or range can name anything outside the blob/object namespaces.
-import { randomUUID } from 'node:crypto';
+// The grammar of what callers hand in: digests, object keys, ranges, content types. Nothing that
+// fails these checks is ever turned into a storage name (layout.ts builds the names).
 import { digestHex as hexOfDigest, isDigest } from '@nixery/digest';
 import { InvalidArgumentError, InvalidDigestError, InvalidKeyError } from './errors.js';
 import type { ByteRange } from './types.js';
 
-export const BLOB_PREFIX = 'blobs/sha256/';
-export const STAGING_PREFIX = 'staging/';
-
 const KEY_SEGMENT_PATTERN = /^[a-z0-9._-]+$/;
-const MAX_KEY_LENGTH = 1024; // GCS's limit on object names
-const RESERVED_PREFIXES = ['blobs/', 'staging/'];
+const MAX_KEY_LENGTH = 1024; // GCS's limit on object names (S3's is 1024 bytes too)
 
 /**
  * The hex part of a digest, throwing storage's own InvalidDigestError (a StorageError) unless
@@ -21,24 +16,11 @@ export function digestHex(digest: string): string {
   return hexOfDigest(digest);
 }
 
-/** The storage name of a blob: `blobs/sha256/<hex>`. */
-export function blobName(digest: string): string {
-  return BLOB_PREFIX + digestHex(digest);
-}
-
-/** The digest stored under a blob name, or null for anything else in that folder. */
-export function digestFromBlobName(name: string): string | null {
-  if (!name.startsWith(BLOB_PREFIX)) return null;
-  const digest = `sha256:${name.slice(BLOB_PREFIX.length)}`;
-  return isDigest(digest) ? digest : null;
-}
-
 /**
- * Object keys are `[a-z0-9._-]+(/[a-z0-9._-]+)*`; segments made only of dots are refused
- * (`.` and `..` would move around a filesystem), and the blob and staging folders are
- * reserved for putBlob.
+ * Keys are `[a-z0-9._-]+(/[a-z0-9._-]+)*`; segments made only of dots are refused (`.` and `..`
+ * would move around a filesystem). The reserved folders are layout.ts's business.
  */
-export function assertObjectKey(key: string): void {
+export function assertKeyGrammar(key: string): void {
   if (typeof key !== 'string' || key.length === 0) throw new InvalidKeyError(String(key), 'empty');
   if (key.length > MAX_KEY_LENGTH) throw new InvalidKeyError(key, `longer than ${MAX_KEY_LENGTH} characters`);
   for (const segment of key.split('/')) {
@@ -48,14 +30,6 @@ export function assertObjectKey(key: string): void {
     }
     if (/^\.+$/.test(segment)) throw new InvalidKeyError(key, 'a segment may not consist only of dots');
   }
-  for (const prefix of RESERVED_PREFIXES) {
-    if (key.startsWith(prefix)) throw new InvalidKeyError(key, `the ${prefix} folder is reserved for blobs`);
-  }
-}
-
-/** A fresh staging name; random so that concurrent uploads never share one. */
-export function newStagingName(): string {
-  return STAGING_PREFIX + randomUUID();
 }
 
 /** Ranges are inclusive and must be non-negative safe integers with start <= end. */

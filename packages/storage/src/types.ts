@@ -43,12 +43,41 @@ export interface StoredObject {
   contentType: string;
 }
 
+/** A stored blob as a listing reports it. */
+export interface BlobInfo {
+  digest: string;
+  size: number;
+  /** When it was written (an existing blob is never rewritten). */
+  modified: Date;
+}
+
+/** A keyed object as a listing reports it. */
+export interface ObjectInfo {
+  key: string;
+  /** Bytes as stored (on the filesystem that includes the one-line content-type header). */
+  size: number;
+  modified: Date;
+}
+
+/** An upload in progress, or one a crash left behind. */
+export interface StagingInfo {
+  /** The name inside the staging folder (`staging/<name>`). */
+  name: string;
+  size: number;
+  /** When it was last written to: a leftover stops changing. */
+  modified: Date;
+}
+
 /**
  * Content-addressed blobs plus small keyed objects (manifests, cache entries).
- * Blobs live at `blobs/sha256/<hex>`; objects at their key; uploads in progress at `staging/…`.
+ * Blobs live at `blobs/sha256/<hex>`; objects at their key; uploads in progress at `staging/…`
+ * (layout.ts has every name).
  */
 export interface Storage {
-  readonly kind: 'filesystem' | 'gcs';
+  /** The driver's name (`filesystem`, `gcs`, `s3`, …), for messages only. */
+  readonly kind: string;
+  /** What holds the data, safe to show publicly: `local folder storage`, `GCS bucket <name>`, `S3 bucket <name>`. */
+  readonly description: string;
   /** Streams `data` to a staging name while hashing it, then moves it to its digest's name. */
   putBlob(data: Readable, opts?: PutBlobOptions): Promise<PutBlobResult>;
   /** null when the blob does not exist. */
@@ -69,10 +98,19 @@ export interface Storage {
   getObject(key: string): Promise<StoredObject | null>;
   /** Addition to the ARCHITECTURE.md contract (used by @nixery/cache to drop stale entries); a missing object is not an error. */
   deleteObject(key: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (`layers/`, `manifests/`; '' for all), never a
+   * blob or a staging upload; in no particular order.
+   */
+  listObjects(prefix: string): AsyncIterable<ObjectInfo>;
   /** Digests (`sha256:<hex>`) of every stored blob, in no particular order. */
   listBlobs(): AsyncIterable<string>;
+  /** Every stored blob with its size and time, in no particular order (for garbage collection). */
+  listBlobInfo(): AsyncIterable<BlobInfo>;
   /** Deleting a missing blob is not an error. */
   deleteBlob(digest: string): Promise<void>;
+  /** What is in the staging folder: uploads in progress and leftovers of crashed ones. */
+  listStaging(): AsyncIterable<StagingInfo>;
   /** Removes staging leftovers older than `olderThanMs`; returns how many were removed. */
   cleanStaging(olderThanMs: number): Promise<number>;
   /** Counts what is under staging (as cleanStaging would see it), so leftovers can be reported. */

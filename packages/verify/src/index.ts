@@ -1,7 +1,5 @@
 export { formatReport, needsAttention } from './format.js';
 export { hashStoredBlob } from './hash-blob.js';
-export { classifyObjectKey, type StoredObjectKind } from './layout.js';
 export type { GcRootCensus } from './leftovers.js';
-export { type ObjectLister, objectListerFor } from './object-listing.js';
 export { describeProblem, type ObjectProblem, type Problem, type Repair } from './problems.js';
 export { type VerifyOptions, type VerifyReport, verifyStorage } from './verify.js';

@@ -1,9 +1,16 @@
 import { isDigest, sha256Digest } from '@nixery/digest';
-import type { Storage } from '@nixery/storage';
+import {
+  type BlobReference,
+  classifyObjectKey,
+  InvalidEntryError,
+  imageRecordReferences,
+  manifestObjectKey,
+  OBJECT_PREFIXES,
+  parseLayerCacheEntry,
+  type Storage,
+} from '@nixery/storage';
 import { hashStoredBlob } from './hash-blob.js';
-import { classifyObjectKey, manifestKey, OBJECT_PREFIXES } from './layout.js';
 import { findLeftovers, type GcRootCensus, removeLeftovers } from './leftovers.js';
-import { type ObjectLister, objectListerFor } from './object-listing.js';
 import { forEachLimited } from './pool.js';
 import type { ObjectProblem, Problem, Repair } from './problems.js';
 
@@ -24,8 +31,6 @@ export interface VerifyOptions {
   gcRootsDir?: string;
   /** Blobs hashed at once; default 4. */
   concurrency?: number;
-  /** Object listing for Storage implementations other than the filesystem and GCS backends. */
-  listObjects?: ObjectLister;
   /** Called after each blob is hashed, for progress output. */
   onBlob?: (digest: string, ok: boolean) => void;
 }
@@ -59,7 +64,6 @@ type BlobState = { ok: true; size: number } | { ok: false; reason: string };
  * pointing at a blob removed for corruption is removed too; the next pull rebuilds it all.
  */
 export async function verifyStorage(storage: Storage, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const listObjects = options.listObjects ?? objectListerFor(storage);
   const problems: Problem[] = [];
   const blobs = new Map<string, BlobState>();
   const report: VerifyReport = {
@@ -104,7 +108,7 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
   const manifests: { key: string; digest: string }[] = [];
   const imageRecords: string[] = [];
   for (const prefix of OBJECT_PREFIXES) {
-    for await (const key of listObjects(prefix)) {
+    for await (const { key } of storage.listObjects(prefix)) {
       const kind = classifyObjectKey(key);
       if (kind.kind === 'layer-entry') layerEntries.push(key);
       else if (kind.kind === 'manifest') manifests.push({ key, digest: kind.digest });
@@ -156,7 +160,8 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     const missing = await missingRefs(record.blobs, describeRef);
     for (const digest of record.manifests) {
       if (badManifests.has(digest)) missing.push(`manifest ${digest} (bad)`);
-      else if (!(await storage.getObject(manifestKey(digest)))) missing.push(`manifest ${digest} (missing)`);
+      else if (!(await storage.getObject(manifestObjectKey(digest))))
+        missing.push(`manifest ${digest} (missing)`);
     }
     if (missing.length > 0) problems.push({ kind: 'image-record-dangling', key, missing });
   }
@@ -189,10 +194,7 @@ async function checkBlob(storage: Storage, digest: string, problems: Problem[]):
   return { ok: false, reason: 'is corrupt' };
 }
 
-interface BlobRef {
-  digest: string;
-  size?: number;
-}
+type BlobRef = BlobReference;
 
 async function missingRefs(
   refs: BlobRef[],
@@ -230,14 +232,11 @@ function parseJson(bytes: Buffer): unknown {
   }
 }
 
+/** A layer-cache entry in the format @nixery/storage defines, or what is wrong with it. */
 function parseLayerEntry(bytes: Buffer): { digest: string; size: number } | string {
   const value = parseJson(bytes);
   if (value instanceof Error) return value.message;
-  const entry = value as { digest?: unknown; size?: unknown } | null;
-  if (typeof entry?.digest !== 'string' || !isDigest(entry.digest)) return 'no valid "digest"';
-  if (typeof entry.size !== 'number' || !Number.isSafeInteger(entry.size) || entry.size < 0)
-    return 'no valid "size"';
-  return { digest: entry.digest, size: entry.size };
+  return entryOrReason(() => parseLayerCacheEntry(value));
 }
 
 /** The config and layer descriptors of a Docker schema 2 or OCI image manifest. */
@@ -257,29 +256,18 @@ function parseManifestRefs(bytes: Buffer): BlobRef[] | string {
   return refs;
 }
 
-/** The manifests and blobs a manifest-cache record (@nixery/builder's ImageRecord) names. */
+/** The manifests and blobs a manifest-cache record (a built image) names. */
 function parseImageRecord(bytes: Buffer): { manifests: string[]; blobs: BlobRef[] } | string {
   const value = parseJson(bytes);
   if (value instanceof Error) return value.message;
-  const record = value as {
-    manifests?: Record<string, { digest?: unknown }>;
-    config?: { digest?: unknown; size?: unknown };
-    layers?: unknown;
-  } | null;
-  const manifests = Object.values(record?.manifests ?? {}).map((m) => m?.digest);
-  const layers = Array.isArray(record?.layers)
-    ? (record.layers as { digest?: unknown; size?: unknown }[])
-    : null;
-  const blobs = [record?.config, ...(layers ?? [])];
-  if (manifests.length === 0 || layers === null) return 'not an image record with manifests and layers';
-  if (!manifests.every((d): d is string => typeof d === 'string' && isDigest(d)))
-    return 'a manifest digest is invalid';
-  const refs: BlobRef[] = [];
-  for (const blob of blobs) {
-    if (typeof blob?.digest !== 'string' || !isDigest(blob.digest)) return 'a blob digest is invalid';
-    refs.push(
-      typeof blob.size === 'number' ? { digest: blob.digest, size: blob.size } : { digest: blob.digest },
-    );
+  return entryOrReason(() => imageRecordReferences(value));
+}
+
+function entryOrReason<T>(parse: () => T): T | string {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InvalidEntryError) return error.reason;
+    throw error;
   }
-  return { manifests, blobs: refs };
 }

@@ -1,8 +1,13 @@
-import { imageGroupingGraph } from '@nixery/builder';
+import {
+  type GroupingSettings,
+  groupImageLayers,
+  ImageError,
+  type ImagePlan,
+  planImage,
+} from '@nixery/builder';
 import {
   buildDominatorTree,
   dominatorTreeToDot,
-  groupLayers,
   type Layer,
   LayersError,
   layersToJson,
@@ -11,13 +16,11 @@ import {
   type RuntimeGraphJson,
   runtimeGraphFromPathInfo,
 } from '@nixery/layers';
-import { buildImageClosure } from '@nixery/nix';
-import { resolveSourceForTag } from '@nixery/source';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import { imageRequestFor } from '../image-request.js';
 import { loadPopularityInput, parseJsonInput, readInput } from '../inputs.js';
-import { nixFailure } from '../nix-failure.js';
+import { cliErrorFromImageError } from '../nix-failure.js';
 import { createProgress } from '../progress.js';
 import {
   addSourceOptions,
@@ -99,17 +102,14 @@ export async function runLayers(packages: string[], flags: LayersFlags): Promise
     flags.popularity ??
     (flags.graph === undefined ? settings.popularityUrl : (process.env.NIX_POPULARITY_URL ?? null));
   const popularity = await loadPopularityInput('--popularity', popularitySource);
-  const graph =
-    flags.graph !== undefined
-      ? await readGraph(flags.graph, flags.top)
-      : await graphOfPackages(packages, flags, settings);
-
+  const grouping = { popularity, layerBudget: settings.layerBudget, layerStrategy: settings.layerStrategy };
+  if (flags.graph === undefined) {
+    const plan = await planOfPackages(packages, flags, settings, grouping);
+    return formatLayers(flags.format, plan.graph, plan.layers, popularity);
+  }
+  const graph = await readGraph(flags.graph, flags.top);
   try {
-    const layers = groupLayers(graph, popularity, {
-      budget: settings.layerBudget,
-      strategy: settings.layerStrategy,
-    });
-    return formatLayers(flags.format, graph, layers, popularity);
+    return formatLayers(flags.format, graph, groupImageLayers(graph, grouping), popularity);
   } catch (error) {
     if (error instanceof LayersError)
       throw new CliError(EXIT.failure, `invalid runtime graph: ${error.message}`);
@@ -152,31 +152,31 @@ async function readGraph(file: string, top: string[] | undefined): Promise<Runti
   }
 }
 
-async function graphOfPackages(
+/** The builder's plan of the image these packages make: its grouping graph and layer groups. */
+async function planOfPackages(
   packages: string[],
   flags: LayersFlags,
   settings: ReturnType<typeof resolveSettings>,
-): Promise<RuntimeGraphJson> {
+  grouping: GroupingSettings,
+): Promise<ImagePlan> {
   const request = imageRequestFor(packages, flags.arch);
-  let source: ReturnType<typeof resolveSourceForTag>;
-  try {
-    source = resolveSourceForTag(settings.source, flags.tag);
-  } catch (error) {
-    throw new CliError(EXIT.notFound, (error as Error).message);
-  }
   const progress = createProgress({ quiet: flags.quiet === true });
   progress.stage(`running Nix for ${request.name}`);
-  const result = await buildImageClosure(
-    { packages: request.packages, system: request.system, source },
-    {
-      timeoutSeconds: settings.nixTimeoutSeconds,
-      ...(settings.nixSubstituters !== null ? { substituters: settings.nixSubstituters } : {}),
-    },
-  );
-  if (!result.ok) {
+  let plan: ImagePlan;
+  try {
+    plan = await planImage(request.name, flags.tag, {
+      source: settings.source,
+      nixTimeoutSeconds: settings.nixTimeoutSeconds,
+      evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds,
+      allowUnfree: settings.allowUnfree,
+      ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
+      ...grouping,
+    });
+  } catch (error) {
     progress.stop();
-    throw nixFailure(result);
+    if (error instanceof ImageError) throw cliErrorFromImageError(error);
+    throw error;
   }
-  progress.done(`runtime graph of ${request.name}: ${result.graph.graph.length} store paths`);
-  return imageGroupingGraph(result.graph, result.envPath);
+  progress.done(`runtime graph of ${request.name}: ${plan.closure.graph.graph.length} store paths`);
+  return plan;
 }

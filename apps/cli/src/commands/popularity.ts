@@ -1,17 +1,17 @@
 import { writeFile } from 'node:fs/promises';
+import { type ImageClosure, ImageError, imageClosure } from '@nixery/builder';
 import {
   computePopularity,
   type PathInfoInput,
   popularityToJson,
   type RuntimeGraphJson,
 } from '@nixery/layers';
-import { buildImageClosure } from '@nixery/nix';
+import { hostSystem, listPackageSetAttributes } from '@nixery/nix';
 import { resolveSourceForTag } from '@nixery/source';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import { parseJsonInput, readInput } from '../inputs.js';
-import { nixFailure } from '../nix-failure.js';
-import { hostSystem, listPackageSetAttributes } from '../package-set.js';
+import { cliErrorFromImageError } from '../nix-failure.js';
 import { createProgress, type Progress } from '../progress.js';
 import { defaultCacheDir, resolveSettings } from '../settings.js';
 
@@ -105,6 +105,8 @@ async function buildClosures(flags: PopularityFlags, progress: Progress): Promis
     { ...process.env, NIXERY_CHANNEL: '', NIXERY_PKGS_REPO: '' },
   );
   const system = hostSystem();
+  if (system === null)
+    throw new CliError(EXIT.failure, `no Nix system known for the CPU architecture ${process.arch}`);
   const substituters = settings.nixSubstituters !== null ? { substituters: settings.nixSubstituters } : {};
   if (settings.source.kind !== 'path')
     throw new CliError(EXIT.usage, 'popularity builds only local package sets');
@@ -113,12 +115,13 @@ async function buildClosures(flags: PopularityFlags, progress: Progress): Promis
   if (flags.all) {
     progress.stage(`listing the derivations of ${settings.source.path}`);
     const excluded = new Set(splitList(flags.exclude));
-    const paths = await listPackageSetAttributes(settings.source.path, system, {
+    const listing = await listPackageSetAttributes(settings.source.path, system, {
       timeoutSeconds: settings.nixTimeoutSeconds,
       ...substituters,
     });
+    if (!listing.ok) throw new CliError(LISTING_EXIT[listing.kind], listing.message);
     // A dot inside a name could not be told from nesting in the dotted form the resolver takes.
-    attrs = paths
+    attrs = listing.attributes
       .filter((path) => path.every((c) => !c.includes('.')) && !excluded.has(path.join('.')))
       .map((path) => path.join('.'));
     progress.note(`${attrs.length} derivations`);
@@ -128,13 +131,20 @@ async function buildClosures(flags: PopularityFlags, progress: Progress): Promis
   }
 
   progress.stage(`building ${attrs.length} package${attrs.length === 1 ? '' : 's'}`);
-  const result = await buildImageClosure(
-    { packages: attrs, system, source: resolveSourceForTag(settings.source, 'latest') },
-    { timeoutSeconds: settings.nixTimeoutSeconds, ...substituters },
-  );
-  if (!result.ok) {
+  // Attributes, not an image: no cacert and iana-etc added, and the host's own system.
+  let result: ImageClosure;
+  try {
+    result = await imageClosure(
+      { packages: attrs, system, source: resolveSourceForTag(settings.source, 'latest') },
+      {
+        nixTimeoutSeconds: settings.nixTimeoutSeconds,
+        ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
+      },
+    );
+  } catch (error) {
     progress.stop();
-    throw nixFailure(result);
+    if (error instanceof ImageError) throw cliErrorFromImageError(error);
+    throw error;
   }
   const closure = closureOf(result.graph);
   progress.done(`counted ${closure.graph.length} store paths`);
@@ -157,6 +167,13 @@ export function closureOf(graph: RuntimeGraphJson): RuntimeGraphJson {
   }
   return { ...graph, graph: graph.graph.filter((info) => reached.has(info.path)) };
 }
+
+const LISTING_EXIT = {
+  'nix-missing': EXIT.failure,
+  timeout: EXIT.timeout,
+  'evaluation-failed': EXIT.buildFailed,
+  'invalid-output': EXIT.failure,
+} as const;
 
 function splitList(text: string): string[] {
   return text

@@ -14,6 +14,11 @@ const FLAG_TO_ENV = {
   storageBackend: 'NIXERY_STORAGE_BACKEND',
   storagePath: 'STORAGE_PATH',
   gcsBucket: 'GCS_BUCKET',
+  s3Bucket: 'S3_BUCKET',
+  awsRegion: 'AWS_REGION',
+  s3Endpoint: 'S3_ENDPOINT',
+  s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  s3UsePresignedUrls: 'S3_USE_PRESIGNED_URLS',
   nixTimeout: 'NIX_TIMEOUT',
   evalTimeout: 'NIXERY_EVAL_TIMEOUT',
   unpinnedTtl: 'NIXERY_UNPINNED_TTL',
@@ -39,9 +44,20 @@ export function registerServe(program: Command): void {
     .option('--channel <name|commit>', 'serve a nixpkgs channel or commit [NIXERY_CHANNEL]')
     .option('--pkgs-repo <git-url>', 'serve a git repository; the image tag is the ref [NIXERY_PKGS_REPO]')
     .option('--pkgs-path <dir>', 'serve a local package set [NIXERY_PKGS_PATH]')
-    .option('--storage-backend <filesystem|gcs>', 'where blobs go [NIXERY_STORAGE_BACKEND]')
+    .option('--storage-backend <filesystem|gcs|s3>', 'where blobs go [NIXERY_STORAGE_BACKEND]')
     .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
     .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
+    .option('--s3-bucket <name>', 'S3 bucket [S3_BUCKET]; credentials come from the AWS SDK chain')
+    .option('--aws-region <region>', 'the S3 bucket region [AWS_REGION]')
+    .option('--s3-endpoint <url>', 'endpoint of an S3-compatible service [S3_ENDPOINT]')
+    .option(
+      '--s3-force-path-style <true|false>',
+      'path-style S3 addressing [S3_FORCE_PATH_STYLE] (default false)',
+    )
+    .option(
+      '--s3-use-presigned-urls <true|false>',
+      'redirect blob requests to presigned URLs, else stream them [S3_USE_PRESIGNED_URLS] (default true)',
+    )
     .option('--nix-timeout <seconds>', 'limit for each build, enforced by Nix [NIX_TIMEOUT] (default 60)')
     .option('--eval-timeout <seconds>', 'limit for each evaluation [NIXERY_EVAL_TIMEOUT] (default 300)')
     .option(
@@ -75,7 +91,8 @@ With no package source set, the bundled offline demo package set is served.
 Examples:
   $ nixery serve
   $ nixery serve --port 5000 --storage-path /var/lib/nixery
-  $ NIXERY_CHANNEL=nixos-unstable nixery serve --storage-backend gcs --gcs-bucket my-bucket`,
+  $ NIXERY_CHANNEL=nixos-unstable nixery serve --storage-backend gcs --gcs-bucket my-bucket
+  $ nixery serve --storage-backend s3 --s3-bucket my-bucket --aws-region eu-west-1`,
     )
     .action(async (flags: ServeFlags) => {
       const env: Record<string, string | undefined> = { ...process.env };

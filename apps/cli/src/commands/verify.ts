@@ -9,6 +9,7 @@ interface VerifyFlags {
   storageBackend?: string;
   storagePath?: string;
   gcsBucket?: string;
+  s3Bucket?: string;
   gcrootsDir?: string;
   json?: boolean;
   repair?: boolean;
@@ -21,9 +22,13 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('Check stored blobs against their digests and cache entries against their blobs')
-    .option('--storage-backend <filesystem|gcs>', 'where blobs are [NIXERY_STORAGE_BACKEND]')
+    .option('--storage-backend <filesystem|gcs|s3>', 'where blobs are [NIXERY_STORAGE_BACKEND]')
     .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
     .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
+    .option(
+      '--s3-bucket <name>',
+      'S3 bucket [S3_BUCKET] (AWS_REGION, S3_ENDPOINT and S3_FORCE_PATH_STYLE as for serve)',
+    )
     .option(
       '--gcroots-dir <dir>',
       "parent of the builds' GC-root folders [NIXERY_GCROOTS_DIR] (default <tmpdir>/nixery-gcroots)",
@@ -86,6 +91,18 @@ function storageConfig(flags: VerifyFlags): StorageConfig {
     if (!bucket)
       throw new CliError(EXIT.usage, 'nixery verify: --gcs-bucket (or GCS_BUCKET) is required for gcs');
     return { backend, bucket };
+  }
+  if (backend === 's3') {
+    const bucket = flags.s3Bucket ?? env.S3_BUCKET;
+    if (!bucket)
+      throw new CliError(EXIT.usage, 'nixery verify: --s3-bucket (or S3_BUCKET) is required for s3');
+    return {
+      backend,
+      bucket,
+      ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+      ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
+      forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+    };
   }
   throw new CliError(EXIT.usage, `nixery verify: unknown storage backend ${JSON.stringify(backend)}`);
 }

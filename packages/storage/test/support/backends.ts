@@ -1,10 +1,12 @@
-// The two backends behind one harness, so the same behavioural suite runs over both.
+// The backends behind one harness, so the same behavioural suite runs over both.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createStorage, type GcsStorage, type Storage } from '../../src/index.js';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createStorage, type GcsStorage, type S3Storage, type Storage } from '../../src/index.js';
 import { type GcsEmulator, startGcsEmulator } from './gcs-emulator.js';
+import { S3_TEST_REGION, S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from './s3-server.js';
 
 export interface BackendUnderTest {
   readonly storage: Storage;
@@ -15,7 +17,7 @@ export interface BackendUnderTest {
 }
 
 export interface BackendHarness {
-  readonly name: 'filesystem' | 'gcs';
+  readonly name: 'filesystem' | 'gcs' | 's3';
   setup(): Promise<void>;
   teardown(): Promise<void>;
   /** A fresh, empty storage (its own directory or bucket). */
@@ -75,6 +77,43 @@ export function gcsHarness(): BackendHarness {
         async stagingNames() {
           const [files] = await storage.bucket.getFiles({ prefix: 'staging/' });
           return files.map((file) => file.name.slice('staging/'.length));
+        },
+      };
+    },
+  };
+}
+
+export function s3Harness(): BackendHarness {
+  let server: S3TestServer | undefined;
+  return {
+    name: 's3',
+    async setup() {
+      server = await startS3Server();
+    },
+    async teardown() {
+      await server?.stop();
+    },
+    async create() {
+      const bucket = `test-${randomUUID()}`;
+      await server!.createBucket(bucket);
+      const storage = createStorage({
+        backend: 's3',
+        bucket,
+        region: S3_TEST_REGION,
+        endpoint: server!.endpoint,
+        forcePathStyle: true,
+        presignedUrls: false,
+        credentials: S3RVER_CREDENTIALS,
+      }) as S3Storage;
+      const client = storage.client;
+      return {
+        storage,
+        async plantStagingLeftover(name, body) {
+          await client.send(new PutObjectCommand({ Bucket: bucket, Key: `staging/${name}`, Body: body }));
+        },
+        async stagingNames() {
+          const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staging/' }));
+          return (listed.Contents ?? []).map((object) => (object.Key ?? '').slice('staging/'.length));
         },
       };
     },

@@ -1,0 +1,155 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tarPipelineMs } from './baselines.js';
+import { peaks, sampled } from './memory.js';
+import { expandRoots, type FileSizeDistribution, fileSizeDistribution, prepareRealSet } from './real-set.js';
+import { fetchManifest, RegistryProcess } from './registry-process.js';
+import { type Figure, withTarget } from './results.js';
+import { MB, ratio, round } from './stats.js';
+
+export interface RealFilesResult {
+  roots: string[];
+  nixBuildMs: number;
+  closurePaths: number;
+  distribution: FileSizeDistribution;
+  layers: number;
+  compressedBytes: number;
+  timings: { nixMs: number; groupingMs: number; layersMs: number; totalMs: number };
+  baselines: { tarGzipMs: number; tarPigzMs: number };
+  idleRssBytes: number;
+  peakRssBytes: number;
+}
+
+/**
+ * The real-files image (nix/bench-real: this machine's own installed software as store paths),
+ * built cold by a fresh registry process whose RSS is sampled meanwhile, against `tar | pigz -6
+ * | sha256sum` and `tar | gzip -6 | sha256sum` over the same paths.
+ */
+export async function runRealFiles(options: {
+  roots: readonly string[];
+  workDir: string;
+  log: (line: string) => void;
+}): Promise<{ result: RealFilesResult; figures: Figure[] }> {
+  const { log, workDir } = options;
+  const roots = await expandRoots(options.roots);
+  if (roots.length === 0) throw new Error(`none of ${options.roots.join(', ')} exists on this machine`);
+  const set = await prepareRealSet(roots, workDir);
+  const distribution = await fileSizeDistribution(set.closure);
+  log(
+    `real files: ${set.closure.length} paths, ${distribution.files} files, ${round(distribution.bytes / MB)} MB (nix-build ${set.buildMs} ms)`,
+  );
+
+  const storagePath = join(workDir, 'real-storage');
+  await rm(storagePath, { recursive: true, force: true });
+  const registry = await RegistryProcess.start({ storagePath, pkgsPath: set.path });
+  let build: Awaited<ReturnType<RegistryProcess['nextBuild']>>;
+  let manifest: Awaited<ReturnType<typeof fetchManifest>>;
+  let memory: ReturnType<typeof peaks>;
+  let idleRssBytes: number;
+  try {
+    idleRssBytes = (await registry.memory()).rss;
+    const buildDone = registry.nextBuild();
+    const work = await sampled(registry, () => fetchManifest(registry.url, 'real'));
+    manifest = work.value;
+    build = await buildDone;
+    memory = peaks((await registry.memory()).peakRss, work.max);
+  } finally {
+    await registry.stop();
+    await rm(storagePath, { recursive: true, force: true });
+  }
+  log(`  registry: ${JSON.stringify(build.timings)}`);
+
+  const listFile = join(workDir, 'real-closure.txt');
+  const tarPigzMs = await tarPipelineMs(set.closure, 'pigz -6', listFile);
+  const tarGzipMs = await tarPipelineMs(set.closure, 'gzip -6', listFile);
+  log(`  baselines: tar|pigz -6 ${tarPigzMs} ms, tar|gzip -6 ${tarGzipMs} ms`);
+
+  const result: RealFilesResult = {
+    roots,
+    nixBuildMs: set.buildMs,
+    closurePaths: set.closure.length,
+    distribution,
+    layers: manifest.manifest.layers.length,
+    compressedBytes: manifest.manifest.layers.reduce((sum, layer) => sum + layer.size, 0),
+    timings: {
+      nixMs: build.timings.nixMs,
+      groupingMs: build.timings.groupingMs,
+      layersMs: build.timings.layersMs,
+      totalMs: build.timings.totalMs,
+    },
+    baselines: { tarGzipMs, tarPigzMs },
+    idleRssBytes,
+    peakRssBytes: memory.peakRssBytes,
+  };
+  return { result, figures: realFilesFigures(result) };
+}
+
+function sizeLabel(bytes: number | null): string {
+  if (bytes === null) return '∞';
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
+function realFilesFigures(r: RealFilesResult): Figure[] {
+  const d = r.distribution;
+  const section = `real files (${r.closurePaths} paths, ${d.files} files, ${round(d.bytes / MB)} MB)`;
+  const pigz = { name: 'tar|pigz -6|sha256sum', value: r.baselines.tarPigzMs };
+  const figures: Figure[] = [
+    { section, name: 'nix-build of the set (small when already built)', value: r.nixBuildMs, unit: 'ms' },
+    withTarget(
+      {
+        section,
+        name: `layer writing, whole image (${r.layers} layers)`,
+        value: r.timings.layersMs,
+        unit: 'ms',
+        baseline: pigz,
+        ratio: ratio(r.timings.layersMs, pigz.value),
+      },
+      '≤ 1',
+      'ratio',
+    ),
+    {
+      section,
+      name: 'layer writing vs single-stream gzip',
+      value: r.timings.layersMs,
+      unit: 'ms',
+      baseline: { name: 'tar|gzip -6|sha256sum', value: r.baselines.tarGzipMs },
+      ratio: ratio(r.timings.layersMs, r.baselines.tarGzipMs),
+    },
+    { section, name: 'full build (Nix + grouping + layers)', value: r.timings.totalMs, unit: 'ms' },
+    {
+      section,
+      name: 'compressed layers',
+      value: round(r.compressedBytes / MB),
+      unit: 'MB',
+      baseline: { name: 'files', value: round(d.bytes / MB) },
+      ratio: ratio(r.compressedBytes, d.bytes),
+    },
+    withTarget(
+      {
+        section,
+        name: `server peak RSS while building (idle ${round(r.idleRssBytes / MB)} MB)`,
+        value: round(r.peakRssBytes / MB),
+        unit: 'MB',
+      },
+      '< 200',
+      'value',
+    ),
+  ];
+  let lower = 0;
+  for (const c of d.classes) {
+    figures.push({
+      section,
+      name: `files of ${sizeLabel(lower)}–${sizeLabel(c.below)}: ${round((100 * c.bytes) / Math.max(d.bytes, 1))} % of the bytes`,
+      value: c.files,
+      unit: 'files',
+    });
+    lower = c.below ?? lower;
+  }
+  figures.push({
+    section,
+    name: 'directories / symlinks',
+    value: d.directories,
+    unit: `dirs, ${d.symlinks} links`,
+  });
+  return figures;
+}

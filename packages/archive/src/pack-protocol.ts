@@ -1,0 +1,23 @@
+// Messages between the main thread (pack-pool.ts) and the packing worker (pack-worker.ts).
+import type { PackJob, PackSummary } from './pack-job.js';
+
+/** Index in the shared control array: chunks the main thread still has room for. */
+export const CREDITS = 0;
+/** Index in the shared control array: non-zero once the consumer gave up. */
+export const ABORT = 1;
+
+export interface ToWorker {
+  job: PackJob;
+  /** Int32Array of two slots: CREDITS and ABORT. */
+  control: SharedArrayBuffer;
+}
+
+export type SerialisedError =
+  | { kind: 'unsupported'; message: string; path: string; fileType: string }
+  | { kind: 'error'; message: string; code?: string; syscall?: string; path?: string };
+
+export type FromWorker =
+  | { type: 'chunk'; buffer: ArrayBuffer; offset: number; length: number }
+  | { type: 'end'; summary: PackSummary; gzip?: ArrayBuffer }
+  | { type: 'aborted' }
+  | { type: 'error'; error: SerialisedError };

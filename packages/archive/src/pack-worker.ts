@@ -1,0 +1,74 @@
+// The packing worker: runs packStorePaths for one job at a time and hands the tar over in
+// chunks, never more than the main thread has room for (credits in shared memory).
+import { parentPort } from 'node:worker_threads';
+import { gzipSync } from 'node:zlib';
+import { UnsupportedFileTypeError } from './entries.js';
+import { pinGzipHeader } from './gzip.js';
+import { GZIP_MEMBER_BYTES } from './gzip-members.js';
+import { type PackJob, packStorePaths } from './pack-job.js';
+import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
+
+class JobAborted extends Error {}
+
+function serialise(error: unknown): SerialisedError {
+  if (error instanceof UnsupportedFileTypeError) {
+    return { kind: 'unsupported', message: error.message, path: error.path, fileType: error.fileType };
+  }
+  const e = error as NodeJS.ErrnoException;
+  return {
+    kind: 'error',
+    message: e?.message ?? String(error),
+    ...(e?.code !== undefined ? { code: e.code } : {}),
+    ...(e?.syscall !== undefined ? { syscall: e.syscall } : {}),
+    ...(e?.path !== undefined ? { path: e.path } : {}),
+  };
+}
+
+function run(job: PackJob, control: Int32Array): void {
+  const checkAborted = () => {
+    if (Atomics.load(control, ABORT) !== 0) throw new JobAborted();
+  };
+  const emit = (chunk: Buffer) => {
+    // Wait for room on the main thread; an abort wakes the wait too.
+    for (;;) {
+      checkAborted();
+      const credits = Atomics.load(control, CREDITS);
+      if (credits > 0) break;
+      Atomics.wait(control, CREDITS, credits, 1000);
+    }
+    Atomics.sub(control, CREDITS, 1);
+    // A fresh ArrayBuffer per chunk (allocUnsafeSlow), so transferring it moves no bytes.
+    const buffer = chunk.buffer as ArrayBuffer;
+    const message: FromWorker = { type: 'chunk', buffer, offset: chunk.byteOffset, length: chunk.length };
+    parentPort!.postMessage(message, [buffer]);
+  };
+  // Chunks are held back while the tar may still fit in one gzip member (see PackJob).
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let streaming = job.wholeGzipLevel === undefined;
+  const emitOrHold = (chunk: Buffer) => {
+    if (streaming) return emit(chunk);
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes > GZIP_MEMBER_BYTES) {
+      streaming = true;
+      for (const waiting of held.splice(0)) emit(waiting);
+    }
+  };
+  try {
+    const summary = packStorePaths(job, emitOrHold, checkAborted);
+    if (streaming) {
+      parentPort!.postMessage({ type: 'end', summary } satisfies FromWorker);
+      return;
+    }
+    const whole = pinGzipHeader(gzipSync(Buffer.concat(held, heldBytes), { level: job.wholeGzipLevel! }));
+    const gzip = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer;
+    parentPort!.postMessage({ type: 'end', summary, gzip } satisfies FromWorker, [gzip]);
+  } catch (error) {
+    const message: FromWorker =
+      error instanceof JobAborted ? { type: 'aborted' } : { type: 'error', error: serialise(error) };
+    parentPort!.postMessage(message);
+  }
+}
+
+parentPort!.on('message', (message: ToWorker) => run(message.job, new Int32Array(message.control)));

@@ -1,0 +1,5 @@
+/** One place a cached value can be looked up and kept (memory, storage objects, a TTL map). */
+export interface CacheTier<V> {
+  get(key: string): Promise<V | null>;
+  put(key: string, value: V): Promise<void>;
+}
