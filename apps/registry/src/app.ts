@@ -10,6 +10,7 @@ import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
+import { serveReferrers } from './referrers.js';
 import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
 import { parseRegistryPath, type RegistryRoute } from './routing.js';
@@ -119,6 +120,10 @@ async function dispatch(
     case 'blob':
       if (!readOnly) throw unsupported(req, path);
       await serveBlob(deps.blobs, deps.metrics, req, res, route.digest);
+      return;
+    case 'referrers':
+      if (!readOnly) throw unsupported(req, path);
+      await serveReferrers(deps.images, req, res, route.digest);
       return;
     case 'tags':
       if (!readOnly) throw unsupported(req, path);

@@ -23,6 +23,8 @@ export type RegistryFailureReason =
   | 'range-unsatisfiable'
   | 'method-not-offered'
   | 'body-refused'
+  /** A referrers query's `artifactType` that is not a media type. */
+  | 'filter-invalid'
   | 'no-endpoint'
   | 'unauthenticated'
   | 'throttled'
@@ -60,6 +62,7 @@ export const FAILURE_RESPONSES: Readonly<
   'range-unsatisfiable': { status: 416, code: 'BLOB_UNKNOWN' },
   'method-not-offered': { status: 405, code: 'UNSUPPORTED' },
   'body-refused': { status: 400, code: 'UNSUPPORTED' },
+  'filter-invalid': { status: 400, code: 'UNSUPPORTED' },
   'no-endpoint': { status: 404, code: 'NAME_UNKNOWN' },
   unauthenticated: { status: 401, code: 'UNAUTHORIZED' },
   throttled: { status: 429, code: 'TOOMANYREQUESTS' },

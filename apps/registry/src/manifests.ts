@@ -1,6 +1,7 @@
 import { negotiateManifestFormat } from '@nixery/manifest';
 import type { Request, Response } from 'express';
 import { RegistryError, registryErrorFrom } from './errors.js';
+import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
 import type { ImageService } from './services.js';
 
@@ -15,6 +16,8 @@ export async function serveManifest(
   name: string,
   reference: string,
 ): Promise<void> {
+  // Before the builder: such a tag is a subject's referrers index, never a package-source ref.
+  if (isReferrersTag(reference)) return serveReferrersTag(images, req, res, reference);
   let digest: string;
   if (looksLikeDigest(reference)) {
     if (!isDigest(reference)) {

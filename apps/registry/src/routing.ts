@@ -3,6 +3,7 @@ export type RegistryRoute =
   | { kind: 'base' }
   | { kind: 'manifest'; name: string; reference: string }
   | { kind: 'blob'; name: string; digest: string }
+  | { kind: 'referrers'; name: string; digest: string }
   | { kind: 'blob-upload'; name: string }
   | { kind: 'tags'; name: string }
   | { kind: 'catalog' }
@@ -12,6 +13,7 @@ const MANIFEST = /^\/v2\/(.+)\/manifests\/([^/]+)$/;
 const BLOB = /^\/v2\/(.+)\/blobs\/([^/]+)$/;
 const UPLOAD = /^\/v2\/(.+)\/blobs\/uploads(?:\/.*)?$/;
 const TAGS = /^\/v2\/(.+)\/tags\/list$/;
+const REFERRERS = /^\/v2\/(.+)\/referrers\/([^/]+)$/;
 
 /** `path` is the raw request path: percent-encoding is kept, so `%2f` never becomes a separator. */
 export function parseRegistryPath(path: string): RegistryRoute {
@@ -25,6 +27,8 @@ export function parseRegistryPath(path: string): RegistryRoute {
   if (m) return { kind: 'blob', name: m[1]!, digest: m[2]! };
   m = TAGS.exec(path);
   if (m) return { kind: 'tags', name: m[1]! };
+  m = REFERRERS.exec(path);
+  if (m) return { kind: 'referrers', name: m[1]!, digest: m[2]! };
   return { kind: 'unknown' };
 }
 

@@ -1,16 +1,22 @@
 import type { Writable } from 'node:stream';
+import type { ReferrerDescriptor } from '@nixery/sbom';
 
 /** The digests of an image's manifests, one per format a client may negotiate. */
 export interface ImageManifests {
   manifests: { docker: { digest: string }; oci: { digest: string } };
 }
 
-/** What the manifest routes need: images by name and tag (built on demand), manifests by digest. */
+/**
+ * What the manifest and referrers routes need: images by name and tag (built on demand), manifests
+ * by digest, and the referrers of a manifest.
+ */
 export interface ImageService {
   /** Rejects with an ImageError for anything the request or the build got wrong. */
   getImage(name: string, tag: string, options: { signal?: AbortSignal }): Promise<ImageManifests>;
   /** null when no manifest with that digest is stored. */
   getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null>;
+  /** The descriptors of the manifests whose `subject` is `digest` (OCI 1.1); [] when none are known. */
+  getReferrers(digest: string): Promise<ReferrerDescriptor[]>;
 }
 
 /** What the blob route needs from storage. */

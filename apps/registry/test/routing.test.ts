@@ -11,6 +11,11 @@ describe('parseRegistryPath', () => {
     ['/v2/hello/blobs/uploads/', { kind: 'blob-upload', name: 'hello' }],
     ['/v2/hello/blobs/uploads/1234', { kind: 'blob-upload', name: 'hello' }],
     ['/v2/a/b/tags/list', { kind: 'tags', name: 'a/b' }],
+    [
+      `/v2/a/b/referrers/sha256:${'a'.repeat(64)}`,
+      { kind: 'referrers', name: 'a/b', digest: `sha256:${'a'.repeat(64)}` },
+    ],
+    ['/v2/a/referrers/', { kind: 'unknown' }],
     ['/v2/hello', { kind: 'unknown' }],
     ['/v2/hello/manifests/', { kind: 'unknown' }],
     ['/v2/%2e%2e/manifests/latest', { kind: 'manifest', name: '%2e%2e', reference: 'latest' }],

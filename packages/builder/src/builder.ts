@@ -23,9 +23,17 @@ import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { createGcRootFolder, createLimit } from '@nixery/nix';
 import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
-import { type Storage, StorageError } from '@nixery/storage';
+import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import { ImageError } from './errors.js';
-import { type BuildTimings, type ImageRecord, type LayerRecord, manifestObjectKey } from './image-record.js';
+import {
+  type BuildTimings,
+  type ImageRecord,
+  type LayerRecord,
+  manifestObjectKey,
+  type ReferrerRecord,
+  referrersObjectKey,
+} from './image-record.js';
+import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
 import {
@@ -159,6 +167,12 @@ export class ImageBuilder {
     return level === DEFAULT_COMPRESSION_LEVEL ? '' : `gzip${level}`;
   }
 
+  /** The referrers of the manifest `digest` (its SBOM's artifact manifests); [] when none are known. */
+  async getReferrers(digest: string): Promise<ReferrerRecord[]> {
+    const stored = await this.store.getObject(referrersObjectKey(digest));
+    return stored ? parseReferrerRecords(JSON.parse(stored.body.toString('utf8')) as unknown) : [];
+  }
+
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
     const stored = await this.store.getObject(manifestObjectKey(digest));
@@ -177,7 +191,8 @@ export class ImageBuilder {
 
   /**
    * Stages 4–5: the plan's layers (each unless the layer cache has it) and root layer, then the
-   * config blob and both manifests. Returns the record and how many layers were written.
+   * config blob and both manifests, then the image's SBOM with an artifact manifest referring to
+   * each of them. Returns the record and how many layers were written.
    */
   async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
@@ -201,8 +216,9 @@ export class ImageBuilder {
       rootLayerKey(rootPaths, envPath),
       0,
     );
-    const record = await this.writeManifests(plan.request, [...storeLayers, rootLayer]);
-    return { record, written };
+    const images = await this.writeManifests(plan.request, [...storeLayers, rootLayer]);
+    const referrers = await writeImageSbom(this.store, plan, images.manifests);
+    return { record: { ...images, referrers }, written };
   }
 
   /** Stage 2 through the name-outcome cache: a pull whose names are known to fail needs no Nix. */

@@ -1,7 +1,7 @@
 // The stored shape of a built image (and its manifest names) is @nixery/storage's layout; the
 // builder re-exports it under the names it has always had.
-export type { ImageRecord, LayerRecord, ManifestRef } from '@nixery/storage';
-export { manifestObjectKey } from '@nixery/storage';
+export type { ImageRecord, LayerRecord, ManifestRef, ReferrerRecord } from '@nixery/storage';
+export { manifestObjectKey, referrersObjectKey } from '@nixery/storage';
 
 /** How long each stage of a build took, in milliseconds. */
 export interface BuildTimings {

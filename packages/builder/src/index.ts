@@ -7,6 +7,7 @@ export {
   type LayerRecord,
   type ManifestRef,
   manifestObjectKey,
+  referrersObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';
 export {

@@ -73,6 +73,56 @@ export interface ImageRecord {
   manifests: { docker: ManifestRef; oci: ManifestRef };
   config: { digest: string; size: number };
   layers: LayerRecord[];
+  /**
+   * OCI 1.1 referrers (the SBOM's artifact manifests) per subject manifest digest, Docker and OCI.
+   * Absent in records cached before SBOMs were made.
+   */
+  referrers?: Record<string, ReferrerRecord[]>;
+}
+
+/**
+ * One referrer as stored (in an image record, and as a list under `referrers/sha256/<hex>`): the
+ * descriptor of a manifest whose `subject` is that digest, as the referrers API lists it.
+ */
+export interface ReferrerRecord {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType: string;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * Checks a parsed referrers list (`referrers/sha256/<hex>`) and keeps exactly the fields of each
+ * descriptor. Throws InvalidEntryError naming what is wrong.
+ */
+export function parseReferrerRecords(value: unknown): ReferrerRecord[] {
+  const invalid = (reason: string) => new InvalidEntryError(`not a referrers list (${reason})`, reason);
+  if (!Array.isArray(value)) throw invalid('not an array');
+  return value.map((item: unknown) => {
+    const r = item as Partial<ReferrerRecord> | null;
+    if (typeof r !== 'object' || r === null) throw invalid('an entry is not an object');
+    if (typeof r.digest !== 'string' || !isDigest(r.digest)) throw invalid('no valid "digest"');
+    if (typeof r.mediaType !== 'string' || r.mediaType === '') throw invalid('no valid "mediaType"');
+    if (typeof r.size !== 'number' || !Number.isSafeInteger(r.size) || r.size < 0)
+      throw invalid('no valid "size"');
+    if (typeof r.artifactType !== 'string' || r.artifactType === '') throw invalid('no valid "artifactType"');
+    const annotations = r.annotations;
+    if (
+      annotations !== undefined &&
+      (typeof annotations !== 'object' ||
+        annotations === null ||
+        !Object.values(annotations).every((v) => typeof v === 'string'))
+    )
+      throw invalid('no valid "annotations"');
+    return {
+      mediaType: r.mediaType,
+      digest: r.digest,
+      size: r.size,
+      artifactType: r.artifactType,
+      ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
+    };
+  });
 }
 
 /** A blob a stored record points to; `size` when the record states one. */

@@ -14,6 +14,8 @@ export {
   type LayerRecord,
   type ManifestRef,
   parseLayerCacheEntry,
+  parseReferrerRecords,
+  type ReferrerRecord,
 } from './entries.js';
 export {
   BlobNotFoundError,
@@ -42,6 +44,8 @@ export {
   NAME_OUTCOME_PREFIX,
   nameOutcomeObjectKey,
   OBJECT_PREFIXES,
+  REFERRERS_PREFIX,
+  referrersObjectKey,
   STAGING_PREFIX,
   type StoredObjectKind,
 } from './layout.js';

@@ -4,6 +4,8 @@
 //   blobs/sha256/<hex>        a blob: exactly its bytes (layers, configs)
 //   staging/<uuid>            an upload in progress, or one a crash left behind
 //   manifests/sha256/<hex>    a manifest stored by digest (@nixery/builder)
+//   referrers/sha256/<hex>    the referrers of a manifest by its digest: a JSON list of descriptors
+//                             (entries.ts; @nixery/builder writes them with an image's SBOM)
 //   manifests/<key>.json      a manifest-cache record: a built image (@nixery/cache, entries.ts)
 //   layers/<key>.json         a layer-cache record: the blob built for a layer (@nixery/cache, entries.ts)
 //   resolutions/<key>.json    what a package name resolved to for a pinned source (@nixery/builder)
@@ -17,6 +19,7 @@ export const STAGING_PREFIX = 'staging/';
 export const LAYER_CACHE_PREFIX = 'layers/';
 export const MANIFEST_PREFIX = 'manifests/';
 export const NAME_OUTCOME_PREFIX = 'resolutions/';
+export const REFERRERS_PREFIX = 'referrers/sha256/';
 const MANIFEST_BY_DIGEST_PREFIX = `${MANIFEST_PREFIX}sha256/`;
 /** Folders only putBlob writes to; no object key may name anything inside them. */
 const RESERVED_PREFIXES = ['blobs/', STAGING_PREFIX];
@@ -28,6 +31,7 @@ const HEX64 = '[a-f0-9]{64}';
 const LAYER_RECORD_KEY = new RegExp(`^${LAYER_CACHE_PREFIX}(${HEX64})\\.json$`);
 const IMAGE_RECORD_KEY = new RegExp(`^${MANIFEST_PREFIX}(${HEX64})\\.json$`);
 const MANIFEST_BY_DIGEST_KEY = new RegExp(`^${MANIFEST_BY_DIGEST_PREFIX}(${HEX64})$`);
+const REFERRERS_KEY = new RegExp(`^${REFERRERS_PREFIX}(${HEX64})$`);
 
 /** The storage name of a blob: `blobs/sha256/<hex>`. */
 export function blobName(digest: string): string {
@@ -64,6 +68,11 @@ export function manifestObjectKey(digest: string): string {
   return MANIFEST_BY_DIGEST_PREFIX + digestHex(digest);
 }
 
+/** `referrers/sha256/<hex>`: the referrers (descriptors of manifests whose subject it is) of a manifest. */
+export function referrersObjectKey(digest: string): string {
+  return REFERRERS_PREFIX + digestHex(digest);
+}
+
 /** `layers/<key>.json`: the layer-cache record of a layer key. */
 export function layerCacheObjectKey(cacheKey: string): string {
   return `${LAYER_CACHE_PREFIX}${checkedCacheKey(cacheKey)}.json`;
@@ -89,6 +98,7 @@ export type StoredObjectKind =
   | { kind: 'layer-entry'; cacheKey: string }
   | { kind: 'image-record'; cacheKey: string }
   | { kind: 'manifest'; digest: string }
+  | { kind: 'referrers'; subject: string }
   | { kind: 'other' };
 
 /** What an object key holds, judged by its name alone. */
@@ -99,5 +109,7 @@ export function classifyObjectKey(key: string): StoredObjectKind {
   if (m) return { kind: 'manifest', digest: `sha256:${m[1]}` };
   m = IMAGE_RECORD_KEY.exec(key);
   if (m) return { kind: 'image-record', cacheKey: m[1] as string };
+  m = REFERRERS_KEY.exec(key);
+  if (m) return { kind: 'referrers', subject: `sha256:${m[1]}` };
   return { kind: 'other' };
 }

@@ -2,6 +2,7 @@ import { mkdtemp, open, readFile, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import type { ImageRecord } from '@nixery/builder';
 import { LayerCache } from '@nixery/cache';
 import { FilesystemStorage } from '@nixery/storage';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -21,6 +22,19 @@ afterEach(async () => {
 const blobFile = (digest: string) => path.join(root, 'blobs', 'sha256', digest.slice('sha256:'.length));
 const layerEntryKey = (key: string) => `layers/${key}.json`;
 
+/**
+ * The layer-cache key a built layer is stored under: the builder salts the layer's content key
+ * (with the gzip layout), so the entry is found by the blob it names.
+ */
+async function layerCacheKeyOf(digest: string): Promise<string> {
+  for await (const { key } of storage.listObjects('layers/')) {
+    const entry = await storage.getObject(key);
+    if (entry && (JSON.parse(entry.body.toString('utf8')) as { digest: string }).digest === digest)
+      return key.slice('layers/'.length, -'.json'.length);
+  }
+  throw new Error(`no layer-cache entry names ${digest}`);
+}
+
 /** Flips one byte in the middle of a stored file, keeping its size. */
 async function flipByte(file: string): Promise<void> {
   const handle = await open(file, 'r+');
@@ -36,24 +50,44 @@ async function flipByte(file: string): Promise<void> {
   }
 }
 
+/** The distinct blobs (SBOM, empty config) the image's SBOM artifact manifests name. */
+async function sbomBlobsOf(record: ImageRecord): Promise<{ digest: string; size: number }[]> {
+  const blobs = new Map<string, number>();
+  for (const referrers of Object.values(record.referrers ?? {})) {
+    for (const referrer of referrers) {
+      const manifest = await storage.getObject(`manifests/sha256/${referrer.digest.slice('sha256:'.length)}`);
+      const parsed = JSON.parse(manifest!.body.toString('utf8')) as {
+        config: { digest: string; size: number };
+        layers: { digest: string; size: number }[];
+      };
+      for (const blob of [parsed.config, ...parsed.layers]) blobs.set(blob.digest, blob.size);
+    }
+  }
+  return [...blobs].map(([digest, size]) => ({ digest, size }));
+}
+
 describe('verifyStorage over a real built image (filesystem)', () => {
   test('a freshly built image verifies clean, and every stored thing is counted', async () => {
     const { record } = await buildImage(storage, 'hello');
     const report = await verifyStorage(storage);
     expect(report.problems).toEqual([]);
     expect(needsAttention(report)).toBe(false);
-    expect(report.blobs.checked).toBe(record.layers.length + 1);
+    // The layers, the config, and the SBOM with its artifact manifests' empty config blob.
+    const sbomBlobs = await sbomBlobsOf(record);
+    expect(report.blobs.checked).toBe(record.layers.length + 1 + sbomBlobs.length);
     expect(report.layerEntries.checked).toBe(record.layers.length);
-    expect(report.manifests.checked).toBe(2);
+    // The Docker and OCI manifests, and one SBOM artifact manifest referring to each.
+    expect(report.manifests.checked).toBe(2 + 2);
     expect(report.imageRecords.checked).toBe(1);
     const total = record.layers.reduce((sum, l) => sum + l.size, record.config.size);
-    expect(report.blobs.bytes).toBe(total);
+    expect(report.blobs.bytes).toBe(total + sbomBlobs.reduce((sum, b) => sum + b.size, 0));
     expect(formatReport(report)).toContain('no problems found');
   });
 
   test('a corrupted layer blob is found, with everything that points to it; --repair removes them and a rebuild succeeds', async () => {
     const { record, cacheKey } = await buildImage(storage, 'hello');
     const layer = record.layers[0]!;
+    const layerKey = await layerCacheKeyOf(layer.digest);
     await flipByte(blobFile(layer.digest));
 
     const found = await verifyStorage(storage);
@@ -70,7 +104,7 @@ describe('verifyStorage over a real built image (filesystem)', () => {
       expect.objectContaining({ kind: 'blob-corrupt', digest: layer.digest, size: layer.size }),
     );
     expect(found.problems).toContainEqual(
-      expect.objectContaining({ kind: 'layer-entry-dangling', key: layerEntryKey(layer.key) }),
+      expect.objectContaining({ kind: 'layer-entry-dangling', key: layerEntryKey(layerKey) }),
     );
     // Without --repair nothing is touched.
     expect(await storage.statBlob(layer.digest)).not.toBeNull();
@@ -90,14 +124,14 @@ describe('verifyStorage over a real built image (filesystem)', () => {
         .sort(),
     ).toEqual(
       [
-        layerEntryKey(layer.key),
+        layerEntryKey(layerKey),
         `manifests/${cacheKey}.json`,
         `manifests/sha256/${record.manifests.docker.digest.slice(7)}`,
         `manifests/sha256/${record.manifests.oci.digest.slice(7)}`,
       ].sort(),
     );
     expect(await storage.statBlob(layer.digest)).toBeNull();
-    expect(await storage.getObject(layerEntryKey(layer.key))).toBeNull();
+    expect(await storage.getObject(layerEntryKey(layerKey))).toBeNull();
     expect((await verifyStorage(storage)).problems).toEqual([]);
 
     // The layer cache no longer claims the layer, so the next build writes it again, intact.
@@ -110,20 +144,21 @@ describe('verifyStorage over a real built image (filesystem)', () => {
   test('a cache entry whose blob was deleted is found and removed', async () => {
     const { record } = await buildImage(storage, 'hello');
     const layer = record.layers[record.layers.length - 1]!;
+    const layerKey = await layerCacheKeyOf(layer.digest);
     await storage.deleteBlob(layer.digest);
 
     const found = await verifyStorage(storage);
     expect(found.problems).toContainEqual({
       kind: 'layer-entry-dangling',
-      key: layerEntryKey(layer.key),
+      key: layerEntryKey(layerKey),
       digest: layer.digest,
       reason: 'is missing',
     });
     expect(found.problems.some((p) => p.kind === 'blob-corrupt')).toBe(false);
 
     await verifyStorage(storage, { repair: true });
-    expect(await storage.getObject(layerEntryKey(layer.key))).toBeNull();
-    expect(await new LayerCache(storage).get(layer.key)).toBeNull();
+    expect(await storage.getObject(layerEntryKey(layerKey))).toBeNull();
+    expect(await new LayerCache(storage).get(layerKey)).toBeNull();
     expect((await verifyStorage(storage)).problems).toEqual([]);
   });
 });
@@ -174,6 +209,29 @@ describe('verifyStorage on hand-made damage', () => {
     expect(report.stagingRemoved).toBe(1);
     await expect(readFile(old)).rejects.toThrow(/ENOENT/);
     expect(await readFile(fresh, 'utf8')).toBe('partial');
+  });
+
+  test('referrers lists and folders verify does not know are neither problems nor removed by repair', async () => {
+    const subject = `sha256:${'d'.repeat(64)}`;
+    const referrers = `referrers/sha256/${'d'.repeat(64)}`;
+    const list = [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: subject,
+        size: 2,
+        artifactType: 'x/y',
+      },
+    ];
+    await storage.putObject(referrers, Buffer.from(JSON.stringify(list)), 'application/json');
+    await storage.putObject('someday/thing.json', Buffer.from('{not json'), 'application/json');
+    // A damaged object beside them, so repair has something to do.
+    await storage.putObject(layerEntryKey('e'.repeat(64)), Buffer.from('{not json'), 'application/json');
+
+    const report = await verifyStorage(storage, { repair: true });
+    expect(report.problems.map((p) => p.kind)).toEqual(['layer-entry-invalid']);
+    expect(report.repairs.map((r) => r.target)).toEqual([layerEntryKey('e'.repeat(64))]);
+    expect(await storage.getObject(referrers)).not.toBeNull();
+    expect(await storage.getObject('someday/thing.json')).not.toBeNull();
   });
 
   test('an empty or missing storage folder verifies clean', async () => {

@@ -14,7 +14,8 @@ import { loadPopularityInput } from '../inputs.js';
 import { cliErrorFromImageError } from '../nix-failure.js';
 import type { ExportableImage } from '../output/blobs.js';
 import { writeDockerArchive } from '../output/docker-archive.js';
-import { writeOciLayout } from '../output/oci-layout.js';
+import { writeOciLayout, writeOciReferrer } from '../output/oci-layout.js';
+import { sbomReferrer, writeSbomFile } from '../output/sbom.js';
 import { type OutputTarget, parseOutputTarget } from '../output/target.js';
 import { createProgress, type Progress } from '../progress.js';
 import {
@@ -37,6 +38,8 @@ export interface BuildFlags extends SourceFlags {
   gzipLevel?: string;
   popularity?: string;
   json?: boolean;
+  sbom?: string;
+  sbomReferrer?: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -73,6 +76,8 @@ export function registerBuild(program: Command): void {
     .addOption(gzipLevelOption())
     .option('--popularity <file|url>', 'popularity data {"name-version": count} [NIX_POPULARITY_URL]')
     .option('--json', 'print the image record (digests, layers, timings) as JSON on stdout')
+    .option('--sbom <file>', "write the image's SBOM (SPDX 2.3 JSON of its Nix closure) to FILE")
+    .option('--sbom-referrer', 'add the SBOM to the OCI layout as an OCI 1.1 referrer of the image')
     .option('-q, --quiet', 'no progress on stderr')
     .option('-v, --verbose', "show Nix's build log on stderr")
     .addHelpText(
@@ -88,7 +93,8 @@ Examples:
   $ skopeo inspect oci:./hello-oci:latest
   $ nixery build shell hello --out docker-archive:shell-hello.tar && podman load -i shell-hello.tar
   $ nixery build --arch arm64 shell --out oci:./images:shell-arm64
-  $ nixery build git --pkgs-path ~/my-pkgs --json --out oci:./git | jq .manifests.oci.digest`,
+  $ nixery build git --pkgs-path ~/my-pkgs --json --out oci:./git | jq .manifests.oci.digest
+  $ nixery build shell git --out oci:./git --sbom-referrer --sbom git.spdx.json`,
     )
     .action(async (packages: string[], flags: BuildFlags) => {
       await runBuild(packages, flags);
@@ -97,6 +103,8 @@ Examples:
 
 export async function runBuild(packages: string[], flags: BuildFlags): Promise<void> {
   const target = parseOutputTarget(flags.out);
+  if (flags.sbomReferrer && target.kind !== 'oci')
+    throw new CliError(EXIT.usage, '--sbom-referrer needs an OCI layout (--out oci:DIR); use --sbom FILE');
   const request = imageRequestFor(packages, flags.arch);
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
   const settings = resolveSettings(flags, cacheDir);
@@ -139,6 +147,18 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
   } catch (error) {
     progress.stop();
     throw new CliError(EXIT.failure, `writing ${flags.out} failed: ${(error as Error).message}`);
+  }
+  if (flags.sbom !== undefined || flags.sbomReferrer) {
+    try {
+      const referrer = await sbomReferrer(builder, record);
+      if (flags.sbomReferrer && target.kind === 'oci')
+        await writeOciReferrer(target.dir, referrer, builder.storage);
+      if (flags.sbom !== undefined) await writeSbomFile(builder, referrer, flags.sbom);
+    } catch (error) {
+      progress.stop();
+      if (error instanceof CliError) throw error;
+      throw new CliError(EXIT.failure, `writing the SBOM failed: ${(error as Error).message}`);
+    }
   }
   const outputMs = Math.round(performance.now() - outputStarted);
   const totalBytes = record.layers.reduce((sum, layer) => sum + layer.size, 0);

@@ -64,6 +64,35 @@ export async function writeOciLayout(
   await writeAtomically(indexPath, Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
 }
 
+/**
+ * Adds an OCI 1.1 referrer (an artifact manifest with a `subject`, e.g. the image's SBOM) to a
+ * layout: its manifest and blobs, and an `index.json` entry carrying its `artifactType` and no tag,
+ * as the image layout spec lists referrers. An entry with the same digest is replaced.
+ */
+export async function writeOciReferrer(
+  dir: string,
+  referrer: ExportableImage & { artifactType: string },
+  reader: BlobReader,
+): Promise<void> {
+  const blobDir = join(dir, 'blobs', 'sha256');
+  await mkdir(blobDir, { recursive: true });
+  if (sha256Digest(referrer.manifest.bytes) !== referrer.manifest.digest) {
+    throw new Error(`manifest bytes do not match ${referrer.manifest.digest}`);
+  }
+  for (const blob of [referrer.config, ...referrer.layers]) await copyBlob(reader, blob, blobDir);
+  await writeAtomically(join(blobDir, digestHex(referrer.manifest.digest)), referrer.manifest.bytes);
+  const indexPath = join(dir, 'index.json');
+  const index = await readIndex(indexPath);
+  index.manifests = index.manifests.filter((entry) => entry.digest !== referrer.manifest.digest);
+  index.manifests.push({
+    mediaType: referrer.manifest.mediaType,
+    digest: referrer.manifest.digest,
+    size: referrer.manifest.bytes.length,
+    artifactType: referrer.artifactType,
+  });
+  await writeAtomically(indexPath, Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
+}
+
 async function readIndex(path: string): Promise<ImageIndex> {
   let text: string;
   try {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { sha256Digest } from '@nixery/digest';
+import type { ReferrerDescriptor } from '@nixery/sbom';
 import { pino } from 'pino';
 import { createRegistryApp } from '../../src/app.js';
 import { RegistryMetrics } from '../../src/metrics.js';
@@ -10,9 +11,13 @@ import type { BlobStore, ImageManifests, ImageService } from '../../src/services
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-/** Manifests in memory; `getImage` answers every name with the same two, unless `fail` says otherwise. */
+/**
+ * Manifests and referrers (by subject digest) in memory; `getImage` answers every name with the
+ * same two, unless `fail` says otherwise.
+ */
 export class FakeImages implements ImageService {
   readonly manifests = new Map<string, { bytes: Buffer; mediaType: string }>();
+  readonly referrers = new Map<string, ReferrerDescriptor[]>();
   readonly image: ImageManifests;
   /** Thrown by getImage when set. */
   fail: unknown = null;
@@ -39,6 +44,10 @@ export class FakeImages implements ImageService {
 
   async getManifest(digest: string) {
     return this.manifests.get(digest) ?? null;
+  }
+
+  async getReferrers(digest: string) {
+    return this.referrers.get(digest) ?? [];
   }
 }
 
