@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import pLimit from 'p-limit';
 
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
@@ -6,23 +7,8 @@ export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 export function createLimiter(limit = availableParallelism()): Limiter {
   if (!Number.isInteger(limit) || limit < 1)
     throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  let running = 0;
-  const waiting: (() => void)[] = [];
-
-  const release = () => {
-    running--;
-    waiting.shift()?.();
-  };
-
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  };
+  const limited = pLimit(limit);
+  return <T>(task: () => Promise<T>) => limited(task);
 }
 
 /**

@@ -21,9 +21,10 @@ import {
 import { sha256Hex } from '@nixery/digest';
 import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { createGcRootFolder, createLimit } from '@nixery/nix';
+import { createGcRootFolder } from '@nixery/nix';
 import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
+import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
 import {
   type BuildTimings,
@@ -99,7 +100,7 @@ export class ImageBuilder {
 
   constructor(private readonly options: ImageBuilderOptions) {
     this.store = reportingStorageFailures(options.storage);
-    this.evaluationSlot = createLimit(options.evaluationConcurrency ?? availableParallelism());
+    this.evaluationSlot = pLimit(options.evaluationConcurrency ?? availableParallelism());
     this.nameOutcomes = new NameOutcomes(
       this.store,
       options.unpinnedTtlMs ?? 60_000,

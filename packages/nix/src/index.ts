@@ -12,7 +12,6 @@ export {
   listGcRootFolders,
   removeStaleGcRootFolders,
 } from './gc-roots.js';
-export { createLimit } from './limit.js';
 export { type AttributeListing, hostSystem, listPackageSetAttributes } from './list-attributes.js';
 export {
   causeFirst,
