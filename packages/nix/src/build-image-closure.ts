@@ -3,6 +3,7 @@ import { nixSession } from './nix-session.js';
 import { parsePathInfoJson } from './path-info.js';
 import { buildTargets, outPaths } from './plan.js';
 import { planImage } from './plan-image.js';
+import { CLOSURE_PATH_INFO_ARGS } from './run-nix.js';
 import type { BuildRequest, ImagePackage, NixOptions, NixResult } from './types.js';
 
 /**
@@ -41,12 +42,7 @@ export async function buildImageClosure(request: BuildRequest, options: NixOptio
   const requestedPaths = unique(plan.packages.flatMap(outPaths));
   const envPaths = plan.env ? outPaths(plan.env) : [];
   const pathInfo = await session.run('path-info', programs.nix, [
-    'path-info',
-    '--json',
-    '--recursive',
-    '--closure-size',
-    '--extra-experimental-features',
-    'nix-command',
+    ...CLOSURE_PATH_INFO_ARGS,
     ...common,
     ...unique([...requestedPaths, ...envPaths]),
   ]);

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, opendir, readFile, readlink, rm, stat } from 'node:fs/p
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePathInfoJson } from './path-info.js';
-import { runNix } from './run-nix.js';
+import { CLOSURE_PATH_INFO_ARGS, runNix } from './run-nix.js';
 
 /** `<tmpdir>/nixery-gcroots`: the parent used when none is configured. */
 export function defaultGcRootsParent(): string {
@@ -102,19 +102,9 @@ export async function closureBytes(
   options: { nixPath?: string; timeoutMs?: number } = {},
 ): Promise<number | null> {
   if (storePaths.length === 0) return 0;
-  const run = await runNix(
-    options.nixPath ?? 'nix',
-    [
-      'path-info',
-      '--json',
-      '--recursive',
-      '--closure-size',
-      '--extra-experimental-features',
-      'nix-command',
-      ...new Set(storePaths),
-    ],
-    { timeoutMs: options.timeoutMs ?? 30_000 },
-  );
+  const run = await runNix(options.nixPath ?? 'nix', [...CLOSURE_PATH_INFO_ARGS, ...new Set(storePaths)], {
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
   if (run.exitCode !== 0) return null;
   return parsePathInfoJson(run.stdout).reduce((sum, info) => sum + info.narSize, 0);
 }

@@ -81,3 +81,13 @@ export function pureNixEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     Object.entries(env).filter(([name]) => !name.startsWith('NIXPKGS_ALLOW_') && name !== 'NIXPKGS_CONFIG'),
   );
 }
+
+/** `nix path-info` arguments for the JSON runtime graph of some paths' closures (Nix 2.8 on). */
+export const CLOSURE_PATH_INFO_ARGS = [
+  'path-info',
+  '--json',
+  '--recursive',
+  '--closure-size',
+  '--extra-experimental-features',
+  'nix-command',
+] as const;
