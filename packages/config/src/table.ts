@@ -1,6 +1,6 @@
 import { DEFAULT_COMPRESSION_LEVEL } from '@nixery/archive';
 import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES } from '@nixery/layers';
-import { DEFAULT_EVALUATION_TIMEOUT_SECONDS } from '@nixery/nix';
+import { DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_EVALUATION_TIMEOUT_SECONDS } from '@nixery/nix';
 
 export type SettingGroup = 'server' | 'source' | 'storage' | 'nix' | 'layers' | 'auth';
 
@@ -169,7 +169,7 @@ export const SETTINGS = {
     type: 'integer',
     min: 1,
     max: 86_400,
-    default: 60,
+    default: DEFAULT_BUILD_TIMEOUT_SECONDS,
   },
   evalTimeout: {
     env: 'NIXERY_EVAL_TIMEOUT',
