@@ -1,7 +1,14 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES } from '@nixery/layers';
-import { type Config, ConfigError, loadConfig } from '@nixery/source';
+import {
+  type Config,
+  ConfigError,
+  helpLine,
+  loadConfig,
+  SETTINGS,
+  type SettingFlags,
+  type SettingName,
+} from '@nixery/config';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 
@@ -17,49 +24,44 @@ export interface SourceFlags {
   substituters?: string;
 }
 
-const FLAG_TO_ENV = {
-  channel: 'NIXERY_CHANNEL',
-  pkgsRepo: 'NIXERY_PKGS_REPO',
-  pkgsPath: 'NIXERY_PKGS_PATH',
-  nixTimeout: 'NIX_TIMEOUT',
-  substituters: 'NIXERY_NIX_SUBSTITUTERS',
-} as const satisfies Record<keyof SourceFlags, string>;
+/**
+ * A setting's flag, made from @nixery/config's table: its syntax, help line and choices.
+ * `flags` renames it for one command (`layers --budget`); its value must then be passed on
+ * under the setting's name.
+ */
+export function settingOption(name: SettingName, flags?: string): Option {
+  const spec = SETTINGS[name];
+  if (!('flag' in spec)) throw new Error(`setting ${name} has no flag`);
+  const syntax = flags ?? ('short' in spec ? `${spec.short}, ${spec.flag}` : spec.flag);
+  const option = new Option(syntax, helpLine(spec));
+  return 'choices' in spec ? option.choices([...spec.choices]) : option;
+}
+
+/** Adds the flags of these settings, in this order. */
+export function addSettingOptions(command: Command, names: readonly SettingName[]): Command {
+  for (const name of names) command.addOption(settingOption(name));
+  return command;
+}
 
 /** Adds the package-source and Nix flags to a command. */
 export function addSourceOptions(command: Command, options: { pathOnly?: boolean } = {}): Command {
-  if (!options.pathOnly) {
-    command
-      .option('--channel <name|commit>', 'build from a nixpkgs channel or commit [NIXERY_CHANNEL]')
-      .option('--pkgs-repo <git-url>', 'build from a git repository; --tag is the ref [NIXERY_PKGS_REPO]');
-  }
-  return command
-    .option(
-      '--pkgs-path <dir>',
-      'build from a local package set (default: the bundled demo set) [NIXERY_PKGS_PATH]',
-    )
-    .option('--nix-timeout <seconds>', 'Nix time limit [NIX_TIMEOUT] (default 60)')
-    .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]");
+  const source: SettingName[] = options.pathOnly ? ['pkgsPath'] : ['channel', 'pkgsRepo', 'pkgsPath'];
+  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters']);
 }
 
 /** A `--strategy` option: how the closure is grouped into layers. */
 export function strategyOption(): Option {
-  return new Option(
-    '--strategy <name>',
-    `layer grouping strategy [NIXERY_LAYER_STRATEGY] (default ${DEFAULT_GROUPING_OPTIONS.strategy}; 'nixery' is Nixery's grouping)`,
-  ).choices([...GROUPING_STRATEGY_NAMES]);
+  return settingOption('strategy');
 }
 
 /** A `--gzip-level` option: how hard layers are compressed. */
 export function gzipLevelOption(): Option {
-  return new Option(
-    '--gzip-level <n>',
-    'gzip level of the layers, 1 (fastest) to 9 [NIXERY_GZIP_LEVEL] (default 6)',
-  );
+  return settingOption('gzipLevel');
 }
 
 /** A `--layer-budget`/`--budget` option: grouped layers per image. */
 export function budgetOption(flags: string): Option {
-  return new Option(flags, 'grouped layers per image, 1 to 124 [NIXERY_LAYER_BUDGET] (default 94)');
+  return settingOption('layerBudget', flags);
 }
 
 /**
@@ -71,19 +73,25 @@ export function resolveSettings(
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const merged: Record<string, string | undefined> = { ...env };
-  for (const [flag, variable] of Object.entries(FLAG_TO_ENV)) {
-    const value = flags[flag as keyof SourceFlags];
-    if (value !== undefined) merged[variable] = value;
-  }
-  if (flags.layerBudget !== undefined) merged.NIXERY_LAYER_BUDGET = flags.layerBudget;
-  if (flags.strategy !== undefined) merged.NIXERY_LAYER_STRATEGY = flags.strategy;
-  if (flags.gzipLevel !== undefined) merged.NIXERY_GZIP_LEVEL = flags.gzipLevel;
+  const { channel, pkgsRepo, pkgsPath, nixTimeout, substituters, layerBudget, strategy, gzipLevel } = flags;
+  const settingFlags: SettingFlags = {
+    channel,
+    pkgsRepo,
+    pkgsPath,
+    nixTimeout,
+    substituters,
+    layerBudget,
+    strategy,
+    gzipLevel,
+  };
   // The CLI always works in a local cache folder, whatever backend a server would use.
-  merged.NIXERY_STORAGE_BACKEND = 'filesystem';
-  merged.STORAGE_PATH = storagePath;
+  const local = {
+    ...env,
+    [SETTINGS.storageBackend.env]: 'filesystem',
+    [SETTINGS.storagePath.env]: storagePath,
+  };
   try {
-    return loadConfig(merged);
+    return loadConfig({ env: local, flags: settingFlags });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(EXIT.usage, `invalid settings\n${error.message}`);
     throw error;

@@ -1,4 +1,4 @@
-import type { Config } from '@nixery/source';
+import type { Config } from '@nixery/config';
 import type { Request, Response } from 'express';
 import { basicChallenge, parseBasicAuthorization } from './auth-basic.js';
 import { FailureThrottle, type FailureThrottleOptions, TooManyAttemptsError } from './auth-throttle.js';

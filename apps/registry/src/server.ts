@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
+import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
 import { checkPackageSet } from '@nixery/nix';
-import { type Config, type PackageSource, resolveSourceForTag, type StorageConfig } from '@nixery/source';
+import { type PackageSource, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
@@ -47,19 +48,10 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const recentErrors = new RecentErrors();
 
   const builder = new ImageBuilder({
+    ...builderOptions(config),
+    ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
     storage,
-    source: config.source,
     popularity,
-    nixTimeoutSeconds: config.nixTimeoutSeconds,
-    ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
-    allowUnfree: config.allowUnfree,
-    evaluationTimeoutSeconds: config.evaluationTimeoutSeconds,
-    evaluationConcurrency: config.evaluationConcurrency,
-    layerBudget: config.layerBudget,
-    layerStrategy: config.layerStrategy,
-    gzipLevel: config.gzipLevel,
-    ...(config.gcRootsDir !== null ? { gcRootsDir: config.gcRootsDir } : {}),
-    unpinnedTtlMs: options.unpinnedTtlMs ?? config.unpinnedTtlSeconds * 1000,
     onEvent: (event) => {
       metrics.observe(event);
       switch (event.type) {

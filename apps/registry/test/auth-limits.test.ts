@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import bcrypt from 'bcryptjs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -26,7 +26,7 @@ beforeAll(async () => {
     [`valid:${bcrypt.hashSync('valid pass', 8)}`, `long:${bcrypt.hashSync(LONGEST, 4)}`].join('\n'),
   );
   registry = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: join(dir, 'storage'), PORT: '0', NIXERY_AUTH_FILE: file }),
+    config: loadConfig({ env: { STORAGE_PATH: join(dir, 'storage'), PORT: '0', NIXERY_AUTH_FILE: file } }),
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),
   });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../src/index.js';
@@ -26,16 +26,18 @@ beforeAll(async () => {
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
   registry = await startRegistry({
     config: loadConfig({
-      STORAGE_PATH: join(dir, 'private'),
-      PORT: '0',
-      NIXERY_AUTH_FILE: file,
-      NIXERY_AUTH_REALM: 'Acme images',
+      env: {
+        STORAGE_PATH: join(dir, 'private'),
+        PORT: '0',
+        NIXERY_AUTH_FILE: file,
+        NIXERY_AUTH_REALM: 'Acme images',
+      },
     }),
     host: '127.0.0.1',
     logger,
   });
   anonymous = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: join(dir, 'public'), PORT: '0' }),
+    config: loadConfig({ env: { STORAGE_PATH: join(dir, 'public'), PORT: '0' } }),
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),
   });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { describeSource, describeStorage, type RunningRegistry, startRegistry } from '../src/index.js';
@@ -15,7 +15,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nixery-registry-front-'));
   storagePath = join(dir, 'storage-folder');
   registry = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: storagePath, PORT: '0' }),
+    config: loadConfig({ env: { STORAGE_PATH: storagePath, PORT: '0' } }),
     host: '127.0.0.1',
     logger: pino({}, { write: (line: string) => void logLines.push(line) }),
   });

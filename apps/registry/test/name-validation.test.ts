@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../src/index.js';
@@ -14,7 +14,7 @@ const LONG = 'a'.repeat(300);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'nixery-registry-names-'));
   registry = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: join(dir, 'storage'), PORT: '0' }),
+    config: loadConfig({ env: { STORAGE_PATH: join(dir, 'storage'), PORT: '0' } }),
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),
   });

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PackageSetUnusableError, type RunningRegistry, startRegistry } from '../src/index.js';
@@ -22,10 +22,12 @@ let registry: RunningRegistry;
 
 const settings = (pkgsPath: string) =>
   loadConfig({
-    NIXERY_PKGS_PATH: pkgsPath,
-    NIXERY_NIX_SUBSTITUTERS: '',
-    STORAGE_PATH: join(dir, 'storage'),
-    PORT: '0',
+    env: {
+      NIXERY_PKGS_PATH: pkgsPath,
+      NIXERY_NIX_SUBSTITUTERS: '',
+      STORAGE_PATH: join(dir, 'storage'),
+      PORT: '0',
+    },
   });
 
 beforeAll(async () => {

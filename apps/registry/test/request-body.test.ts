@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@nixery/source';
+import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningRegistry, startRegistry } from '../src/index.js';
@@ -18,12 +18,14 @@ beforeAll(async () => {
   await writeFile(htpasswd, 'alice:$2y$05$/.dNr8j556jKy1/O6QJuqufNT9tqbdMoZ0JDzNlDZYMjHhIrvEqmO\n');
   const logger = pino({ level: 'silent' });
   registry = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: join(dir, 'public'), PORT: '0' }),
+    config: loadConfig({ env: { STORAGE_PATH: join(dir, 'public'), PORT: '0' } }),
     host: '127.0.0.1',
     logger,
   });
   privateRegistry = await startRegistry({
-    config: loadConfig({ STORAGE_PATH: join(dir, 'private'), PORT: '0', NIXERY_AUTH_FILE: htpasswd }),
+    config: loadConfig({
+      env: { STORAGE_PATH: join(dir, 'private'), PORT: '0', NIXERY_AUTH_FILE: htpasswd },
+    }),
     host: '127.0.0.1',
     logger,
   });

@@ -1,10 +1,11 @@
 // A registry in a process of its own, configured by Nixery's environment variables; prints
 // "READY <url>" once listening. Fault tests start it, then kill it with SIGKILL mid-build.
+
+import { loadConfig } from '@nixery/config';
 import { startRegistry } from '@nixery/registry';
-import { loadConfig } from '@nixery/source';
 import { pino } from 'pino';
 
-const config = loadConfig(process.env);
+const config = loadConfig({ env: process.env });
 const registry = await startRegistry({
   config,
   host: '127.0.0.1',

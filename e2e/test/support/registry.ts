@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '@nixery/config';
 import { type RunningRegistry, startRegistry } from '@nixery/registry';
-import { loadConfig } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { pino } from 'pino';
 
@@ -22,7 +22,7 @@ export async function startTestRegistry(
 ): Promise<TestRegistry> {
   const ownsStorage = options.storagePath === undefined;
   const storagePath = options.storagePath ?? (await mkdtemp(join(tmpdir(), 'nixery-e2e-')));
-  const config = loadConfig({ STORAGE_PATH: storagePath, PORT: '0', ...options.env });
+  const config = loadConfig({ env: { STORAGE_PATH: storagePath, PORT: '0', ...options.env } });
   const registry = await startRegistry({
     config,
     host: '127.0.0.1',

@@ -6,7 +6,13 @@ import {
   type Popularity,
   type RuntimeGraphJson,
 } from '@nixery/layers';
-import { type BuildRequest, buildImageClosure, type NixOptions, type NixResult } from '@nixery/nix';
+import {
+  type BuildRequest,
+  buildImageClosure,
+  DEFAULT_BUILD_TIMEOUT_SECONDS,
+  type NixOptions,
+  type NixResult,
+} from '@nixery/nix';
 import {
   type ImageRequest,
   type PackageSource,
@@ -70,7 +76,7 @@ export function runImageNix(
   run: ClosureRun = {},
 ): Promise<NixResult> {
   return buildImageClosure(target, {
-    timeoutSeconds: settings.nixTimeoutSeconds ?? 60,
+    timeoutSeconds: settings.nixTimeoutSeconds ?? DEFAULT_BUILD_TIMEOUT_SECONDS,
     ...(settings.nixSubstituters !== undefined ? { substituters: settings.nixSubstituters } : {}),
     ...(settings.evaluationTimeoutSeconds !== undefined
       ? { evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds }

@@ -1,5 +1,6 @@
 import { PROBE_NIX_PATH } from './expressions.js';
 import { errorSummary } from './nix-errors.js';
+import { DEFAULT_EVALUATION_TIMEOUT_SECONDS } from './nix-session.js';
 import { runNix } from './run-nix.js';
 
 export type PackageSetCheck =
@@ -29,7 +30,7 @@ export async function checkPackageSet(
       'source',
       source.nixArg,
     ],
-    { timeoutMs: (options.timeoutSeconds ?? 300) * 1000 },
+    { timeoutMs: (options.timeoutSeconds ?? DEFAULT_EVALUATION_TIMEOUT_SECONDS) * 1000 },
   );
   if (run.startError !== null) return { ok: false, kind: 'check-failed', message: run.startError };
   if (run.exitCode !== 0) {

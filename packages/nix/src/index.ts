@@ -21,7 +21,7 @@ export {
   type Refusal,
   refusalOf,
 } from './nix-errors.js';
-export { DEFAULT_EVALUATION_TIMEOUT_SECONDS } from './nix-session.js';
+export { DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_EVALUATION_TIMEOUT_SECONDS } from './nix-session.js';
 export { parsePathInfoJson } from './path-info.js';
 export type { ImagePlan, PlannedDerivation, PlannedPackage, UnplannedPackage } from './plan.js';
 export { planImage } from './plan-image.js';

@@ -9,6 +9,8 @@ export type NixStep = 'evaluation' | 'build' | 'path-info';
 
 /** When evaluation has no bound of its own configured. */
 export const DEFAULT_EVALUATION_TIMEOUT_SECONDS = 300;
+/** NIX_TIMEOUT when none is configured: each build may run, or stay silent, this long. */
+export const DEFAULT_BUILD_TIMEOUT_SECONDS = 60;
 /** The path-info step only reads the store database. */
 const PATH_INFO_TIMEOUT_SECONDS = 120;
 /**

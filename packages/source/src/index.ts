@@ -1,13 +1,3 @@
-export {
-  type Config,
-  DEFAULT_EVAL_TIMEOUT_SECONDS,
-  DEFAULT_LAYER_BUDGET,
-  DEFAULT_NIX_TIMEOUT_SECONDS,
-  DEFAULT_PORT,
-  loadConfig,
-  MAX_LAYER_BUDGET,
-  type StorageConfig,
-} from './config.js';
 export { ConfigError, ImageNameError, RequestError, type RequestErrorReason, TagError } from './errors.js';
 export {
   type Arch,

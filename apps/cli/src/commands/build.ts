@@ -6,6 +6,7 @@ import {
   ImageError,
   type ImageRecord,
 } from '@nixery/builder';
+import { builderOptions } from '@nixery/config';
 import { createStorage } from '@nixery/storage';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -113,16 +114,9 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
 
   const progress = createProgress({ quiet: flags.quiet === true });
   const builder = new ImageBuilder({
+    ...builderOptions(settings),
     storage: createStorage({ backend: 'filesystem', path: cacheDir }),
-    source: settings.source,
     popularity,
-    nixTimeoutSeconds: settings.nixTimeoutSeconds,
-    evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds,
-    allowUnfree: settings.allowUnfree,
-    ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
-    layerBudget: settings.layerBudget,
-    layerStrategy: settings.layerStrategy,
-    gzipLevel: settings.gzipLevel,
     onEvent: buildEventReporter(progress, flags.verbose === true),
   });
 

@@ -13,7 +13,7 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { parseJsonInput, readInput } from '../inputs.js';
 import { cliErrorFromImageError } from '../nix-failure.js';
 import { createProgress, type Progress } from '../progress.js';
-import { defaultCacheDir, resolveSettings } from '../settings.js';
+import { defaultCacheDir, resolveSettings, settingOption } from '../settings.js';
 
 /** Attributes of the bundled set that `--all` leaves out by default: a deliberately slow and a broken build. */
 export const DEFAULT_EXCLUDED = ['slowDemo', 'brokenDemo'];
@@ -38,13 +38,13 @@ export function registerPopularity(program: Command): void {
       '--from-path-info <file...>',
       "'nix path-info --json -r --closure-size' outputs to count ('-' reads stdin)",
     )
-    .option('--pkgs-path <dir>', 'package set to build (default: the bundled demo set) [NIXERY_PKGS_PATH]')
+    .addOption(settingOption('pkgsPath'))
     .option('--attrs <a,b,c>', 'build these attributes of the package set and count their closures')
     .option('--all', 'build every derivation of the package set (top level and one level down)')
     .option('--exclude <a,b>', 'attributes --all leaves out', DEFAULT_EXCLUDED.join(','))
     .option('-o, --out <file>', 'write the JSON here instead of stdout')
-    .option('--nix-timeout <seconds>', 'Nix time limit [NIX_TIMEOUT] (default 60)')
-    .option('--substituters <urls>', "Nix substituters, '' for none [NIXERY_NIX_SUBSTITUTERS]")
+    .addOption(settingOption('nixTimeout'))
+    .addOption(settingOption('substituters'))
     .option('-q, --quiet', 'no progress on stderr')
     .addHelpText(
       'after',

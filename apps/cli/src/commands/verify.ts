@@ -1,38 +1,44 @@
 import { resolve } from 'node:path';
+import {
+  ConfigError,
+  loadStorageConfig,
+  SETTINGS,
+  type SettingFlags,
+  type SettingName,
+  type StorageConfig,
+  settingList,
+} from '@nixery/config';
 import { defaultGcRootsParent } from '@nixery/nix';
-import { createStorage, type StorageConfig } from '@nixery/storage';
+import { createStorage } from '@nixery/storage';
 import { formatReport, needsAttention, verifyStorage } from '@nixery/verify';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
+import { addSettingOptions } from '../settings.js';
 
-interface VerifyFlags {
-  storageBackend?: string;
-  storagePath?: string;
-  gcsBucket?: string;
-  s3Bucket?: string;
-  gcrootsDir?: string;
+/** The storage settings (and the GC-root folder) `nixery verify` shares with `serve`. */
+const VERIFY_SETTINGS = [
+  ...settingList()
+    // Presigned URLs only matter to a server answering pulls.
+    .filter(
+      ([name, spec]) => spec.group === 'storage' && spec.flag !== undefined && name !== 's3UsePresignedUrls',
+    )
+    .map(([name]) => name),
+  'gcrootsDir',
+] as const satisfies readonly SettingName[];
+
+type VerifyFlags = Pick<SettingFlags, (typeof VERIFY_SETTINGS)[number]> & {
   json?: boolean;
   repair?: boolean;
   stagingAge: string;
   concurrency: string;
-}
+};
 
 /** `nixery verify`: re-hash every blob and check every cache entry and manifest against them. */
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify')
-    .description('Check stored blobs against their digests and cache entries against their blobs')
-    .option('--storage-backend <filesystem|gcs|s3>', 'where blobs are [NIXERY_STORAGE_BACKEND]')
-    .option('--storage-path <dir>', 'filesystem storage folder [STORAGE_PATH] (default ./var/storage)')
-    .option('--gcs-bucket <name>', 'Cloud Storage bucket [GCS_BUCKET]')
-    .option(
-      '--s3-bucket <name>',
-      'S3 bucket [S3_BUCKET] (AWS_REGION, S3_ENDPOINT and S3_FORCE_PATH_STYLE as for serve)',
-    )
-    .option(
-      '--gcroots-dir <dir>',
-      "parent of the builds' GC-root folders [NIXERY_GCROOTS_DIR] (default <tmpdir>/nixery-gcroots)",
-    )
+    .description('Check stored blobs against their digests and cache entries against their blobs');
+  addSettingOptions(command, VERIFY_SETTINGS)
     .option('--json', 'print the report as JSON')
     .option(
       '--repair',
@@ -60,16 +66,18 @@ Examples:
   $ nixery verify --repair`,
     )
     .action(async (flags: VerifyFlags) => {
-      const storage = createStorage(storageConfig(flags));
+      const { json, repair, stagingAge, concurrency, gcrootsDir, ...storageFlags } = flags;
+      const storage = createStorage(storageConfig(storageFlags));
       const report = await verifyStorage(storage, {
-        repair: flags.repair === true,
+        repair: repair === true,
         gcRootsDir: resolve(
-          flags.gcrootsDir ?? (process.env.NIXERY_GCROOTS_DIR?.trim() || defaultGcRootsParent()),
+          (gcrootsDir as string | undefined) ??
+            (process.env[SETTINGS.gcrootsDir.env]?.trim() || defaultGcRootsParent()),
         ),
-        stagingOlderThanMs: wholeNumber('--staging-age', flags.stagingAge, 0) * 1000,
-        concurrency: wholeNumber('--concurrency', flags.concurrency, 1),
+        stagingOlderThanMs: wholeNumber('--staging-age', stagingAge, 0) * 1000,
+        concurrency: wholeNumber('--concurrency', concurrency, 1),
       });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       if (needsAttention(report)) {
         throw new CliError(
           EXIT.failure,
@@ -79,32 +87,15 @@ Examples:
     });
 }
 
-/** Flags first, then Nixery's environment variables, as `nixery serve` reads them. */
-function storageConfig(flags: VerifyFlags): StorageConfig {
-  const env = process.env;
-  const backend = flags.storageBackend ?? env.NIXERY_STORAGE_BACKEND ?? 'filesystem';
-  if (backend === 'filesystem') {
-    return { backend, path: resolve(flags.storagePath ?? env.STORAGE_PATH ?? 'var/storage') };
+/** Flags first, then Nixery's environment variables, read as `nixery serve` reads them. */
+function storageConfig(flags: SettingFlags): StorageConfig {
+  try {
+    return loadStorageConfig({ env: process.env, flags });
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new CliError(EXIT.usage, `nixery verify: invalid storage settings\n${error.message}`);
+    throw error;
   }
-  if (backend === 'gcs') {
-    const bucket = flags.gcsBucket ?? env.GCS_BUCKET;
-    if (!bucket)
-      throw new CliError(EXIT.usage, 'nixery verify: --gcs-bucket (or GCS_BUCKET) is required for gcs');
-    return { backend, bucket };
-  }
-  if (backend === 's3') {
-    const bucket = flags.s3Bucket ?? env.S3_BUCKET;
-    if (!bucket)
-      throw new CliError(EXIT.usage, 'nixery verify: --s3-bucket (or S3_BUCKET) is required for s3');
-    return {
-      backend,
-      bucket,
-      ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
-      ...(env.S3_ENDPOINT ? { endpoint: env.S3_ENDPOINT } : {}),
-      forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
-    };
-  }
-  throw new CliError(EXIT.usage, `nixery verify: unknown storage backend ${JSON.stringify(backend)}`);
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {

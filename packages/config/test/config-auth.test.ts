@@ -28,7 +28,7 @@ async function htpasswd(name: string, lines: string[]): Promise<string> {
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadConfig({ STORAGE_PATH: '/s', ...env });
+    loadConfig({ env: { STORAGE_PATH: '/s', ...env } });
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -38,13 +38,13 @@ function problems(env: Record<string, string>): string[] {
 
 describe('NIXERY_AUTH_FILE', () => {
   test('unset keeps the registry anonymous', () => {
-    expect(loadConfig({ STORAGE_PATH: '/s' }).auth).toBeNull();
-    expect(loadConfig({ STORAGE_PATH: '/s', NIXERY_AUTH_FILE: '  ' }).auth).toBeNull();
+    expect(loadConfig({ env: { STORAGE_PATH: '/s' } }).auth).toBeNull();
+    expect(loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_AUTH_FILE: '  ' } }).auth).toBeNull();
   });
 
   test('reads bcrypt entries; comments, blank lines and CRLF endings are fine', async () => {
     const file = await htpasswd('good', ['# team', '', `${ALICE}\r`, `  ${BOB}  `, '']);
-    const auth = loadConfig({ STORAGE_PATH: '/s', NIXERY_AUTH_FILE: file }).auth;
+    const auth = loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_AUTH_FILE: file } }).auth;
     expect(auth?.file).toBe(file);
     expect(auth?.realm).toBe('nixery');
     expect([...(auth?.users.entries() ?? [])]).toEqual([
@@ -59,9 +59,11 @@ describe('NIXERY_AUTH_FILE', () => {
       `a:${hash.replace('$2y$', '$2a$')}`,
       `b:${hash.replace('$2y$', '$2b$')}`,
     ]);
-    const auth = loadConfig({ STORAGE_PATH: '/s', NIXERY_AUTH_FILE: file }).auth;
+    const auth = loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_AUTH_FILE: file } }).auth;
     expect([...(auth?.users.keys() ?? [])]).toEqual(['a', 'b']);
-    const fromCwd = loadConfig({ STORAGE_PATH: '/s', NIXERY_AUTH_FILE: relative(process.cwd(), file) }).auth;
+    const fromCwd = loadConfig({
+      env: { STORAGE_PATH: '/s', NIXERY_AUTH_FILE: relative(process.cwd(), file) },
+    }).auth;
     expect(fromCwd).not.toBeNull();
     expect(fromCwd?.file).toBe(file);
   });
@@ -69,9 +71,11 @@ describe('NIXERY_AUTH_FILE', () => {
   test('NIXERY_AUTH_REALM names the realm', async () => {
     const file = await htpasswd('realm', [ALICE]);
     const auth = loadConfig({
-      STORAGE_PATH: '/s',
-      NIXERY_AUTH_FILE: file,
-      NIXERY_AUTH_REALM: 'Acme images',
+      env: {
+        STORAGE_PATH: '/s',
+        NIXERY_AUTH_FILE: file,
+        NIXERY_AUTH_REALM: 'Acme images',
+      },
     }).auth;
     expect(auth?.realm).toBe('Acme images');
   });

@@ -1,17 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { BUNDLED_PACKAGE_SET_PATH, BUNDLED_POPULARITY_URL } from '@nixery/source';
 import { describe, expect, test } from 'vitest';
-import {
-  BUNDLED_PACKAGE_SET_PATH,
-  BUNDLED_POPULARITY_URL,
-  type Config,
-  ConfigError,
-  loadConfig,
-} from '../src/index.js';
+import { type Config, ConfigError, loadConfig } from '../src/index.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadConfig(env);
+    loadConfig({ env });
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -22,13 +17,15 @@ function problems(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   test('NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY', () => {
     const config = loadConfig({
-      STORAGE_PATH: '/s',
-      NIXERY_ALLOW_UNFREE: 'true',
-      NIXERY_EVAL_CONCURRENCY: '3',
+      env: {
+        STORAGE_PATH: '/s',
+        NIXERY_ALLOW_UNFREE: 'true',
+        NIXERY_EVAL_CONCURRENCY: '3',
+      },
     });
     expect(config.allowUnfree).toBe(true);
     expect(config.evaluationConcurrency).toBe(3);
-    expect(loadConfig({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: '0' }).allowUnfree).toBe(false);
+    expect(loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: '0' } }).allowUnfree).toBe(false);
     expect(
       problems({ STORAGE_PATH: '/s', NIXERY_ALLOW_UNFREE: 'sure', NIXERY_EVAL_CONCURRENCY: '0' }),
     ).toEqual([
@@ -38,7 +35,7 @@ describe('loadConfig', () => {
   });
 
   test('defaults', () => {
-    expect(loadConfig({ STORAGE_PATH: '/var/lib/nixery' })).toEqual<Config>({
+    expect(loadConfig({ env: { STORAGE_PATH: '/var/lib/nixery' } })).toEqual<Config>({
       port: 8080,
       source: { kind: 'path', path: BUNDLED_PACKAGE_SET_PATH },
       bundledSource: true,
@@ -60,16 +57,18 @@ describe('loadConfig', () => {
 
   test("Nixery's variables", () => {
     const config = loadConfig({
-      PORT: '9000',
-      NIXERY_CHANNEL: 'nixos-unstable',
-      NIXERY_STORAGE_BACKEND: 'gcs',
-      GCS_BUCKET: 'images',
-      GOOGLE_APPLICATION_CREDENTIALS: '/keys/sa.json',
-      NIX_TIMEOUT: '120',
-      NIX_POPULARITY_URL: 'https://example.org/popularity.json',
-      NIXERY_LAYER_BUDGET: '50',
-      NIXERY_UNPINNED_TTL: '0',
-      NIXERY_GZIP_LEVEL: '1',
+      env: {
+        PORT: '9000',
+        NIXERY_CHANNEL: 'nixos-unstable',
+        NIXERY_STORAGE_BACKEND: 'gcs',
+        GCS_BUCKET: 'images',
+        GOOGLE_APPLICATION_CREDENTIALS: '/keys/sa.json',
+        NIX_TIMEOUT: '120',
+        NIX_POPULARITY_URL: 'https://example.org/popularity.json',
+        NIXERY_LAYER_BUDGET: '50',
+        NIXERY_UNPINNED_TTL: '0',
+        NIXERY_GZIP_LEVEL: '1',
+      },
     });
     expect(config).toEqual<Config>({
       port: 9000,
@@ -93,16 +92,18 @@ describe('loadConfig', () => {
 
   test('NIXERY_GCROOTS_DIR names the parent of the GC-root folders, made absolute', () => {
     const env = { STORAGE_PATH: '/var/lib/nixery' };
-    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: 'var/gcroots' }).gcRootsDir).toBe(resolve('var/gcroots'));
-    expect(loadConfig({ ...env, NIXERY_GCROOTS_DIR: ' ' }).gcRootsDir).toBeNull();
+    expect(loadConfig({ env: { ...env, NIXERY_GCROOTS_DIR: 'var/gcroots' } }).gcRootsDir).toBe(
+      resolve('var/gcroots'),
+    );
+    expect(loadConfig({ env: { ...env, NIXERY_GCROOTS_DIR: ' ' } }).gcRootsDir).toBeNull();
   });
 
   test('substituters can be set explicitly, also to empty', () => {
     const base = { STORAGE_PATH: '/s', NIXERY_PKGS_PATH: '/p' };
-    expect(loadConfig({ ...base, NIXERY_NIX_SUBSTITUTERS: '' }).nixSubstituters).toBe('');
-    expect(loadConfig({ ...base, NIXERY_NIX_SUBSTITUTERS: 'https://cache.nixos.org' }).nixSubstituters).toBe(
-      'https://cache.nixos.org',
-    );
+    expect(loadConfig({ env: { ...base, NIXERY_NIX_SUBSTITUTERS: '' } }).nixSubstituters).toBe('');
+    expect(
+      loadConfig({ env: { ...base, NIXERY_NIX_SUBSTITUTERS: 'https://cache.nixos.org' } }).nixSubstituters,
+    ).toBe('https://cache.nixos.org');
   });
 
   test('every mistake is listed, one message each', () => {
@@ -158,7 +159,7 @@ describe('loadConfig', () => {
 
   test('S3 settings: bucket, region, endpoint, path style, presigned URLs on by default', () => {
     const base = { NIXERY_STORAGE_BACKEND: 's3', S3_BUCKET: 'images', AWS_REGION: 'eu-west-1' };
-    expect(loadConfig(base).storage).toEqual({
+    expect(loadConfig({ env: base }).storage).toEqual({
       backend: 's3',
       bucket: 'images',
       region: 'eu-west-1',
@@ -167,10 +168,12 @@ describe('loadConfig', () => {
     });
     expect(
       loadConfig({
-        ...base,
-        S3_ENDPOINT: 'http://127.0.0.1:9000',
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_USE_PRESIGNED_URLS: 'false',
+        env: {
+          ...base,
+          S3_ENDPOINT: 'http://127.0.0.1:9000',
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_USE_PRESIGNED_URLS: 'false',
+        },
       }).storage,
     ).toEqual({
       backend: 's3',
@@ -184,7 +187,7 @@ describe('loadConfig', () => {
 
   test('the error message lists the problems', () => {
     try {
-      loadConfig({ PORT: '-1', STORAGE_PATH: '/s' });
+      loadConfig({ env: { PORT: '-1', STORAGE_PATH: '/s' } });
       expect.unreachable();
     } catch (error) {
       expect((error as Error).message).toBe(

@@ -6,7 +6,7 @@ const base = { STORAGE_PATH: '/var/lib/nixery' };
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadConfig(env);
+    loadConfig({ env });
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -16,13 +16,13 @@ function problems(env: Record<string, string>): string[] {
 
 describe('NIXERY_LAYER_STRATEGY', () => {
   test('defaults to the stable grouping, the default of @nixery/layers', () => {
-    expect(loadConfig(base).layerStrategy).toBe('stable');
-    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: '  ' }).layerStrategy).toBe('stable');
+    expect(loadConfig({ env: base }).layerStrategy).toBe('stable');
+    expect(loadConfig({ env: { ...base, NIXERY_LAYER_STRATEGY: '  ' } }).layerStrategy).toBe('stable');
   });
 
   test.each(GROUPING_STRATEGY_NAMES)('accepts %s', (name) => {
-    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: name }).layerStrategy).toBe(name);
-    expect(loadConfig({ ...base, NIXERY_LAYER_STRATEGY: ` ${name} ` }).layerStrategy).toBe(name);
+    expect(loadConfig({ env: { ...base, NIXERY_LAYER_STRATEGY: name } }).layerStrategy).toBe(name);
+    expect(loadConfig({ env: { ...base, NIXERY_LAYER_STRATEGY: ` ${name} ` } }).layerStrategy).toBe(name);
   });
 
   test('an unknown name is a problem that lists the strategies, with the other problems', () => {

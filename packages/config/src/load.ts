@@ -1,0 +1,148 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { GroupingStrategyName } from '@nixery/layers';
+import {
+  BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
+  ConfigError,
+  type PackageSource,
+  SOURCE_VARIABLES,
+  sourceFromEnv,
+  sourceProblems,
+} from '@nixery/source';
+import { type AuthConfig, authSetting } from './auth.js';
+import { type StorageConfig, storageSetting } from './storage.js';
+import { SETTINGS, type SettingName, settingList } from './table.js';
+import { choiceSetting, type Env, integerSetting, switchSetting, urlSetting, value } from './values.js';
+
+export interface Config {
+  port: number;
+  source: PackageSource;
+  /** True when no source variable is set and the bundled demo package set is served. */
+  bundledSource: boolean;
+  storage: StorageConfig;
+  nixTimeoutSeconds: number;
+  /**
+   * How long an image built from an unpinned source (a branch, a local package set) is served
+   * before Nix is asked again (NIXERY_UNPINNED_TTL); 0 asks on every manifest request.
+   */
+  unpinnedTtlSeconds: number;
+  popularityUrl: string | null;
+  /** Grouped layers per image (the root layer comes on top); Docker allows 125 layers in all. */
+  layerBudget: number;
+  /** How store paths are grouped into layers (NIXERY_LAYER_STRATEGY; `nixery` gives Nixery's grouping). */
+  layerStrategy: GroupingStrategyName;
+  /** gzip level of the layers (NIXERY_GZIP_LEVEL): on real binaries 1 compresses about twice as fast, 6 smaller. */
+  gzipLevel: number;
+  /**
+   * `--option substituters <value>` for Nix; null keeps Nix's own configuration. Defaults to ''
+   * (no binary cache) for the bundled set, which is built offline anyway.
+   */
+  nixSubstituters: string | null;
+  auth: AuthConfig | null;
+  /** Parent of the per-build GC-root folders (NIXERY_GCROOTS_DIR, absolute); null: @nixery/nix's default. */
+  gcRootsDir: string | null;
+  /** How long one Nix evaluation may take (NIXERY_EVAL_TIMEOUT); NIX_TIMEOUT bounds each build. */
+  evaluationTimeoutSeconds: number;
+  /** nixpkgs' `config.allowUnfree` (NIXERY_ALLOW_UNFREE=1/true): otherwise unfree packages are refused. */
+  allowUnfree: boolean;
+  /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
+  evaluationConcurrency: number;
+}
+
+/** Flag values by setting name, as commander parses them; undefined leaves the variable alone. */
+export type SettingFlags = Partial<Record<SettingName, string | boolean | undefined>>;
+
+export interface LoadOptions {
+  env: Env;
+  /** Override the environment: a flag wins over its variable. */
+  flags?: SettingFlags;
+  /** The package set served when no source variable is set (default: the bundled demo set). */
+  bundledPath?: string;
+}
+
+/** The environment with each given flag written into the variable it stands for. */
+export function applyFlags(env: Env, flags: SettingFlags = {}): Env {
+  const merged: Env = { ...env };
+  for (const [name, spec] of settingList()) {
+    const flag = flags[name];
+    if (flag === undefined || flag === false) continue;
+    merged[spec.env] = flag === true ? '1' : flag;
+  }
+  return merged;
+}
+
+/**
+ * Reads every setting of the table from the environment (and flags, which win). Throws one
+ * ConfigError that lists every mistake, so a misconfigured server is fixed in one go.
+ */
+export function loadConfig(options: LoadOptions): Config {
+  const env = applyFlags(options.env, options.flags);
+  const problems: string[] = [...sourceProblems(env)];
+
+  const port = integerSetting(env, 'port', problems);
+  const nixTimeoutSeconds = integerSetting(env, 'nixTimeout', problems);
+  const unpinnedTtlSeconds = integerSetting(env, 'unpinnedTtl', problems);
+  const layerBudget = integerSetting(env, 'layerBudget', problems);
+  const layerStrategy = choiceSetting(
+    env,
+    'strategy',
+    SETTINGS.strategy.choices,
+    problems,
+    'a layer grouping strategy',
+  );
+  const gzipLevel = integerSetting(env, 'gzipLevel', problems);
+  const storage = storageSetting(env, problems);
+  const popularityUrl = urlSetting(env, 'popularityUrl', problems);
+  const auth = authSetting(env, problems);
+  const evaluationTimeoutSeconds = integerSetting(env, 'evalTimeout', problems);
+  const allowUnfree = switchSetting(env, 'allowUnfree', problems);
+  const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const source = sourceFromEnv(env, options.bundledPath ?? BUNDLED_PACKAGE_SET_PATH);
+  const bundledSource = !SOURCE_VARIABLES.some((variable) => {
+    const set = env[variable];
+    return set !== undefined && set.trim() !== '';
+  });
+  const substituters = env[SETTINGS.substituters.env];
+  const gcRootsDir = value(env, 'gcrootsDir');
+  return {
+    port,
+    source,
+    bundledSource,
+    storage: storage as StorageConfig,
+    nixTimeoutSeconds,
+    unpinnedTtlSeconds,
+    popularityUrl: popularityUrl ?? (bundledSource && !options.bundledPath ? BUNDLED_POPULARITY_URL : null),
+    layerBudget,
+    layerStrategy,
+    gzipLevel,
+    nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
+    auth,
+    gcRootsDir: gcRootsDir === undefined ? null : resolve(gcRootsDir),
+    evaluationTimeoutSeconds,
+    allowUnfree,
+    evaluationConcurrency,
+  };
+}
+
+/**
+ * Only the storage settings (for tools that read a server's storage, like `nixery verify`),
+ * with the CLI's default folder when STORAGE_PATH is unset.
+ */
+export function loadStorageConfig(options: { env: Env; flags?: SettingFlags }): StorageConfig {
+  const env = withCliStoragePath(applyFlags(options.env, options.flags));
+  const problems: string[] = [];
+  const storage = storageSetting(env, problems);
+  if (storage === null || problems.length > 0) throw new ConfigError(problems);
+  return storage;
+}
+
+/** STORAGE_PATH defaults to ./var/storage (absolute) for the CLI when the filesystem backend is used. */
+export function withCliStoragePath(env: Env): Env {
+  if (value(env, 'storagePath') !== undefined) return env;
+  if ((value(env, 'storageBackend') ?? SETTINGS.storageBackend.default) !== 'filesystem') return env;
+  return { ...env, [SETTINGS.storagePath.env]: resolve(SETTINGS.storagePath.default) };
+}
