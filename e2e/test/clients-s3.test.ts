@@ -139,6 +139,7 @@ describe.each([
     );
     expect(report.problems).toEqual([]);
     expect(report.blobs.checked).toBeGreaterThan(2);
-    expect(report.manifests.checked).toBe(2);
+    // The image's Docker and OCI manifests, and the SBOM artifact manifest referring to each.
+    expect(report.manifests.checked).toBe(4);
   });
 });
