@@ -25,3 +25,4 @@ export {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
+export type { BuildInfo, BuildObserver, BuildStage } from './progress.js';
