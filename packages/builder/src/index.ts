@@ -25,4 +25,4 @@ export {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
-export type { BuildInfo, BuildObserver, BuildStage } from './progress.js';
+export { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from './progress.js';

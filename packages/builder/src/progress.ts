@@ -49,3 +49,29 @@ export function guardedObserver(observer: BuildObserver | undefined): BuildObser
   if (!observer) return { stage() {}, log() {} };
   return { stage: guard((s) => observer.stage(s)), log: guard((l) => observer.log(l)) };
 }
+
+/** A stage in a few words, for progress lines and pages ("building 1 of 2 derivations"). */
+export function describeStage(stage: BuildStage): string {
+  switch (stage.stage) {
+    case 'queued':
+      return 'queued';
+    case 'evaluating':
+      return stage.evaluations > 1 ? `evaluating (${stage.evaluations} evaluations)` : 'evaluating';
+    case 'building': {
+      const { derivations: d, fetches: f } = stage;
+      const parts = [
+        ...(d.total > 0 ? [`${d.started} of ${d.total} derivations`] : []),
+        ...(f.total > 0 ? [`fetching ${f.started} of ${f.total} paths`] : []),
+      ];
+      return parts.length > 0 ? `building ${parts.join(', ')}` : 'building';
+    }
+    case 'grouping':
+      return 'grouping layers';
+    case 'writing':
+      return `writing layer ${Math.min(stage.layer + 1, stage.layers)} of ${stage.layers}`;
+    case 'done':
+      return `done in ${(stage.timings.totalMs / 1000).toFixed(1)} s`;
+    case 'failed':
+      return `failed (${stage.reason}): ${stage.message}`;
+  }
+}
