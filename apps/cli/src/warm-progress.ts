@@ -29,8 +29,10 @@ class PlainProgress implements MultiProgress {
     private readonly labels: readonly string[],
   ) {}
   update(index: number, text: string): void {
-    if (this.last[index] === text) return;
-    this.last[index] = text;
+    // A log line per layer would drown the rest: layer writing is told once, when it starts.
+    const kind = text.startsWith('writing layer') ? 'writing' : text;
+    if (this.last[index] === kind) return;
+    this.last[index] = kind;
     this.stream.write(`[${index + 1}/${this.labels.length}] ${this.labels[index]}: ${text}\n`);
   }
   stop(): void {}
