@@ -57,7 +57,7 @@ describe('nixery warm', () => {
     // unknown-packages → 3 in the CLI's table.
     expect(result.code).toBe(3);
     // Not a terminal: plain progress lines, one per change, no escape codes.
-    expect(result.stderr).not.toMatch(/\x1b\[/);
+    expect(result.stderr).not.toContain('\u001b[');
     expect(result.stderr).toMatch(new RegExp(`\\[\\d/3\\] hello:${commit}: evaluating`));
     expect(result.stderr).toMatch(new RegExp(`hello:${commit}: writing layer \\d+ of \\d+`));
     expect(result.stderr).toMatch(new RegExp(`hello:${commit}: built in`));

@@ -30,11 +30,6 @@ export class BuildRoutes {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
-  /** Event streams open now (for tests and metrics). */
-  get openStreams(): number {
-    return this.open;
-  }
-
   list(req: Request, res: Response): void {
     const builds = this.board.list();
     res.setHeader('Cache-Control', 'no-store');

@@ -29,7 +29,7 @@ const WARM_SETTINGS = settingList()
 type WarmFlags = SettingFlags & { file?: string; jobs: string; json?: boolean; quiet?: boolean };
 
 /** One image's outcome, as the summary and `--json` report it. */
-export interface WarmResult {
+interface WarmResult {
   image: string;
   tag: string;
   result: 'built' | 'cached' | 'failed';
@@ -70,7 +70,7 @@ Examples:
   });
 }
 
-export async function runWarm(args: string[], flags: WarmFlags): Promise<WarmResult[]> {
+async function runWarm(args: string[], flags: WarmFlags): Promise<WarmResult[]> {
   const { file, jobs: jobsFlag, json, quiet, ...settingFlags } = flags;
   const jobs = wholeNumber('--jobs', jobsFlag, 1, 64);
   const listed = file === undefined ? [] : parseImageList(await readInput('--file', file));
