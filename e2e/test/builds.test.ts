@@ -152,4 +152,19 @@ describe('build progress of a real pull', () => {
     for (const line of mine) expect(line).toMatchObject({ image: 'slowsteps', reqId: requestId });
     expect(logLines.some((l) => (l.req as { id?: string } | undefined)?.id === requestId)).toBe(true);
   });
+
+  test('a failing build ends failed on the board, with its reason and the Nix log', async () => {
+    const response = await fetch(`${registry.url}/v2/brokendemo/manifests/latest`);
+    expect(response.status).toBe(500);
+    const { builds } = (await (await fetch(`${registry.url}/builds`)).json()) as { builds: Build[] };
+    const failed = builds.find((b) => b.image === 'brokendemo');
+    expect(failed?.stage).toMatchObject({ stage: 'failed', reason: 'build-failed' });
+    // A finished build's stream: its snapshot (with the log), then its end.
+    const { events } = await readEventStream(`${registry.url}${failed?.links.events}`);
+    expect(events.map((e) => e.event)).toEqual(['snapshot', 'failed']);
+    const snapshot = JSON.parse(events[0]?.data ?? '{}') as { log: string[] };
+    expect(snapshot.log).toContain('brokenDemo: error: this demo build fails on purpose');
+    const detail = await fetch(`${registry.url}/builds/${failed?.id}`, { headers: { Accept: 'text/html' } });
+    expect(await detail.text()).toContain('failed (build-failed)');
+  });
 });
