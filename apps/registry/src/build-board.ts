@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BuildInfo, BuildObserver, BuildStage } from '@nixery/builder';
+import { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from '@nixery/builder';
 
 /**
  * The build board: every build in flight and the last finished ones, in memory and bounded
@@ -24,6 +24,8 @@ export interface BuildSummary {
   system: string;
   /** The current stage, with its own data (`building`: derivations, `failed`: reason, …). */
   stage: BuildStage;
+  /** The stage in words ("building 1 of 2 derivations"), as the CLI and the pages say it. */
+  description: string;
   counters: BuildCounters;
   /** The request id of the pull that started the build (later pulls share it). */
   requestId: string | null;
@@ -42,7 +44,7 @@ export interface BuildDetail extends BuildSummary {
 
 /** What a live listener receives after the snapshot; `end` is the last one (done or failed). */
 export type BoardEvent =
-  | { type: 'stage'; stage: BuildStage; counters: BuildCounters; elapsedMs: number }
+  | { type: 'stage'; stage: BuildStage; description: string; counters: BuildCounters; elapsedMs: number }
   | { type: 'log'; line: string }
   | { type: 'end'; build: BuildSummary };
 
@@ -94,6 +96,7 @@ class BoardEntry {
       arch,
       system,
       stage: this.stage,
+      description: describeStage(this.stage),
       counters: structuredClone(this.counters),
       requestId,
       startedAt: new Date(this.started).toISOString(),
@@ -191,7 +194,13 @@ export class BuildBoard {
       entry.listeners.clear();
       return;
     }
-    entry.notify({ type: 'stage', stage, counters: structuredClone(counters), elapsedMs: entry.elapsedMs() });
+    entry.notify({
+      type: 'stage',
+      stage,
+      description: describeStage(stage),
+      counters: structuredClone(counters),
+      elapsedMs: entry.elapsedMs(),
+    });
   }
 
   private onLog(entry: BoardEntry, raw: string): void {

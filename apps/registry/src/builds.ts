@@ -94,7 +94,10 @@ export class BuildRoutes {
         return;
       }
       if (event.type === 'log') send(sse('log', { line: event.line }));
-      else send(sse('stage', { stage: event.stage, counters: event.counters, elapsedMs: event.elapsedMs }));
+      else {
+        const { type: _type, ...stage } = event;
+        send(sse('stage', stage));
+      }
     };
 
     res.status(200);

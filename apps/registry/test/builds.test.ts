@@ -87,6 +87,7 @@ describe('GET /builds and /builds/<id>', () => {
       system: 'x86_64-linux',
       requestId: 'r-1',
       endedAt: null,
+      description: 'building 1 of 2 derivations',
       counters: { derivations: { total: 2, started: 1 } },
       links: { self: `/builds/${first.id}`, events: `/builds/${first.id}/events` },
     });
