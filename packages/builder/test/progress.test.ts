@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { BUNDLED_PACKAGE_SET_PATH } from '@nixery/source';
 import { FilesystemStorage } from '@nixery/storage';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BuildInfo, BuildStage } from '../src/index.js';
+import { type BuildInfo, type BuildStage, describeStage } from '../src/index.js';
 import { bundledBuilder, tempDir } from './support.js';
 
 const SLOW_STEPS = join(BUNDLED_PACKAGE_SET_PATH, '..', 'test', 'slow-steps.nix');
@@ -103,5 +103,36 @@ describe('build progress: the stages of a real build', () => {
       }),
     });
     await expect(builder.getImage('hello', 'latest')).resolves.toHaveProperty('manifests');
+  });
+});
+
+describe('describeStage', () => {
+  test('says each stage in a few words', () => {
+    const none = { total: 0, started: 0 };
+    expect(describeStage({ stage: 'queued' })).toBe('queued');
+    expect(describeStage({ stage: 'evaluating', evaluations: 1 })).toBe('evaluating');
+    expect(describeStage({ stage: 'evaluating', evaluations: 3 })).toBe('evaluating (3 evaluations)');
+    expect(describeStage({ stage: 'building', derivations: none, fetches: none, current: null })).toBe(
+      'building',
+    );
+    expect(
+      describeStage({
+        stage: 'building',
+        derivations: { total: 2, started: 1 },
+        fetches: { total: 3, started: 3 },
+        current: null,
+      }),
+    ).toBe('building 1 of 2 derivations, fetching 3 of 3 paths');
+    expect(describeStage({ stage: 'writing', layer: 0, layers: 4 })).toBe('writing layer 1 of 4');
+    expect(describeStage({ stage: 'writing', layer: 4, layers: 4 })).toBe('writing layer 4 of 4');
+    expect(
+      describeStage({
+        stage: 'done',
+        timings: { nixMs: 0, groupingMs: 0, layersMs: 0, totalMs: 2500, layersWritten: 0, layersReused: 0 },
+      }),
+    ).toBe('done in 2.5 s');
+    expect(describeStage({ stage: 'failed', reason: 'timeout', message: 'Nix timed out' })).toBe(
+      'failed (timeout): Nix timed out',
+    );
   });
 });
