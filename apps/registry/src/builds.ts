@@ -58,6 +58,10 @@ export class BuildRoutes {
    */
   events(req: Request, res: Response, id: string): void {
     if (!BUILD_ID.test(id) || !this.board.get(id)) throw unknownBuild(id);
+    if (req.method === 'HEAD') {
+      res.status(200).type('text/event-stream').end();
+      return;
+    }
     if (this.open >= this.limits.maxStreams) {
       res.setHeader('Retry-After', '5');
       throw new RegistryError('throttled', 'too many build event streams are open; retry in 5 s', {
