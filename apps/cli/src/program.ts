@@ -5,6 +5,7 @@ import { registerLayers } from './commands/layers.js';
 import { registerPopularity } from './commands/popularity.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWarm } from './commands/warm.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,13 +32,15 @@ Examples:
   $ nixery build shell hello --out oci:./image
   $ nixery layers shell git --format table
   $ nixery popularity --all --out popularity.json
-  $ nixery verify --storage-path ./var/storage --repair`,
+  $ nixery verify --storage-path ./var/storage --repair
+  $ nixery warm shell/hello git --storage-path ./var/storage`,
     );
   registerServe(program);
   registerBuild(program);
   registerLayers(program);
   registerPopularity(program);
   registerVerify(program);
+  registerWarm(program);
   return program;
 }
 

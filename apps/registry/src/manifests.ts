@@ -36,7 +36,10 @@ export async function serveManifest(
     };
     res.once('close', onClose);
     try {
-      const image = await images.getImage(name, reference, { signal: gone.signal });
+      const image = await images.getImage(name, reference, {
+        signal: gone.signal,
+        ...(req.id !== undefined ? { requestId: String(req.id) } : {}),
+      });
       const format = negotiateManifestFormat(req.get('accept'));
       digest = image.manifests[format].digest;
     } catch (error) {

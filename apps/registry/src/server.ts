@@ -8,6 +8,9 @@ import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { createAccessControl } from './auth.js';
+import { BuildBoard } from './build-board.js';
+import { buildLogger } from './build-log.js';
+import type { BuildStreamLimits } from './builds.js';
 import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
@@ -23,6 +26,8 @@ export interface StartOptions {
   unpinnedTtlMs?: number;
   /** Overrides the storage built from the configuration (tests share one between servers). */
   storage?: Storage;
+  /** Limits of the build event streams (tests shorten the heartbeat). */
+  buildStreams?: BuildStreamLimits;
 }
 
 export interface RunningRegistry {
@@ -31,6 +36,7 @@ export interface RunningRegistry {
   server: Server;
   builder: ImageBuilder;
   metrics: RegistryMetrics;
+  board: BuildBoard;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   await cleanLeftoversAtStart({ storage, gcRootsDir: config.gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
+  const board = new BuildBoard();
 
   const builder = new ImageBuilder({
     ...builderOptions(config),
@@ -54,31 +61,19 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     popularity,
     onEvent: (event) => {
       metrics.observe(event);
-      switch (event.type) {
-        case 'build-start':
-          logger.info({ image: event.image }, 'build started');
-          break;
-        case 'build-end':
-          logger.info({ image: event.image, timings: event.timings }, 'build finished');
-          break;
-        case 'build-failed':
-          logger.warn(
-            { image: event.image, reason: event.error.reason, ms: event.ms, err: event.error.message },
-            'build failed',
-          );
-          recentErrors.add({
-            at: new Date().toISOString(),
-            image: event.image,
-            reason: event.error.reason,
-            message: event.error.message,
-          });
-          break;
-        case 'nix-log':
-          logger.debug({ image: event.image, nix: event.line }, 'nix');
-          break;
-        default:
-          break;
+      if (event.type === 'build-failed') {
+        recentErrors.add({
+          at: new Date().toISOString(),
+          image: event.image,
+          reason: event.error.reason,
+          message: event.error.message,
+        });
       }
+    },
+    // Each build on the board, and in the log under its id, image and first request id.
+    observeBuild: (info) => {
+      const { id, observer } = board.start(info);
+      return buildLogger(logger, id, info, observer);
     },
   });
 
@@ -96,6 +91,8 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     sourceDescription: describeSource(config.source, config.bundledSource),
     storageDescription: storage.description,
     version: VERSION,
+    board,
+    ...(options.buildStreams ? { buildStreams: options.buildStreams } : {}),
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -127,6 +124,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     server,
     builder,
     metrics,
+    board,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -48,6 +48,7 @@ import {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
+import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
@@ -78,6 +79,11 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    */
   unpinnedTtlMs?: number;
   onEvent?: (event: BuilderEvent) => void;
+  /**
+   * Called as each build starts (not for answers from a cache); the observer it returns gets the
+   * build's stages and Nix log lines. Concurrent callers of one image share one build.
+   */
+  observeBuild?: (build: BuildInfo) => BuildObserver | undefined;
 }
 
 /**
@@ -125,7 +131,7 @@ export class ImageBuilder {
   async getImage(
     name: string,
     tag: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; requestId?: string } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
     const image = resolveImage(name, tag, this.options.source);
     const { request, source: resolved } = image;
@@ -133,7 +139,15 @@ export class ImageBuilder {
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
-    const outcome = await images.get(key, (signal) => this.build(image, signal), {
+    // The build function runs for the first caller only, so its request id names the build.
+    const info: BuildInfo = {
+      image: request.name,
+      tag,
+      arch: request.arch,
+      system: request.system,
+      requestId: options.requestId ?? null,
+    };
+    const outcome = await images.get(key, (signal) => this.build(image, info, signal), {
       store: stripTimings,
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -195,11 +209,19 @@ export class ImageBuilder {
    * config blob and both manifests, then the image's SBOM with an artifact manifest referring to
    * each of them. Returns the record and how many layers were written.
    */
-  async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
+  async writeImage(
+    plan: ImagePlan,
+    signal: AbortSignal,
+    options: { onLayer?: (finished: number, layers: number) => void } = {},
+  ): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
+    let finished = 0;
+    const layerCount = plan.layers.length + 1;
+    options.onLayer?.(0, layerCount);
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
       if (!reused) written++;
+      options.onLayer?.(++finished, layerCount);
       return layer;
     };
     const limit = this.options.layerConcurrency ?? availableParallelism();
@@ -232,9 +254,15 @@ export class ImageBuilder {
       this.options,
       {
         evaluationSlot: this.evaluationSlot,
-        onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
-        onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
         ...run,
+        onLogLine: (line: string) => {
+          this.emit({ type: 'nix-log', image: request.name, line });
+          run.onLogLine?.(line);
+        },
+        onEvaluation: () => {
+          this.emit({ type: 'nix-evaluation', image: request.name });
+          run.onEvaluation?.();
+        },
       },
     );
     await this.nameOutcomes.learn(source, request.system, request.packages, nix);
@@ -244,20 +272,26 @@ export class ImageBuilder {
 
   private async build(
     image: ResolvedImage,
+    info: BuildInfo,
     signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
     const { request } = image;
     const started = performance.now();
+    const observer = guardedObserver(this.options.observeBuild?.(info));
+    observer.stage({ stage: 'queued' });
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
     // The folder is named after this process, so one left by a crash is known to be stale.
     const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
-      const closure = await this.closure(image, { gcRootDir, signal });
+      const closure = await this.closure(image, { gcRootDir, signal, ...nixProgress(observer) });
       const nixDone = performance.now();
+      observer.stage({ stage: 'grouping' });
       const plan = planLayers(image, closure, this.options);
       const groupingDone = performance.now();
-      const { record, written } = await this.writeImage(plan, signal);
+      const { record, written } = await this.writeImage(plan, signal, {
+        onLayer: (layer, layers) => observer.stage({ stage: 'writing', layer, layers }),
+      });
       const done = performance.now();
       const timings: BuildTimings = {
         nixMs: Math.round(nixDone - started),
@@ -268,11 +302,16 @@ export class ImageBuilder {
         layersReused: record.layers.length - written,
       };
       this.emit({ type: 'build-end', image: request.name, timings });
+      observer.stage({ stage: 'done', timings });
       return { ...record, timings };
     } catch (error) {
       // Nobody waits for this build any more: not a failure to report.
-      if (signal.aborted) throw error;
+      if (signal.aborted) {
+        observer.stage({ stage: 'failed', reason: 'cancelled', message: 'every client waiting for it left' });
+        throw error;
+      }
       const failure = asImageError(error);
+      observer.stage({ stage: 'failed', reason: failure.reason, message: failure.message });
       this.emit({
         type: 'build-failed',
         image: request.name,
@@ -387,6 +426,20 @@ function imageErrorFromForest(error: ForestLimitError): ImageError {
   const detail = { reason: 'forest-limit', limit: error.reason, package: error.packagePath };
   if (error.reason === 'deadline') return new ImageError('timeout', error.message, detail);
   return new ImageError('forest-limit', error.message, detail);
+}
+
+/** A build's Nix steps as its stages, and Nix's log lines as its log. */
+function nixProgress(observer: BuildObserver): Pick<ClosureRun, 'onStep' | 'onBuildProgress' | 'onLogLine'> {
+  let evaluations = 0;
+  const idle = { derivations: { total: 0, started: 0 }, fetches: { total: 0, started: 0 }, current: null };
+  return {
+    onStep: (step) => {
+      if (step === 'evaluation') observer.stage({ stage: 'evaluating', evaluations: ++evaluations });
+      else if (step === 'build') observer.stage({ stage: 'building', ...idle });
+    },
+    onBuildProgress: (progress) => observer.stage({ stage: 'building', ...progress }),
+    onLogLine: (line) => observer.log(line),
+  };
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

@@ -64,7 +64,7 @@ export interface NixSettings {
 /** What belongs to one run rather than to the settings. */
 export type ClosureRun = Pick<
   NixOptions,
-  'gcRootDir' | 'signal' | 'onLogLine' | 'evaluationSlot' | 'onEvaluation'
+  'gcRootDir' | 'signal' | 'onLogLine' | 'evaluationSlot' | 'onEvaluation' | 'onStep' | 'onBuildProgress'
 >;
 
 export type ImageClosure = Extract<NixResult, { ok: true }>;

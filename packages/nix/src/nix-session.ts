@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { NixBuildProgressParser } from './build-progress.js';
 import { isUnsupportedSystem, parseUnknownPackages } from './classify.js';
 import { causeFirst, errorBlocks, failedDerivation } from './nix-errors.js';
 import { type NixRun, runNix } from './run-nix.js';
@@ -43,12 +44,14 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
       ...(options.substituters !== undefined ? ['--option', 'substituters', options.substituters] : []),
       ...(options.extraNixArgs ?? []),
     ],
-    run: (step, file, args) =>
-      runNix(file, args, {
+    run: (step, file, args) => {
+      options.onStep?.(step);
+      return runNix(file, args, {
         timeoutMs: limitSeconds(step) * 1000,
-        onLogLine: options.onLogLine,
+        onLogLine: step === 'build' ? progressReading(options) : options.onLogLine,
         signal: options.signal,
-      }),
+      });
+    },
     failure: (step, run) => {
       if (run.notFound || run.startError !== null) {
         return {
@@ -82,6 +85,18 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
         logTail,
       };
     },
+  };
+}
+
+/** The build step's log consumer: each line to onLogLine, and the progress it shows to onBuildProgress. */
+function progressReading(options: NixOptions): ((line: string) => void) | undefined {
+  const { onLogLine, onBuildProgress } = options;
+  if (!onBuildProgress) return onLogLine;
+  const parser = new NixBuildProgressParser();
+  return (line) => {
+    onLogLine?.(line);
+    const progress = parser.feed(line);
+    if (progress) onBuildProgress(progress);
   };
 }
 
