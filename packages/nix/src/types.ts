@@ -101,6 +101,8 @@ export interface NixOptions {
   evaluationSlot?: <T>(run: () => Promise<T>) => Promise<T>;
   /** Called as each evaluation (nix-instantiate) starts: for metrics of what a pull cost. */
   onEvaluation?: () => void;
+  /** Called as each evaluation ends (however it ended): with onEvaluation, how many run at once. */
+  onEvaluationEnd?: () => void;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }
