@@ -74,11 +74,12 @@ describe('images from a pinned source', () => {
     const image = await second.builder.getImage('tree', commit);
     expect(second.events.filter((e) => e.type === 'build-end')).toHaveLength(1);
     expect(second.events.some((e) => e.type === 'nix-evaluation')).toBe(false);
-    expect(image.packages).toEqual(['tree']);
+    // (with the packages every image gets: cacert, iana-etc)
+    expect(image.packages).toEqual(['cacert', 'iana-etc', 'tree']);
     const stored: string[] = [];
     for await (const info of storage.listObjects('resolutions/')) stored.push(info.key);
-    // jq, tree and coreutils (for /usr/bin/env).
-    expect(stored.length).toBeGreaterThanOrEqual(3);
+    // jq, tree, cacert, iana-etc and coreutils (for /usr/bin/env).
+    expect(stored.length).toBeGreaterThanOrEqual(5);
   });
 
   test('a remembered derivation gone from the store sends the names to evaluation again', async () => {
@@ -103,7 +104,7 @@ describe('images from a pinned source', () => {
     const second = bundledBuilder(storage, { source: { kind: 'git', url } });
     const plan = await second.builder.planImage('file', commit);
     expect(second.events.filter((e) => e.type === 'nix-evaluation')).toHaveLength(1);
-    expect(plan.closure.packages.map((p) => p.attr)).toEqual(['file']);
+    expect(plan.closure.packages.map((p) => p.attr)).toEqual(['cacert', 'file', 'iana-etc']);
     // Learnt again: a third instance needs no evaluation.
     const third = bundledBuilder(storage, { source: { kind: 'git', url } });
     await third.builder.planImage('file', commit);
