@@ -212,7 +212,8 @@ describe('cost per pull', () => {
       expect(await pullStatus('sdl2/jq')).toBe(status);
       expect(await evaluations()).toBe(before + 2);
     },
-    SLOW,
+    // Six failing builds (each retries its downloads) besides two evaluations.
+    3 * SLOW,
   );
 });
 
