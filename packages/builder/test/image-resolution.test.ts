@@ -92,4 +92,18 @@ describe('resolving through the remembered names', () => {
     expect(plan(await resolve(['jq'])).packages[0]).toMatchObject({ name: 'jq', attr: 'jq' });
     expect(evaluations).toBe(before + 2);
   });
+
+  test('with no reuse window (NIXERY_UNPINNED_TTL=0) an unpinned source remembers nothing', async () => {
+    const dir = await tempDir('nixery-resolution-ttl0-');
+    try {
+      const forgetful = new NameOutcomes(new FilesystemStorage(dir.path), 0, '{}');
+      const before = evaluations;
+      for (let i = 0; i < 2; i++) {
+        plan(await resolveImageNames(forgetful, { packages: ['hello'], system, source }, options));
+      }
+      expect(evaluations).toBe(before + 2);
+    } finally {
+      await dir.remove();
+    }
+  });
 });
