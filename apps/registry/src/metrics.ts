@@ -1,5 +1,5 @@
 import type { BuilderEvent } from '@nixery/builder';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
 export class RegistryMetrics {
@@ -34,6 +34,18 @@ export class RegistryMetrics {
     help: 'Nix evaluations of the package set started (pulls answered from the name cache need none)',
     registers: [this.registry],
   });
+  readonly evaluationsRunning = new Gauge({
+    name: 'nixery_nix_evaluations_running',
+    help: 'Nix evaluations running now (at most NIXERY_EVAL_CONCURRENCY)',
+    registers: [this.registry],
+  });
+  readonly evaluationsPeak = new Gauge({
+    name: 'nixery_nix_evaluations_running_max',
+    help: 'The most Nix evaluations that ran at once since the start',
+    registers: [this.registry],
+  });
+  private running = 0;
+  private peak = 0;
   readonly bytesServed = new Counter({
     name: 'nixery_blob_bytes_served_total',
     help: 'Blob bytes sent to clients',
@@ -71,6 +83,14 @@ export class RegistryMetrics {
         break;
       case 'nix-evaluation':
         this.evaluations.inc();
+        this.running++;
+        this.peak = Math.max(this.peak, this.running);
+        this.evaluationsRunning.set(this.running);
+        this.evaluationsPeak.set(this.peak);
+        break;
+      case 'nix-evaluation-end':
+        this.running--;
+        this.evaluationsRunning.set(this.running);
         break;
       default:
         break;

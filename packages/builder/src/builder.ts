@@ -21,7 +21,7 @@ import {
 import { sha256Hex } from '@nixery/digest';
 import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { createGcRootFolder } from '@nixery/nix';
+import { buildPlannedClosure, createGcRootFolder } from '@nixery/nix';
 import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import pLimit from 'p-limit';
@@ -34,6 +34,7 @@ import {
   type ReferrerRecord,
   referrersObjectKey,
 } from './image-record.js';
+import { resolveImageNames } from './image-resolution.js';
 import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
@@ -43,10 +44,10 @@ import {
   type ImageClosure,
   type ImagePlan,
   type NixSettings,
+  nixOptions,
   planLayers,
   type ResolvedImage,
   resolveImage,
-  runImageNix,
 } from './pipeline.js';
 import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
@@ -59,7 +60,9 @@ export type BuilderEvent =
   | { type: 'layer-cache'; key: string; hit: boolean }
   | { type: 'nix-log'; image: string; line: string }
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
-  | { type: 'nix-evaluation'; image: string };
+  | { type: 'nix-evaluation'; image: string }
+  /** That evaluation ended, however it ended. */
+  | { type: 'nix-evaluation-end'; image: string };
 
 /** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
 export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
@@ -244,28 +247,32 @@ export class ImageBuilder {
     return { record: { ...images, referrers }, written };
   }
 
-  /** Stage 2 through the name-outcome cache: a pull whose names are known to fail needs no Nix. */
+  /**
+   * Stage 2 through the name outcomes: names seen before are not evaluated again (a pull of
+   * remembered names runs no evaluation at all); then the derivations are built and measured.
+   */
   private async closure(image: ResolvedImage, run: ClosureRun): Promise<ImageClosure> {
     const { request, source } = image;
-    const known = await this.nameOutcomes.knownFailure(source, request.system, request.packages);
-    if (known) throw imageErrorFromNix(known);
-    const nix = await runImageNix(
-      { packages: request.packages, system: request.system, source },
-      this.options,
-      {
-        evaluationSlot: this.evaluationSlot,
-        ...run,
-        onLogLine: (line: string) => {
-          this.emit({ type: 'nix-log', image: request.name, line });
-          run.onLogLine?.(line);
-        },
-        onEvaluation: () => {
-          this.emit({ type: 'nix-evaluation', image: request.name });
-          run.onEvaluation?.();
-        },
+    const target = { packages: request.packages, system: request.system, source };
+    const options = nixOptions(this.options, {
+      evaluationSlot: this.evaluationSlot,
+      ...run,
+      onLogLine: (line: string) => {
+        this.emit({ type: 'nix-log', image: request.name, line });
+        run.onLogLine?.(line);
       },
-    );
-    await this.nameOutcomes.learn(source, request.system, request.packages, nix);
+      onEvaluation: () => {
+        this.emit({ type: 'nix-evaluation', image: request.name });
+        run.onEvaluation?.();
+      },
+      onEvaluationEnd: () => {
+        this.emit({ type: 'nix-evaluation-end', image: request.name });
+        run.onEvaluationEnd?.();
+      },
+    });
+    const plan = await resolveImageNames(this.nameOutcomes, target, options);
+    if ('ok' in plan) throw imageErrorFromNix(plan);
+    const nix = await buildPlannedClosure(target, plan, options);
     if (!nix.ok) throw imageErrorFromNix(nix);
     return nix;
   }

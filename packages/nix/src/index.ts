@@ -1,4 +1,4 @@
-export { buildImageClosure } from './build-image-closure.js';
+export { type BuildPlan, buildImageClosure, buildPlannedClosure } from './build-image-closure.js';
 export { type NixBuildProgress, NixBuildProgressParser } from './build-progress.js';
 export { checkPackageSet, type PackageSetCheck } from './check-package-set.js';
 export { isUnsupportedSystem, parseUnknownPackages } from './classify.js';
@@ -29,8 +29,9 @@ export {
 } from './nix-session.js';
 export { parsePathInfoJson } from './path-info.js';
 export type { ImagePlan, PlannedDerivation, PlannedPackage, UnplannedPackage } from './plan.js';
-export { planImage } from './plan-image.js';
+export { type NameResolution, planImage, resolveNames } from './plan-image.js';
 export { LOG_TAIL_LINES, pureNixEnv } from './run-nix.js';
+export { storePathsValid } from './store-validity.js';
 export type {
   BuildRequest,
   ImagePackage,

@@ -22,7 +22,7 @@ const BUILD_PROCESS_LIMIT_SECONDS = 6 * 3600;
 
 /** The programs, common arguments and failure mapping one image's Nix calls share. */
 export interface NixSession {
-  programs: { build: string; instantiate: string; nix: string };
+  programs: { build: string; instantiate: string; nix: string; store: string };
   /** Arguments every Nix call gets (substituters, extra arguments). */
   common: string[];
   run(step: NixStep, file: string, args: string[]): Promise<NixRun>;
@@ -107,8 +107,18 @@ function isBuildTimeout(tail: readonly string[]): boolean {
 
 function nixPrograms(nixBuildPath: string | undefined) {
   if (nixBuildPath === undefined || !nixBuildPath.includes('/')) {
-    return { build: nixBuildPath ?? 'nix-build', instantiate: 'nix-instantiate', nix: 'nix' };
+    return {
+      build: nixBuildPath ?? 'nix-build',
+      instantiate: 'nix-instantiate',
+      nix: 'nix',
+      store: 'nix-store',
+    };
   }
   const dir = dirname(nixBuildPath);
-  return { build: nixBuildPath, instantiate: join(dir, 'nix-instantiate'), nix: join(dir, 'nix') };
+  return {
+    build: nixBuildPath,
+    instantiate: join(dir, 'nix-instantiate'),
+    nix: join(dir, 'nix'),
+    store: join(dir, 'nix-store'),
+  };
 }

@@ -107,6 +107,8 @@ export interface NixOptions {
   onStep?: (step: NixStep) => void;
   /** The build step's progress (derivations to build, paths to fetch, started so far), as it changes. */
   onBuildProgress?: (progress: NixBuildProgress) => void;
+  /** Called as each evaluation ends (however it ended): with onEvaluation, how many run at once. */
+  onEvaluationEnd?: () => void;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }

@@ -83,7 +83,7 @@ export function manifestCacheObjectKey(cacheKey: string): string {
   return `${MANIFEST_PREFIX}${checkedCacheKey(cacheKey)}.json`;
 }
 
-/** `resolutions/<key>.json`: whether a name resolved (or why not) for a pinned source. */
+/** `resolutions/<key>.json`: what a name resolved to (attribute, derivation, outputs) or why not, for a pinned source. */
 export function nameOutcomeObjectKey(cacheKey: string): string {
   return `${NAME_OUTCOME_PREFIX}${checkedCacheKey(cacheKey)}.json`;
 }
