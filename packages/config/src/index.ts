@@ -4,6 +4,8 @@ export { builderOptions, type ConfiguredBuilderOptions } from './builder-options
 export {
   applyFlags,
   type Config,
+  type GcConfig,
+  gcSetting,
   type LoadOptions,
   loadConfig,
   loadStorageConfig,
@@ -22,3 +24,4 @@ export {
   type SettingSpec,
   settingList,
 } from './table.js';
+export { parseDuration } from './values.js';
