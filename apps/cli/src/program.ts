@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerGc } from './commands/gc.js';
 import { registerLayers } from './commands/layers.js';
 import { registerPopularity } from './commands/popularity.js';
 import { registerServe } from './commands/serve.js';
@@ -31,13 +32,15 @@ Examples:
   $ nixery build shell hello --out oci:./image
   $ nixery layers shell git --format table
   $ nixery popularity --all --out popularity.json
-  $ nixery verify --storage-path ./var/storage --repair`,
+  $ nixery verify --storage-path ./var/storage --repair
+  $ nixery gc --storage-path ./var/storage --retention 30d --dry-run`,
     );
   registerServe(program);
   registerBuild(program);
   registerLayers(program);
   registerPopularity(program);
   registerVerify(program);
+  registerGc(program);
   return program;
 }
 

@@ -149,11 +149,22 @@ export function loadConfig(options: LoadOptions): Config {
   };
 }
 
+/** Only the GC settings (for `nixery gc`), checked against the build limits as `serve` checks them. */
+export function loadGcConfig(options: { env: Env; flags?: SettingFlags }): GcConfig {
+  const env = applyFlags(options.env, options.flags);
+  const problems: string[] = [];
+  const buildSeconds =
+    integerSetting(env, 'nixTimeout', problems) + integerSetting(env, 'evalTimeout', problems);
+  const gc = gcSetting(env, problems, buildSeconds * 1000);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return gc;
+}
+
 /**
  * The GC settings. The grace must outlast a build (evaluation and Nix limits), or gc could take
  * the layers of a build still writing them; `buildMs` is that bound.
  */
-export function gcSetting(env: Env, problems: string[], buildMs: number): GcConfig {
+function gcSetting(env: Env, problems: string[], buildMs: number): GcConfig {
   const retentionMs = durationSetting(env, 'gcRetention', problems) as number;
   const graceMs = durationSetting(env, 'gcGrace', problems) as number;
   const interval = durationSetting(env, 'gcInterval', problems);
