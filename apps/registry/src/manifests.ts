@@ -15,6 +15,7 @@ export async function serveManifest(
   res: Response,
   name: string,
   reference: string,
+  onServed?: (digest: string) => void,
 ): Promise<void> {
   // Before the builder: such a tag is a subject's referrers index, never a package-source ref.
   if (isReferrersTag(reference)) return serveReferrersTag(images, req, res, reference);
@@ -56,4 +57,5 @@ export async function serveManifest(
   res.setHeader('Docker-Content-Digest', digest);
   res.setHeader('ETag', `"${digest}"`);
   res.end(req.method === 'HEAD' ? undefined : manifest.bytes);
+  onServed?.(digest);
 }

@@ -67,6 +67,21 @@ describe('manifests', () => {
     await expectError(await fetch(url('/v2/hello/manifests/sha256:xyz')), 400, 'DIGEST_INVALID');
   });
 
+  test('every manifest served, by tag or digest, GET or HEAD, is reported (for gc); a 404 is not', async () => {
+    const { images, url, served } = registry;
+    images.fail = null;
+    served.length = 0;
+    await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } });
+    await fetch(url('/v2/hello/manifests/latest'), { method: 'HEAD' });
+    await fetch(url(`/v2/hello/manifests/${images.image.manifests.oci.digest}`));
+    await fetch(url(`/v2/hello/manifests/sha256:${'0'.repeat(64)}`));
+    expect(served).toEqual([
+      images.image.manifests.oci.digest,
+      images.image.manifests.docker.digest,
+      images.image.manifests.oci.digest,
+    ]);
+  });
+
   // Each reason's status and code (these were asserted on the builder's errors before errors
   // stopped carrying HTTP: same values, now from the registry's one table).
   test.each<[ImageFailureReason, number, string]>([

@@ -85,9 +85,12 @@ export async function startFakeRegistry(): Promise<{
   images: FakeImages;
   blobs: FakeBlobs;
   url: (path: string) => string;
+  /** Digests of the manifests the app reported served, in order. */
+  served: string[];
   close: () => Promise<void>;
 }> {
   const images = new FakeImages();
+  const served: string[] = [];
   const blobs = new FakeBlobs();
   const app = createRegistryApp({
     images,
@@ -98,6 +101,7 @@ export async function startFakeRegistry(): Promise<{
     sourceDescription: 'fake',
     storageDescription: 'fake',
     version: 'test',
+    onManifestServed: (digest) => served.push(digest),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -106,6 +110,7 @@ export async function startFakeRegistry(): Promise<{
     images,
     blobs,
     url: (path) => `http://127.0.0.1:${port}${path}`,
+    served,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
