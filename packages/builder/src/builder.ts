@@ -92,6 +92,7 @@ export class ImageBuilder {
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
+  private readonly layerCache: LayerCache;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -110,7 +111,8 @@ export class ImageBuilder {
     this.unpinnedImages = new GetOrBuild([
       new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
     ]);
-    this.layers = new GetOrBuild([new LayerCache(this.store)]);
+    this.layerCache = new LayerCache(this.store);
+    this.layers = new GetOrBuild([this.layerCache]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -196,6 +198,26 @@ export class ImageBuilder {
    * each of them. Returns the record and how many layers were written.
    */
   async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
+    const first = await this.writeImageOnce(plan, signal);
+    // Garbage collection on another instance may have deleted a reused (cached) layer while this
+    // build ran; the manifests are written by now, so a later gc sees them. Layers are
+    // reproducible: writing the missing ones again gives the same digests and the same manifests.
+    const missing = await this.missingLayers(first.record);
+    if (missing.length === 0) return first;
+    for (const layer of missing) await this.layerCache.forget(this.layerCacheKey(layer.key));
+    const second = await this.writeImageOnce(plan, signal);
+    return { record: second.record, written: first.written + second.written };
+  }
+
+  private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
+    const present = await Promise.all(record.layers.map((layer) => this.store.statBlob(layer.digest)));
+    return record.layers.filter((_, i) => present[i] === null);
+  }
+
+  private async writeImageOnce(
+    plan: ImagePlan,
+    signal: AbortSignal,
+  ): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
