@@ -210,7 +210,11 @@ export class ImageBuilder {
   }
 
   private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
-    const present = await Promise.all(record.layers.map((layer) => this.store.statBlob(layer.digest)));
+    // A few at a time: one stat per layer, on a service a request each.
+    const limit = pLimit(8);
+    const present = await Promise.all(
+      record.layers.map((layer) => limit(() => this.store.statBlob(layer.digest))),
+    );
     return record.layers.filter((_, i) => present[i] === null);
   }
 
