@@ -129,18 +129,35 @@ export class ImageBuilder {
     tag: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const image = resolveImage(name, tag, this.options.source);
-    const { request, source: resolved } = image;
-    const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
-    const [images, key] = cacheKey
-      ? [this.pinnedImages, cacheKey]
-      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    const { image, images, key } = this.imageCacheEntry(name, tag);
+    const { request } = image;
     const outcome = await images.get(key, (signal) => this.build(image, signal), {
       store: stripTimings,
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return outcome.value;
+  }
+
+  /**
+   * Forgets what the caches hold for `name:tag`, so the next getImage builds it again: for an
+   * image whose stored manifests were deleted (garbage collection on any instance) while a
+   * cache here still names them.
+   */
+  async forgetImage(name: string, tag: string): Promise<void> {
+    const { images, key } = this.imageCacheEntry(name, tag);
+    await images.forget(key);
+  }
+
+  /** The cache (pinned or unpinned images) and key an image name and tag are looked up under. */
+  private imageCacheEntry(name: string, tag: string) {
+    const image = resolveImage(name, tag, this.options.source);
+    const { request, source: resolved } = image;
+    const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
+    const [images, key] = cacheKey
+      ? [this.pinnedImages, cacheKey]
+      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    return { image, images, key };
   }
 
   /**

@@ -22,6 +22,10 @@ export class FakeImages implements ImageService {
   /** Thrown by getImage when set. */
   fail: unknown = null;
   readonly calls: Array<{ name: string; tag: string }> = [];
+  /** Images forgotten (forgetImage), as `name:tag`. */
+  readonly forgotten: string[] = [];
+  /** Called by forgetImage: what a rebuild would put back. */
+  onForget: (() => void) | null = null;
 
   constructor() {
     const docker = this.add(DOCKER_MANIFEST, '{"schemaVersion":2,"docker":true}');
@@ -40,6 +44,11 @@ export class FakeImages implements ImageService {
     this.calls.push({ name, tag });
     if (this.fail) throw this.fail;
     return this.image;
+  }
+
+  async forgetImage(name: string, tag: string): Promise<void> {
+    this.forgotten.push(`${name}:${tag}`);
+    this.onForget?.();
   }
 
   async getManifest(digest: string) {
