@@ -28,7 +28,7 @@ import {
   type S3TestServer,
   startS3Server,
 } from '../../packages/storage/test/support/s3-server.js';
-import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const DAY = 86_400_000;
 const A = 'shell/hello';
@@ -244,5 +244,44 @@ describe.each(DRIVERS)('gc on $name storage', (driver) => {
     expect(copy.stderr).toBe('');
     expect(copy.exitCode).toBe(0);
     expect((await verifyStorage(backend.storage)).problems).toEqual([]);
+  });
+});
+
+describe('NIXERY_GC_INTERVAL: gc inside the server', () => {
+  let registry: TestRegistry;
+  let offsetMs = 0;
+  beforeAll(async () => {
+    registry = await startTestRegistry({
+      env: { NIXERY_GC_INTERVAL: '300ms', NIXERY_GC_RETENTION: '30d', NIXERY_GC_GRACE: '6m' },
+      now: () => new Date(Date.now() + offsetMs),
+    });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  test('runs periodically, keeps what is in use, and removes an image once it aged past the retention', async () => {
+    const response = await fetch(`${registry.url}/v2/${A}/manifests/latest`);
+    expect(response.status).toBe(200);
+    const image = await registry.builder.getImage(A, 'latest');
+    const runs = () => metricValue(registry, 'nixery_gc_runs_total', { result: 'success' });
+    const start = await runs();
+    await expect.poll(runs, { timeout: 30_000 }).toBeGreaterThan(start + 1);
+    expect(await metricValue(registry, 'nixery_gc_deleted_blobs_total')).toBe(0);
+    expect(await registry.builder.storage.statBlob(image.config.digest)).not.toBeNull();
+
+    offsetMs = 40 * DAY;
+    await expect
+      .poll(() => metricValue(registry, 'nixery_gc_deleted_blobs_total'), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(image.layers.length + 1);
+    expect(await metricValue(registry, 'nixery_gc_deleted_bytes_total')).toBeGreaterThan(0);
+    expect(await metricValue(registry, 'nixery_gc_deleted_objects_total', { kind: 'manifest' })).toBe(4);
+    expect(await registry.builder.storage.statBlob(image.config.digest)).toBeNull();
+    expect(await metricValue(registry, 'nixery_gc_runs_total', { result: 'failed' })).toBe(0);
+    // A pull now builds the image again.
+    offsetMs = 0;
+    const again = await fetch(`${registry.url}/v2/${A}/manifests/latest`);
+    expect(again.status).toBe(200);
+    expect(await registry.builder.storage.statBlob(image.config.digest)).not.toBeNull();
   });
 });
