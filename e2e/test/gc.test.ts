@@ -28,6 +28,7 @@ import {
   type S3TestServer,
   startS3Server,
 } from '../../packages/storage/test/support/s3-server.js';
+import { podmanSandbox } from './support/clients.js';
 import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const DAY = 86_400_000;
@@ -212,6 +213,20 @@ describe.each(DRIVERS)('gc on $name storage', (driver) => {
     const pull = await skopeoCopy(registry.host, `${B}@${b.manifests.oci.digest}`, join(scratch, 'b-after'));
     expect(pull.stderr).toBe('');
     expect(pull.exitCode).toBe(0);
+    // And runs (podman, once: on the folder driver).
+    if (driver.name === 'filesystem') {
+      const podman = await podmanSandbox();
+      try {
+        const image = `${registry.host}/${B}@${b.manifests.oci.digest}`;
+        const pulled = await podman.run(['pull', '--tls-verify=false', image], 180_000);
+        expect(pulled.exitCode).toBe(0);
+        const run = await podman.runContainer(image, ['bash', '-c', 'ls /nix/store > /dev/null && echo ok']);
+        expect(run.stdout).toBe('ok');
+        expect(run.exitCode).toBe(0);
+      } finally {
+        await podman.cleanup();
+      }
+    }
   });
 
   test('a build held between its layers and its manifests while gc runs keeps its fresh layers and completes', async () => {
