@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerGc } from './commands/gc.js';
 import { registerLayers } from './commands/layers.js';
 import { registerPopularity } from './commands/popularity.js';
 import { registerServe } from './commands/serve.js';
@@ -33,7 +34,8 @@ Examples:
   $ nixery layers shell git --format table
   $ nixery popularity --all --out popularity.json
   $ nixery verify --storage-path ./var/storage --repair
-  $ nixery warm shell/hello git --storage-path ./var/storage`,
+  $ nixery warm shell/hello git --storage-path ./var/storage
+  $ nixery gc --storage-path ./var/storage --retention 30d --dry-run`,
     );
   registerServe(program);
   registerBuild(program);
@@ -41,6 +43,7 @@ Examples:
   registerPopularity(program);
   registerVerify(program);
   registerWarm(program);
+  registerGc(program);
   return program;
 }
 

@@ -30,6 +30,8 @@ export interface RegistryAppDeps {
   /** Builds in flight and recently finished, for `/builds` (none: the routes list nothing). */
   board?: BuildBoard;
   buildStreams?: BuildStreamLimits;
+  /** Called with the digest of every manifest served (the server records it for garbage collection). */
+  onManifestServed?: (digest: string) => void;
   /** Optional access check run before every `/v2/`, `/builds` and `/metrics` request (see auth.ts). */
   authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
@@ -147,7 +149,7 @@ async function dispatch(
       return;
     case 'manifest':
       if (!readOnly) throw unsupported(req, path);
-      await serveManifest(deps.images, req, res, route.name, route.reference);
+      await serveManifest(deps.images, req, res, route.name, route.reference, deps.onManifestServed);
       return;
     case 'blob':
       if (!readOnly) throw unsupported(req, path);

@@ -1,4 +1,5 @@
 import type { BuilderEvent } from '@nixery/builder';
+import type { GcReport } from '@nixery/gc';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
@@ -58,8 +59,40 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  readonly gcRuns = new Counter({
+    name: 'nixery_gc_runs_total',
+    help: 'Garbage collections run in this server, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly gcDeletedBlobs = new Counter({
+    name: 'nixery_gc_deleted_blobs_total',
+    help: 'Blobs deleted by garbage collection',
+    registers: [this.registry],
+  });
+  readonly gcDeletedBytes = new Counter({
+    name: 'nixery_gc_deleted_bytes_total',
+    help: 'Blob bytes deleted by garbage collection',
+    registers: [this.registry],
+  });
+  readonly gcDeletedObjects = new Counter({
+    name: 'nixery_gc_deleted_objects_total',
+    help: 'Manifests, image records and other objects deleted by garbage collection, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one garbage collection's deletions. */
+  observeGc(report: GcReport): void {
+    this.gcRuns.inc({ result: 'success' });
+    this.gcDeletedBlobs.inc(report.blobs.deleted);
+    this.gcDeletedBytes.inc(report.blobs.deletedBytes);
+    for (const [kind, count] of Object.entries(report.objectsDeleted))
+      this.gcDeletedObjects.inc({ kind }, count);
   }
 
   /** Feeds the builder's events into the counters. */

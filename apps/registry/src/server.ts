@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
+import { ServedRecorder, startPeriodicGc } from '@nixery/gc';
 import { checkPackageSet } from '@nixery/nix';
 import { type PackageSource, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
@@ -28,6 +29,8 @@ export interface StartOptions {
   storage?: Storage;
   /** Limits of the build event streams (tests shorten the heartbeat). */
   buildStreams?: BuildStreamLimits;
+  /** The clock of last-served records and periodic gc (tests move it); default the real one. */
+  now?: () => Date;
 }
 
 export interface RunningRegistry {
@@ -77,6 +80,15 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     },
   });
 
+  // When each manifest was last served (at most a write a day per manifest), for gc on any instance.
+  const served = new ServedRecorder(storage, {
+    ...(options.now ? { now: options.now } : {}),
+    onError: (error, digest) =>
+      logger.warn({ digest, err: (error as Error).message }, 'recording a served manifest failed'),
+  });
+  const stopGc =
+    config.gc.intervalMs === null ? null : startServerGc(storage, config, metrics, logger, options.now);
+
   const accessControl = config.auth ? createAccessControl(config.auth) : null;
   if (config.auth) {
     logger.info({ file: config.auth.file, users: config.auth.users.size }, 'access control on (Basic auth)');
@@ -93,6 +105,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     version: VERSION,
     board,
     ...(options.buildStreams ? { buildStreams: options.buildStreams } : {}),
+    onManifestServed: (digest) => served.record(digest),
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -129,8 +142,49 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }).finally(() => accessControl?.close()),
+      })
+        .finally(() => accessControl?.close())
+        .finally(() => stopGc?.()),
   };
+}
+
+/**
+ * NIXERY_GC_INTERVAL: garbage collection in this process, one run at a time (the next is due an
+ * interval after the last ended), each logged and counted in /metrics.
+ */
+function startServerGc(
+  storage: Storage,
+  config: Config,
+  metrics: RegistryMetrics,
+  logger: Logger,
+  now: (() => Date) | undefined,
+): () => Promise<void> {
+  const { intervalMs, retentionMs, graceMs } = config.gc;
+  logger.info({ intervalMs, retentionMs, graceMs }, 'periodic garbage collection on');
+  return startPeriodicGc(storage, {
+    intervalMs: intervalMs as number,
+    retentionMs,
+    graceMs,
+    ...(now ? { now } : {}),
+    onReport: (report, ms) => {
+      metrics.observeGc(report);
+      logger.info(
+        {
+          ms,
+          images: report.images,
+          blobsDeleted: report.blobs.deleted,
+          bytesDeleted: report.blobs.deletedBytes,
+          objectsDeleted: report.objectsDeleted,
+          rescued: report.rescued,
+        },
+        'garbage collection finished',
+      );
+    },
+    onError: (error) => {
+      metrics.gcRuns.inc({ result: 'failed' });
+      logger.error({ err: (error as Error).message }, 'garbage collection failed');
+    },
+  });
 }
 
 /** Thrown by startRegistry when the installed Nix cannot evaluate the configured package set. */

@@ -101,6 +101,7 @@ export class ImageBuilder {
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
+  private readonly layerCache: LayerCache;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -119,7 +120,8 @@ export class ImageBuilder {
     this.unpinnedImages = new GetOrBuild([
       new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
     ]);
-    this.layers = new GetOrBuild([new LayerCache(this.store)]);
+    this.layerCache = new LayerCache(this.store);
+    this.layers = new GetOrBuild([this.layerCache]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -136,12 +138,8 @@ export class ImageBuilder {
     tag: string,
     options: { signal?: AbortSignal; requestId?: string } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const image = resolveImage(name, tag, this.options.source);
-    const { request, source: resolved } = image;
-    const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
-    const [images, key] = cacheKey
-      ? [this.pinnedImages, cacheKey]
-      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    const { image, images, key } = this.imageCacheEntry(name, tag);
+    const { request } = image;
     // The build function runs for the first caller only, so its request id names the build.
     const info: BuildInfo = {
       image: request.name,
@@ -156,6 +154,27 @@ export class ImageBuilder {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return outcome.value;
+  }
+
+  /**
+   * Forgets what the caches hold for `name:tag`, so the next getImage builds it again: for an
+   * image whose stored manifests were deleted (garbage collection on any instance) while a
+   * cache here still names them.
+   */
+  async forgetImage(name: string, tag: string): Promise<void> {
+    const { images, key } = this.imageCacheEntry(name, tag);
+    await images.forget(key);
+  }
+
+  /** The cache (pinned or unpinned images) and key an image name and tag are looked up under. */
+  private imageCacheEntry(name: string, tag: string) {
+    const image = resolveImage(name, tag, this.options.source);
+    const { request, source: resolved } = image;
+    const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
+    const [images, key] = cacheKey
+      ? [this.pinnedImages, cacheKey]
+      : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
+    return { image, images, key };
   }
 
   /**
@@ -216,6 +235,31 @@ export class ImageBuilder {
     plan: ImagePlan,
     signal: AbortSignal,
     options: { onLayer?: (finished: number, layers: number) => void } = {},
+  ): Promise<{ record: ImageRecord; written: number }> {
+    const first = await this.writeImageOnce(plan, signal, options);
+    // Garbage collection on another instance may have deleted a reused (cached) layer while this
+    // build ran; the manifests are written by now, so a later gc sees them. Layers are
+    // reproducible: writing the missing ones again gives the same digests and the same manifests.
+    const missing = await this.missingLayers(first.record);
+    if (missing.length === 0) return first;
+    for (const layer of missing) await this.layerCache.forget(this.layerCacheKey(layer.key));
+    const second = await this.writeImageOnce(plan, signal, options);
+    return { record: second.record, written: first.written + second.written };
+  }
+
+  private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
+    // A few at a time: one stat per layer, on a service a request each.
+    const limit = pLimit(8);
+    const present = await Promise.all(
+      record.layers.map((layer) => limit(() => this.store.statBlob(layer.digest))),
+    );
+    return record.layers.filter((_, i) => present[i] === null);
+  }
+
+  private async writeImageOnce(
+    plan: ImagePlan,
+    signal: AbortSignal,
+    options: { onLayer?: (finished: number, layers: number) => void },
   ): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
     let finished = 0;
