@@ -4,10 +4,12 @@ import { RegistryError, registryErrorFrom } from './errors.js';
 import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
 import type { ImageService } from './services.js';
+import type { WarmManifestRoute } from './warm-manifests.js';
 
 /**
  * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
- * manifest this storage holds). HEAD runs the same lookup, so both give the same digest.
+ * manifest this storage holds). HEAD runs the same lookup, so both give the same digest. What
+ * was answered is remembered in `warm` (by tag for as long as the builder reuses the image).
  */
 export async function serveManifest(
   images: ImageService,
@@ -15,10 +17,13 @@ export async function serveManifest(
   res: Response,
   name: string,
   reference: string,
+  warm?: WarmManifestRoute,
 ): Promise<void> {
   // Before the builder: such a tag is a subject's referrers index, never a package-source ref.
   if (isReferrersTag(reference)) return serveReferrersTag(images, req, res, reference);
   let digest: string;
+  let format: string | null = null;
+  let reuseUntil = Number.POSITIVE_INFINITY;
   if (looksLikeDigest(reference)) {
     if (!isDigest(reference)) {
       throw new RegistryError(
@@ -37,8 +42,11 @@ export async function serveManifest(
     res.once('close', onClose);
     try {
       const image = await images.getImage(name, reference, { signal: gone.signal });
-      const format = negotiateManifestFormat(req.get('accept'));
-      digest = image.manifests[format].digest;
+      const negotiated = negotiateManifestFormat(req.get('accept'));
+      digest = image.manifests[negotiated].digest;
+      format = negotiated;
+      // A service that does not say how long the answer holds is asked every time.
+      reuseUntil = image.reuseUntil ?? 0;
     } catch (error) {
       // Nobody is left to answer.
       if (gone.signal.aborted) return;
@@ -50,6 +58,7 @@ export async function serveManifest(
 
   const manifest = await images.getManifest(digest);
   if (!manifest) throw new RegistryError('manifest-not-stored', `manifest ${digest} is not known here`);
+  warm?.remember(name, reference, format, digest, manifest, reuseUntil);
   res.status(200);
   res.setHeader('Content-Type', manifest.mediaType);
   res.setHeader('Content-Length', manifest.bytes.length);

@@ -91,6 +91,7 @@ export class ImageBuilder {
   private readonly pinnedImages: GetOrBuild<ImageRecord>;
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
+  private readonly unpinnedTier: TtlTier<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
@@ -107,9 +108,8 @@ export class ImageBuilder {
       JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
     );
     this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
-    this.unpinnedImages = new GetOrBuild([
-      new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
-    ]);
+    this.unpinnedTier = new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 });
+    this.unpinnedImages = new GetOrBuild([this.unpinnedTier]);
     this.layers = new GetOrBuild([new LayerCache(this.store)]);
     this.emit = options.onEvent ?? (() => {});
   }
@@ -121,12 +121,15 @@ export class ImageBuilder {
   /**
    * Resolves `name:tag` to a built image, building it only when no cache can answer. `signal`
    * is the caller going away: the shared build is aborted once no caller waits for it.
+   * `reuseUntil` (ms since the epoch) is how long `name:tag` keeps resolving to this image
+   * without Nix being asked again: Infinity for a pinned source, the end of the unpinned reuse
+   * window otherwise (0 when nothing is reused), so callers may remember the answer as long.
    */
   async getImage(
     name: string,
     tag: string,
     options: { signal?: AbortSignal } = {},
-  ): Promise<ImageRecord & { timings?: BuildTimings }> {
+  ): Promise<ImageRecord & { timings?: BuildTimings; reuseUntil: number }> {
     const image = resolveImage(name, tag, this.options.source);
     const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
@@ -138,7 +141,8 @@ export class ImageBuilder {
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    return outcome.value;
+    const reuseUntil = cacheKey ? Number.POSITIVE_INFINITY : (this.unpinnedTier.expiresAt(key) ?? 0);
+    return { ...outcome.value, reuseUntil };
   }
 
   /**

@@ -1,9 +1,10 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { sha256Digest } from '@nixery/digest';
 import type { ReferrerDescriptor } from '@nixery/sbom';
 import { pino } from 'pino';
-import { createRegistryApp } from '../../src/app.js';
+import { createRegistryHandler } from '../../src/app.js';
 import { RegistryMetrics } from '../../src/metrics.js';
 import { RecentErrors } from '../../src/recent-errors.js';
 import type { BlobStore, ImageManifests, ImageService } from '../../src/services.js';
@@ -89,7 +90,7 @@ export async function startFakeRegistry(): Promise<{
 }> {
   const images = new FakeImages();
   const blobs = new FakeBlobs();
-  const app = createRegistryApp({
+  const handler = createRegistryHandler({
     images,
     blobs,
     metrics: new RegistryMetrics(),
@@ -99,7 +100,7 @@ export async function startFakeRegistry(): Promise<{
     storageDescription: 'fake',
     version: 'test',
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(handler).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
