@@ -93,6 +93,7 @@ export class ImageBuilder {
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
   private readonly unpinnedTier: TtlTier<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
+  private readonly layerCache: LayerCache;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -110,7 +111,8 @@ export class ImageBuilder {
     this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
     this.unpinnedTier = new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 });
     this.unpinnedImages = new GetOrBuild([this.unpinnedTier]);
-    this.layers = new GetOrBuild([new LayerCache(this.store)]);
+    this.layerCache = new LayerCache(this.store);
+    this.layers = new GetOrBuild([this.layerCache]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -303,9 +305,11 @@ export class ImageBuilder {
         const storage = this.store;
         return writeLayer(
           source,
-          sinkReportingOrigin((compressed) =>
-            storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
-          ),
+          sinkReportingOrigin(async (compressed) => {
+            const stored = await storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer });
+            this.layerCache.noteStored(stored); // recording the layer need not stat it again
+            return stored;
+          }),
           {
             compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
             signal: layerSignal,
