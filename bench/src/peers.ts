@@ -157,3 +157,36 @@ export async function pushBlob(
     createReadStream(file).pipe(req);
   });
 }
+
+/**
+ * The floor of any Node server: plain `node:http` in its own process answering every request with
+ * one manifest's bytes and headers from memory (no routing, no logging). Started with the
+ * same Node flags as our registry.
+ */
+export async function startPlainNodeManifest(
+  dir: string,
+  manifest: { bytes: Buffer; mediaType: string; digest: string },
+): Promise<Peer> {
+  const port = await freePort();
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'manifest.json');
+  await writeFile(file, manifest.bytes);
+  const source = `
+const { createServer } = require('node:http');
+const bytes = require('node:fs').readFileSync(${JSON.stringify(file)});
+const headers = {
+  'Docker-Distribution-API-Version': 'registry/2.0',
+  'Content-Type': ${JSON.stringify(manifest.mediaType)},
+  'Content-Length': String(bytes.length),
+  'Docker-Content-Digest': ${JSON.stringify(manifest.digest)},
+  ETag: ${JSON.stringify(`"${manifest.digest}"`)},
+};
+createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  res.writeHead(200, headers);
+  res.end(req.method === 'HEAD' ? undefined : bytes);
+}).listen(${port}, '127.0.0.1');
+`;
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startChild(process.execPath, ['--max-semi-space-size=8', '-e', source], `${url}/v2/`);
+  return { name: 'node:http', url, stop: () => stopChild(child) };
+}

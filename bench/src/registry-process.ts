@@ -53,7 +53,10 @@ export class RegistryProcess {
       if (stderr.length > 50) stderr.shift();
     });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`registry did not start: ${stderr.join('')}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`registry did not start: ${stderr.join('')}`)),
+        180_000,
+      );
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`registry exited with ${code} before listening: ${stderr.join('')}`));

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runColdBuild } from './cold-build.js';
+import { runEvaluationCost } from './evaluation.js';
 import { runGroupingSection, runReuseSection } from './external.js';
 import { runMemory } from './memory.js';
 import { ensurePeers, type Peer, startDockerRegistry, startNginx } from './peers.js';
@@ -147,6 +148,12 @@ export async function runBenchmarks(
   } finally {
     await registry?.stop();
     for (const peer of running) await peer.stop();
+  }
+
+  if (wants('evaluation')) {
+    const evaluation = await runEvaluationCost({ workDir, smoke: profile.mode === 'smoke', log });
+    sections.evaluation = { ok: true, result: evaluation.costs };
+    figures.push(...evaluation.figures);
   }
 
   const external = { smoke: profile.mode === 'smoke', workDir, log };

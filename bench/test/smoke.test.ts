@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ColdBuildResult } from '../src/cold-build.js';
+import type { EvaluationCost } from '../src/evaluation.js';
 import type { MemoryResult } from '../src/memory.js';
 import { SMOKE_PROFILE } from '../src/profile.js';
 import type { RealFilesResult } from '../src/real-files.js';
@@ -97,6 +98,22 @@ describe('benchmark smoke run', () => {
     // Peers are compared only where installed; when present they must have answered too.
     for (const peer of Object.keys(warm.skopeo))
       expect(warm.manifestHead[peer]?.requestsPerSecond).toBeGreaterThan(0);
+    // The plain node:http floor is always there (it needs nothing installed).
+    expect(warm.manifestHead['node:http']?.requestsPerSecond).toBeGreaterThan(0);
+    expect(warm.manifestGet['node:http']?.requestsPerSecond).toBeGreaterThan(0);
+  });
+
+  test('evaluation cost: each image ran a timed nix-instantiate that took time and memory', () => {
+    const costs = section<EvaluationCost[]>('evaluation');
+    expect(costs.length).toBeGreaterThan(0);
+    for (const cost of costs) {
+      expect(cost.ok).toBe(true);
+      expect(cost.evaluations).toBeGreaterThanOrEqual(1);
+      expect(cost.evaluationMs).toBeGreaterThan(0);
+      expect(cost.wallMs).toBeGreaterThanOrEqual(cost.evaluationMs - 50);
+      // nix-instantiate cannot evaluate anything in under 5 MB.
+      expect(cost.peakRssBytes).toBeGreaterThan(5_000_000);
+    }
   });
 
   test('scaling: each scale image holds exactly the store paths it was generated with', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseImageName } from '@nixery/source';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
 import { parseRegistryPath, type RegistryRoute } from './routing.js';
 import type { BlobStore, ImageService } from './services.js';
+import { type WarmHit, WarmManifestRoute } from './warm-manifests.js';
 
 export interface RegistryAppDeps {
   images: ImageService;
@@ -33,29 +35,103 @@ export interface RegistryAppDeps {
   /** Called with the digest of every manifest served (the server records it for garbage collection). */
   onManifestServed?: (digest: string) => void;
   /** Optional access check run before every `/v2/`, `/builds` and `/metrics` request (see auth.ts). */
-  authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
+  authorize?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => RegistryError | null | Promise<RegistryError | null>;
+  /** Bytes of recently served manifests kept in memory for the warm path (default 32 MiB). */
+  warmManifestBytes?: number;
 }
 
-/** The registry as an Express app: the `/v2/` protocol, a front page, health and metrics. */
+type RequestLog = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The registry's request handler: a warm manifest (one this process answered recently and may
+ * still answer the same way) is sent straight from memory, with the same request log, request
+ * id, metrics and access check as every other request; everything else goes to the Express app.
+ */
+export function createRegistryHandler(deps: RegistryAppDeps): RequestListener {
+  const warm = new WarmManifestRoute(deps.warmManifestBytes);
+  const requestLog = createRequestLog(deps.logger);
+  const app = buildApp(deps, requestLog, warm);
+  return (req, res) => {
+    const hit = warm.lookup(req);
+    if (hit === undefined) app(req, res);
+    else void serveWarm(hit, req, res, deps, requestLog);
+  };
+}
+
+/** The registry as an Express app (no warm path): the `/v2/` protocol, a front page, health and metrics. */
 export function createRegistryApp(deps: RegistryAppDeps): express.Express {
+  return buildApp(deps, createRequestLog(deps.logger), null);
+}
+
+/** pino-http: one line per request when it finishes, with its id (also sent as X-Request-Id). */
+function createRequestLog(logger: Logger): RequestLog {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    serializers: { req: redactCredentials },
+  });
+}
+
+async function serveWarm(
+  hit: WarmHit,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RegistryAppDeps,
+  requestLog: RequestLog,
+): Promise<void> {
+  requestLog(req, res);
+  const method = req.method as string;
+  res.on('finish', () => {
+    deps.metrics.requests.inc({ route: 'manifest', method, status: String(res.statusCode) });
+  });
+  try {
+    if (deps.authorize) {
+      const denied = await deps.authorize(req, res);
+      if (denied) {
+        res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+        sendRegistryError(res, denied);
+        return;
+      }
+    }
+    if (hit.byTag) deps.metrics.manifestCache.inc({ result: 'hit' });
+    res.writeHead(200, hit.served.headers);
+    res.end(method === 'HEAD' ? undefined : hit.served.bytes);
+    // Served from memory is still served: garbage collection keeps what clients pull.
+    deps.onManifestServed?.(String(hit.served.headers['Docker-Content-Digest']));
+  } catch (error) {
+    (req as { log?: Logger }).log?.error({ err: error }, 'unexpected error');
+    sendRegistryError(
+      res,
+      new RegistryError('internal', 'internal error while serving this request; see the server log', {
+        requestId: String((req as { id?: unknown }).id ?? ''),
+      }),
+    );
+  }
+}
+
+function buildApp(
+  deps: RegistryAppDeps,
+  requestLog: RequestLog,
+  warm: WarmManifestRoute | null,
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', false);
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: { req: redactCredentials },
-    }),
-  );
+  app.use((req, res, next) => {
+    requestLog(req, res);
+    next();
+  });
   app.use(refuseRequestBodies);
 
   app.get('/', (req, res) => {
@@ -117,7 +193,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
     try {
       const denied = await deps.authorize?.(req, res);
       if (denied) throw denied;
-      await dispatch(route, path, req, res, deps);
+      await dispatch(route, path, req, res, deps, warm);
     } catch (error) {
       sendRegistryError(res, asRegistryError(error, route, req));
     }
@@ -138,6 +214,7 @@ async function dispatch(
   req: Request,
   res: Response,
   deps: RegistryAppDeps,
+  warm: WarmManifestRoute | null,
 ): Promise<void> {
   const readOnly = req.method === 'GET' || req.method === 'HEAD';
   // Every route that carries a name checks it the same way, whatever else it is asked.
@@ -149,7 +226,15 @@ async function dispatch(
       return;
     case 'manifest':
       if (!readOnly) throw unsupported(req, path);
-      await serveManifest(deps.images, req, res, route.name, route.reference, deps.onManifestServed);
+      await serveManifest(
+        deps.images,
+        req,
+        res,
+        route.name,
+        route.reference,
+        warm ?? undefined,
+        deps.onManifestServed,
+      );
       return;
     case 'blob':
       if (!readOnly) throw unsupported(req, path);

@@ -1,5 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '@nixery/config';
-import type { Request, Response } from 'express';
 import { basicChallenge, parseBasicAuthorization } from './auth-basic.js';
 import { FailureThrottle, type FailureThrottleOptions, TooManyAttemptsError } from './auth-throttle.js';
 import { PasswordVerifier, type PasswordVerifierOptions } from './auth-verifier.js';
@@ -13,7 +13,7 @@ export interface AccessControl {
    * Null lets the request through; otherwise the error to send: a 401 (the challenge header is
    * already set) or a 429 for an address that failed too often (`Retry-After` is set).
    */
-  authorize(req: Request, res: Response): Promise<RegistryError | null>;
+  authorize(req: IncomingMessage, res: ServerResponse): Promise<RegistryError | null>;
   /** Stops the bcrypt worker threads. */
   close(): Promise<void>;
 }
@@ -54,7 +54,7 @@ export function createAccessControl(
   };
 }
 
-function tooMany(res: Response, retryAfterSeconds: number, message: string): RegistryError {
+function tooMany(res: ServerResponse, retryAfterSeconds: number, message: string): RegistryError {
   res.setHeader('Retry-After', String(retryAfterSeconds));
   return new RegistryError('throttled', message, { retryAfterSeconds });
 }

@@ -1,6 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import { ImageError, type ImageFailureReason } from '@nixery/builder';
 import { RequestError } from '@nixery/source';
-import type { Response } from 'express';
 
 /** The distribution spec's error codes this registry answers with. */
 export type RegistryErrorCode =
@@ -99,7 +99,7 @@ export function registryErrorFrom(error: unknown): RegistryError | null {
 }
 
 /** Writes `{"errors":[{code, message, detail}]}` with the given status (no body for HEAD). */
-export function sendRegistryError(res: Response, error: RegistryError): void {
+export function sendRegistryError(res: ServerResponse, error: RegistryError): void {
   if (res.headersSent) {
     res.destroy(error);
     return;
@@ -107,11 +107,11 @@ export function sendRegistryError(res: Response, error: RegistryError): void {
   const body = JSON.stringify({
     errors: [{ code: error.code, message: error.message, detail: error.detail }],
   });
-  res.status(error.status);
+  res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   if (error.code === 'UNAUTHORIZED' && !res.getHeader('WWW-Authenticate')) {
     res.setHeader('WWW-Authenticate', 'Basic realm="nixery"');
   }
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
 }

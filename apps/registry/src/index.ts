@@ -1,4 +1,4 @@
-export { createRegistryApp, type RegistryAppDeps } from './app.js';
+export { createRegistryApp, createRegistryHandler, type RegistryAppDeps } from './app.js';
 export { type AccessControl, type AccessControlOptions, createAccessControl } from './auth.js';
 export {
   FAILURE_RESPONSES,

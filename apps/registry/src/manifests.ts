@@ -4,10 +4,12 @@ import { RegistryError, registryErrorFrom } from './errors.js';
 import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
 import type { ImageService } from './services.js';
+import type { WarmManifestRoute } from './warm-manifests.js';
 
 /**
  * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
- * manifest this storage holds). HEAD runs the same lookup, so both give the same digest.
+ * manifest this storage holds). HEAD runs the same lookup, so both give the same digest. What
+ * was answered is remembered in `warm` (by tag for as long as the builder reuses the image).
  */
 export async function serveManifest(
   images: ImageService,
@@ -15,12 +17,15 @@ export async function serveManifest(
   res: Response,
   name: string,
   reference: string,
+  warm?: WarmManifestRoute,
   onServed?: (digest: string) => void,
 ): Promise<void> {
   // Before the builder: such a tag is a subject's referrers index, never a package-source ref.
   if (isReferrersTag(reference)) return serveReferrersTag(images, req, res, reference);
   let digest: string;
   let manifest: { bytes: Buffer; mediaType: string } | null;
+  let format: string | null = null;
+  let reuseUntil = Number.POSITIVE_INFINITY;
   if (looksLikeDigest(reference)) {
     if (!isDigest(reference)) {
       throw new RegistryError(
@@ -33,9 +38,10 @@ export async function serveManifest(
   } else {
     const resolved = await manifestForTag(images, req, res, name, reference);
     if (resolved === null) return; // nobody is left to answer
-    ({ digest, manifest } = resolved);
+    ({ digest, manifest, format, reuseUntil } = resolved);
   }
   if (!manifest) throw new RegistryError('manifest-not-stored', `manifest ${digest} is not known here`);
+  warm?.remember(name, reference, format, digest, manifest, reuseUntil);
   res.status(200);
   res.setHeader('Content-Type', manifest.mediaType);
   res.setHeader('Content-Length', manifest.bytes.length);
@@ -56,7 +62,12 @@ async function manifestForTag(
   res: Response,
   name: string,
   tag: string,
-): Promise<{ digest: string; manifest: { bytes: Buffer; mediaType: string } | null } | null> {
+): Promise<{
+  digest: string;
+  manifest: { bytes: Buffer; mediaType: string } | null;
+  format: string;
+  reuseUntil: number;
+} | null> {
   // The client going away (the response closing before it is sent) stops waiting; the
   // builder aborts the shared build once no request waits for it.
   const gone = new AbortController();
@@ -67,14 +78,15 @@ async function manifestForTag(
   try {
     const format = negotiateManifestFormat(req.get('accept'));
     const options = { signal: gone.signal, ...(req.id !== undefined ? { requestId: String(req.id) } : {}) };
-    let digest = (await images.getImage(name, tag, options)).manifests[format].digest;
-    let manifest = await images.getManifest(digest);
+    let image = await images.getImage(name, tag, options);
+    let manifest = await images.getManifest(image.manifests[format].digest);
     if (!manifest && images.forgetImage) {
       await images.forgetImage(name, tag);
-      digest = (await images.getImage(name, tag, options)).manifests[format].digest;
-      manifest = await images.getManifest(digest);
+      image = await images.getImage(name, tag, options);
+      manifest = await images.getManifest(image.manifests[format].digest);
     }
-    return { digest, manifest };
+    // A service that does not say how long the answer holds is asked every time.
+    return { digest: image.manifests[format].digest, manifest, format, reuseUntil: image.reuseUntil ?? 0 };
   } catch (error) {
     if (gone.signal.aborted) return null;
     throw registryErrorFrom(error) ?? error;

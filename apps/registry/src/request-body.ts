@@ -1,8 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { RegistryError, sendRegistryError } from './errors.js';
 
 /** True when the request's headers announce a body (RFC 9112 §6.3). */
-export function announcesBody(req: Request): boolean {
+export function announcesBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -7,7 +7,7 @@ import { checkPackageSet } from '@nixery/nix';
 import { type PackageSource, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
-import { createRegistryApp } from './app.js';
+import { createRegistryHandler } from './app.js';
 import { createAccessControl } from './auth.js';
 import { BuildBoard } from './build-board.js';
 import { buildLogger } from './build-log.js';
@@ -94,7 +94,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     logger.info({ file: config.auth.file, users: config.auth.users.size }, 'access control on (Basic auth)');
   }
 
-  const app = createRegistryApp({
+  const handler = createRegistryHandler({
     images: builder,
     blobs: storage,
     metrics,
@@ -119,7 +119,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
       keepAliveTimeout: 5_000,
       connectionsCheckingInterval: 1_000,
     },
-    app,
+    handler,
   );
   server.listen(config.port, options.host ?? '0.0.0.0');
   await new Promise<void>((resolve, reject) => {

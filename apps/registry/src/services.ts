@@ -4,6 +4,11 @@ import type { ReferrerDescriptor } from '@nixery/sbom';
 /** The digests of an image's manifests, one per format a client may negotiate. */
 export interface ImageManifests {
   manifests: { docker: { digest: string }; oci: { digest: string } };
+  /**
+   * Until when (ms since the epoch) the same name and tag resolve to this image: Infinity for a
+   * pinned source, the end of the unpinned reuse window otherwise. Absent: not to be remembered.
+   */
+  reuseUntil?: number;
 }
 
 /**

@@ -100,6 +100,7 @@ export class ImageBuilder {
   private readonly pinnedImages: GetOrBuild<ImageRecord>;
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
+  private readonly unpinnedTier: TtlTier<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
   private readonly layerCache: LayerCache;
   private readonly emit: (event: BuilderEvent) => void;
@@ -117,9 +118,8 @@ export class ImageBuilder {
       JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
     );
     this.pinnedImages = new GetOrBuild([new ManifestCache<ImageRecord>(this.store)]);
-    this.unpinnedImages = new GetOrBuild([
-      new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
-    ]);
+    this.unpinnedTier = new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 });
+    this.unpinnedImages = new GetOrBuild([this.unpinnedTier]);
     this.layerCache = new LayerCache(this.store);
     this.layers = new GetOrBuild([this.layerCache]);
     this.emit = options.onEvent ?? (() => {});
@@ -132,13 +132,16 @@ export class ImageBuilder {
   /**
    * Resolves `name:tag` to a built image, building it only when no cache can answer. `signal`
    * is the caller going away: the shared build is aborted once no caller waits for it.
+   * `reuseUntil` (ms since the epoch) is how long `name:tag` keeps resolving to this image
+   * without Nix being asked again: Infinity for a pinned source, the end of the unpinned reuse
+   * window otherwise (0 when nothing is reused), so callers may remember the answer as long.
    */
   async getImage(
     name: string,
     tag: string,
     options: { signal?: AbortSignal; requestId?: string } = {},
-  ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const { image, images, key } = this.imageCacheEntry(name, tag);
+  ): Promise<ImageRecord & { timings?: BuildTimings; reuseUntil: number }> {
+    const { image, images, key, pinned } = this.imageCacheEntry(name, tag);
     const { request } = image;
     // The build function runs for the first caller only, so its request id names the build.
     const info: BuildInfo = {
@@ -153,7 +156,8 @@ export class ImageBuilder {
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    return outcome.value;
+    const reuseUntil = pinned ? Number.POSITIVE_INFINITY : (this.unpinnedTier.expiresAt(key) ?? 0);
+    return { ...outcome.value, reuseUntil };
   }
 
   /**
@@ -174,7 +178,7 @@ export class ImageBuilder {
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
-    return { image, images, key };
+    return { image, images, key, pinned: cacheKey !== null };
   }
 
   /**
@@ -389,9 +393,11 @@ export class ImageBuilder {
         const storage = this.store;
         return writeLayer(
           source,
-          sinkReportingOrigin((compressed) =>
-            storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer }),
-          ),
+          sinkReportingOrigin(async (compressed) => {
+            const stored = await storage.putBlob(compressed, { contentType: MEDIA_TYPES.docker.layer });
+            this.layerCache.noteStored(stored); // recording the layer need not stat it again
+            return stored;
+          }),
           {
             compressionLevel: this.options.gzipLevel ?? DEFAULT_COMPRESSION_LEVEL,
             signal: layerSignal,

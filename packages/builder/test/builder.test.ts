@@ -38,8 +38,12 @@ describe('reproducible, reusable builds', () => {
   test('a rebuild on warm storage writes no blob at all', async () => {
     const before = warmStorage.blobWrites;
     const { builder, events } = bundledBuilder(warmStorage);
+    const asked = Date.now();
     const again = await builder.getImage('shell/git/hello', 'latest');
     expect(again.manifests).toEqual(firstRecord.manifests);
+    // An unpinned source (a local path): the answer holds for the 60 s reuse window only.
+    expect(again.reuseUntil).toBeGreaterThan(asked);
+    expect(again.reuseUntil).toBeLessThanOrEqual(Date.now() + 60_000);
     expect(warmStorage.blobWrites).toBe(before);
     const end = events.find((e) => e.type === 'build-end');
     expect(end?.type === 'build-end' && end.timings.layersWritten).toBe(0);

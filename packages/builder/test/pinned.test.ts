@@ -49,6 +49,9 @@ describe('images from a pinned source', () => {
     const second = bundledBuilder(storage, { source: { kind: 'git', url } });
     const cached = await second.builder.getImage('hello', commit);
     expect(cached.manifests).toEqual(built.manifests);
+    // A pinned source's answer holds for good, built or cached.
+    expect(built.reuseUntil).toBe(Number.POSITIVE_INFINITY);
+    expect(cached.reuseUntil).toBe(Number.POSITIVE_INFINITY);
     expect(second.events.some((e) => e.type === 'build-start')).toBe(false);
     expect(second.events).toContainEqual({ type: 'manifest-cache', image: 'hello', hit: true });
   });

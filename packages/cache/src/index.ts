@@ -7,3 +7,4 @@ export { saltedKey } from './salted-key.js';
 export { type RunOptions, SingleFlight } from './single-flight.js';
 export type { CacheTier } from './tier.js';
 export { TtlTier, type TtlTierOptions } from './ttl-tier.js';
+export { WarmManifests, type WarmManifestsOptions } from './warm-manifests.js';

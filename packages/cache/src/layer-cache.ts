@@ -19,6 +19,8 @@ export interface LayerCacheOptions {
  */
 export class LayerCache implements CacheTier<LayerCacheEntry> {
   private readonly tiers: TwoTierStore;
+  /** Blobs this process's putBlob stored a moment ago (digest → size), so `put` need not stat them. */
+  private readonly justStored = new Map<string, number>();
 
   constructor(
     private readonly storage: Storage,
@@ -50,11 +52,23 @@ export class LayerCache implements CacheTier<LayerCacheEntry> {
     return entry;
   }
 
+  /**
+   * Tells the cache that `storage.putBlob` just returned `stored`: the blob is at its digest's
+   * name with that size, so the `put` recording it skips its own check (one storage call per
+   * layer). Kept only until that put, and never more than a few hundred.
+   */
+  noteStored(stored: { digest: string; size: number }): void {
+    if (this.justStored.size >= MAX_JUST_STORED) this.justStored.clear();
+    this.justStored.set(stored.digest, stored.size);
+  }
+
   /** Records a built layer; throws BlobNotStoredError unless its blob is stored with that size. */
   async put(key: string, entry: LayerCacheEntry): Promise<void> {
     const objectKey = layerCacheObjectKey(key);
     const clean = validLayerEntry(entry);
-    const blob = await this.storage.statBlob(clean.digest);
+    const noted = this.justStored.get(clean.digest);
+    this.justStored.delete(clean.digest);
+    const blob = noted !== undefined ? { size: noted } : await this.storage.statBlob(clean.digest);
     if (blob === null) throw new BlobNotStoredError(clean.digest, 'is not in storage');
     if (blob.size !== clean.size) {
       throw new BlobNotStoredError(clean.digest, `has ${blob.size} bytes, the entry says ${clean.size}`);
@@ -71,6 +85,9 @@ export class LayerCache implements CacheTier<LayerCacheEntry> {
     return this.tiers.memoryEntries;
   }
 }
+
+/** Blobs noted by noteStored at most (layers in flight at once are far fewer). */
+const MAX_JUST_STORED = 256;
 
 function parseLayerEntry(json: string): LayerCacheEntry {
   return validLayerEntry(JSON.parse(json) as unknown);

@@ -47,6 +47,12 @@ export class TtlTier<V> implements CacheTier<V> {
     this.entries.delete(key);
   }
 
+  /** When the value under `key` stops being handed out (ms, the `now` clock); undefined when none is held. */
+  expiresAt(key: string): number | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.now() ? entry.expiresAt : undefined;
+  }
+
   get size(): number {
     return this.entries.size;
   }

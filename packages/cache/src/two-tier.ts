@@ -33,7 +33,8 @@ export class TwoTierStore {
   }
 
   async write(objectKey: string, json: string): Promise<void> {
-    await this.storage.putObject(objectKey, Buffer.from(json, 'utf8'), JSON_CONTENT_TYPE);
+    // A record is checked when read and rebuilt when missing, so a crash may lose it: no fsyncs.
+    await this.storage.putObject(objectKey, Buffer.from(json, 'utf8'), JSON_CONTENT_TYPE, { durable: false });
     this.memory.set(objectKey, json);
   }
 

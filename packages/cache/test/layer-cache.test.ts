@@ -32,6 +32,31 @@ describe('LayerCache', () => {
     expect(cache.memoryEntries).toBe(1);
   });
 
+  test('a blob noted as just stored is recorded without another stat; any other is checked', async () => {
+    const { storage: store } = await storage();
+    let stats = 0;
+    const counting = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'statBlob') stats++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const cache = new LayerCache(counting);
+    const entry = await storeLayerBlob(store, 'noted layer');
+    cache.noteStored({ digest: entry.digest, size: entry.size });
+    await cache.put(hexKey('/nix/store/noted'), entry);
+    expect(stats).toBe(0);
+    // The note is used once: a second record of the same blob checks storage again.
+    await cache.put(hexKey('/nix/store/noted-again'), entry);
+    expect(stats).toBe(1);
+    // A note with another size does not vouch for a wrong entry.
+    cache.noteStored({ digest: entry.digest, size: entry.size + 1 });
+    await expect(cache.put(hexKey('/nix/store/wrong'), entry)).rejects.toThrow(BlobNotStoredError);
+    // Nor does a note stand in for a blob never stored.
+    const missing = { ...entry, digest: `sha256:${hexKey('never stored')}` };
+    await expect(cache.put(hexKey('/nix/store/missing'), missing)).rejects.toThrow(BlobNotStoredError);
+  });
+
   test('a fresh instance (another server process) finds the entry in storage', async () => {
     const { storage: store, root } = await storage();
     const key = hexKey('/nix/store/bbb-curl');

@@ -20,6 +20,7 @@ import type {
   ObjectInfo,
   PutBlobOptions,
   PutBlobResult,
+  PutObjectOptions,
   SendBlobOptions,
   StagingInfo,
   StagingSummary,
@@ -53,6 +54,7 @@ export class BlobStore implements Storage {
 
     const staging = newStagingName();
     const digesting = new DigestStream();
+    let moved = false;
     try {
       // The callback form returns the hashing stream and destroys it if the source fails.
       const hashed = pipelineStreams(data, digesting, () => {});
@@ -63,12 +65,17 @@ export class BlobStore implements Storage {
       }
       const target = blobName(result.digest);
       // Idempotent: a blob already there is kept; two racing moves write the same bytes.
-      if ((await this.driver.stat(target)) === null) await this.driver.move(staging, target);
+      if ((await this.driver.stat(target)) === null) {
+        await this.driver.move(staging, target);
+        moved = true; // a move leaves nothing at the staging name
+      }
       return result;
     } finally {
-      await this.driver.delete(staging).catch(() => {
-        // Best effort; cleanStaging removes whatever a failed delete leaves behind.
-      });
+      if (!moved) {
+        await this.driver.delete(staging).catch(() => {
+          // Best effort; cleanStaging removes whatever a failed delete leaves behind.
+        });
+      }
     }
   }
 
@@ -113,10 +120,15 @@ export class BlobStore implements Storage {
     return this.driver.signedUrl ? this.driver.signedUrl(name) : null;
   }
 
-  async putObject(key: string, body: Buffer, contentType: string): Promise<void> {
+  async putObject(
+    key: string,
+    body: Buffer,
+    contentType: string,
+    opts: PutObjectOptions = {},
+  ): Promise<void> {
     assertObjectKey(key);
     assertContentType(contentType);
-    await this.driver.put(key, body, contentType);
+    await this.driver.put(key, body, contentType, opts.durable === false ? { durable: false } : {});
   }
 
   async getObject(key: string): Promise<StoredObject | null> {

@@ -51,8 +51,11 @@ export interface StorageDriver {
    * fails; what was written of `name` may remain (the blob store deletes it).
    */
   upload(name: string, data: Readable, contentType: string): Promise<void>;
-  /** Writes a small object carrying its content type; a reader sees the old one or the new one whole. */
-  put(name: string, body: Buffer, contentType: string): Promise<void>;
+  /**
+   * Writes a small object carrying its content type; a reader sees the old one or the new one
+   * whole. `durable: false` allows it to be lost in a crash (services are durable anyway).
+   */
+  put(name: string, body: Buffer, contentType: string, options?: { durable?: boolean }): Promise<void>;
   /** An object written by `put`; null when absent. */
   get(name: string): Promise<SmallObject | null>;
   /** null when absent. */
@@ -73,7 +76,7 @@ export interface StorageDriver {
   delete(name: string): Promise<void>;
   /**
    * Makes `from`'s bytes (and content type) available under `to`, replacing `to`: a rename where
-   * the service has one, else a server-side copy. `from` may or may not remain afterwards.
+   * the service has one, else a server-side copy and a delete: `from` is gone afterwards.
    */
   move(from: string, to: string): Promise<void>;
   /**

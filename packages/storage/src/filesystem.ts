@@ -54,21 +54,31 @@ export class FilesystemDriver implements StorageDriver {
     const file = this.resolve(name);
     await this.ensureLayout();
     // flush: fsync before close, so a later rename can never expose unwritten blocks. No retry
-    // here (the stream can be read once), so the folder is created, not assumed.
-    await mkdir(path.dirname(file), { recursive: true });
+    // here (the stream can be read once), so the folder is made sure of first (once per folder;
+    // cleanStaging never removes the staging folder itself).
+    await this.ensureFolder(path.dirname(file));
     await pipeline(data, createWriteStream(file, { flags: 'wx', flush: true }));
   }
 
-  async put(name: string, body: Buffer, contentType: string): Promise<void> {
-    // A rename replaces the file whole: readers see the old object or the new one.
+  async put(
+    name: string,
+    body: Buffer,
+    contentType: string,
+    options: { durable?: boolean } = {},
+  ): Promise<void> {
+    // A rename replaces the file whole: readers see the old object or the new one. Without the
+    // fsyncs (durable: false) a crash may lose the new object, or leave it empty: a torn record
+    // that its reader refuses (cache records are parsed and checked), never another's bytes.
+    const durable = options.durable !== false;
     await this.ensureLayout();
     const temporary = this.resolve(newStagingName());
     const file = Buffer.concat([Buffer.from(`${contentType}\n`, 'latin1'), body]);
     try {
       await this.inFolder(path.dirname(temporary), () =>
-        writeFile(temporary, file, { flag: 'wx', flush: true }),
+        writeFile(temporary, file, { flag: 'wx', flush: durable }),
       );
-      await this.renameInto(temporary, this.resolve(name));
+      if (durable) await this.renameInto(temporary, this.resolve(name));
+      else await this.inFolder(path.dirname(this.resolve(name)), () => rename(temporary, this.resolve(name)));
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -83,6 +93,9 @@ export class FilesystemDriver implements StorageDriver {
       if (isMissing(error) || errorCode(error) === 'EISDIR') return null;
       throw error;
     }
+    // Every object has at least its type line: an empty file is what a crash can leave of a
+    // put without fsync (durable: false), so it counts as never written.
+    if (file.length === 0) return null;
     const newline = file.indexOf(0x0a);
     if (newline <= 0) throw new StorageError(`object ${name} has no content-type header line`);
     return { contentType: file.subarray(0, newline).toString('latin1'), body: file.subarray(newline + 1) };

@@ -12,6 +12,15 @@ export interface ByteRange {
   end: number;
 }
 
+export interface PutObjectOptions {
+  /**
+   * false: the object may be lost (never torn) if the machine crashes soon after, which saves a
+   * filesystem its fsyncs. Only for records that are checked when read and rebuilt when missing
+   * (cache records); default true.
+   */
+  durable?: boolean;
+}
+
 export interface PutBlobOptions {
   /** `sha256:<hex>`; when given, a blob whose bytes hash differently is rejected and not stored. */
   expectedDigest?: string;
@@ -93,7 +102,7 @@ export interface Storage {
   sendBlob(digest: string, destination: Writable, options?: SendBlobOptions): Promise<void>;
   /** A URL the client may fetch the blob from directly (a signed URL), or null to stream it. */
   blobRedirect(digest: string): Promise<string | null>;
-  putObject(key: string, body: Buffer, contentType: string): Promise<void>;
+  putObject(key: string, body: Buffer, contentType: string, opts?: PutObjectOptions): Promise<void>;
   /** null when the object does not exist. */
   getObject(key: string): Promise<StoredObject | null>;
   /** Addition to the ARCHITECTURE.md contract (used by @nixery/cache to drop stale entries); a missing object is not an error. */

@@ -1,6 +1,6 @@
 // Filesystem-only behaviour: on-disk layout, atomic visibility, confinement to the root, a full disk.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,6 +44,34 @@ describe('filesystem storage', () => {
     expect((await readFile(path.join(root, 'blobs/sha256', hex))).equals(bytes)).toBe(true);
     expect(await readFile(path.join(root, 'layers/k.json'), 'utf8')).toBe('application/json\n{"size":1}');
     expect(await storage.statBlob(digest)).toEqual({ size: 10_000, contentType: null });
+  });
+
+  test('a record put without fsyncs (durable: false) reads back the same; an empty file reads as missing', async () => {
+    const root = await freshRoot();
+    const storage = new FilesystemStorage(root);
+    await storage.putObject('layers/r.json', Buffer.from('{"a":1}'), 'application/json', { durable: false });
+    expect(await storage.getObject('layers/r.json')).toEqual({
+      contentType: 'application/json',
+      body: Buffer.from('{"a":1}'),
+    });
+    // Replaced whole, as a durable put is; the staging copy is gone.
+    await storage.putObject('layers/r.json', Buffer.from('{"a":2}'), 'application/json', { durable: false });
+    expect((await storage.getObject('layers/r.json'))?.body.toString()).toBe('{"a":2}');
+    expect(await filesUnder(root)).toEqual(['layers/r.json']);
+    // What a crash can leave of such a put: an empty file, which is no object at all.
+    await writeFile(path.join(root, 'layers/empty.json'), '');
+    expect(await storage.getObject('layers/empty.json')).toBeNull();
+  });
+
+  test('a stored blob leaves nothing in staging (the move consumed it)', async () => {
+    const root = await freshRoot();
+    const storage = new FilesystemStorage(root);
+    const bytes = patternBytes(5_000);
+    const first = await storage.putBlob(chunked(bytes));
+    // The same bytes again: nothing is moved, and the staging copy is deleted.
+    const again = await storage.putBlob(chunked(bytes));
+    expect(again).toEqual(first);
+    expect(await filesUnder(root)).toEqual([`blobs/sha256/${first.digest.slice(7)}`]);
   });
 
   test('a blob is invisible under its digest until the upload has completed', async () => {

@@ -1,9 +1,10 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { sha256Digest } from '@nixery/digest';
 import type { ReferrerDescriptor } from '@nixery/sbom';
 import { pino } from 'pino';
-import { createRegistryApp } from '../../src/app.js';
+import { createRegistryHandler } from '../../src/app.js';
 import { RegistryMetrics } from '../../src/metrics.js';
 import { RecentErrors } from '../../src/recent-errors.js';
 import type { BlobStore, ImageManifests, ImageService } from '../../src/services.js';
@@ -101,7 +102,7 @@ export async function startFakeRegistry(): Promise<{
   const images = new FakeImages();
   const served: string[] = [];
   const blobs = new FakeBlobs();
-  const app = createRegistryApp({
+  const handler = createRegistryHandler({
     images,
     blobs,
     metrics: new RegistryMetrics(),
@@ -112,7 +113,7 @@ export async function startFakeRegistry(): Promise<{
     version: 'test',
     onManifestServed: (digest) => served.push(digest),
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(handler).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
