@@ -69,7 +69,10 @@ export async function collectGarbage(storage: Storage, options: GcOptions): Prom
 
   // Objects: records and manifests first, the layer-cache entries of doomed blobs last.
   const firstSeen = new Map(
-    [...walked.manifests, ...walked.imageRecords].map((o) => [o.key, o.modified.getTime()]),
+    [...walked.manifests, ...walked.imageRecords, ...walked.referrers, ...walked.served].map((o) => [
+      o.key,
+      o.modified.getTime(),
+    ]),
   );
   const objects = plan.deleteObjects.filter((o) => o.kind !== 'layer-entry');
   const entries = plan.deleteObjects.filter((o) => o.kind === 'layer-entry');
@@ -108,7 +111,7 @@ export async function collectGarbage(storage: Storage, options: GcOptions): Prom
   return report;
 }
 
-/** Drops planned deletions of manifests and records rewritten since the first walk (a rebuild). */
+/** Drops planned deletions of objects rewritten since the first walk (a rebuild, a pull). */
 async function stillUnchanged(
   storage: Storage,
   objects: GcPlan['deleteObjects'],
@@ -116,9 +119,13 @@ async function stillUnchanged(
   report: GcReport,
 ): Promise<GcPlan['deleteObjects']> {
   const now = await listStoredObjects(storage);
-  const current = new Map([...now.manifests, ...now.imageRecords].map((o) => [o.key, o.modified.getTime()]));
+  const current = new Map(
+    [...now.manifests, ...now.imageRecords, ...now.referrers, ...now.served].map((o) => [
+      o.key,
+      o.modified.getTime(),
+    ]),
+  );
   return objects.filter((o) => {
-    if (o.kind !== 'manifest' && o.kind !== 'image-record') return true;
     if (current.get(o.key) === firstSeen.get(o.key)) return true;
     report.rescued++;
     return false;

@@ -149,6 +149,28 @@ describe('collectGarbage', () => {
     expect(await hasBlob(a.layers[0] as string)).toBe(true);
     expect(report.rescued).toBeGreaterThan(0);
   });
+
+  test('an expired image rebuilt while gc runs (its manifests rewritten) is not deleted', async () => {
+    const a = await putImage(storage, 'a', ['layer of a'], { record: true });
+    time = at(40 * DAY);
+    // The rebuild lands between gc's first walk (4 listings) and its re-check before deleting.
+    const list = storage.listObjects.bind(storage);
+    let calls = 0;
+    storage.listObjects = (prefix: string) => {
+      const call = ++calls;
+      return (async function* () {
+        if (call === 5) await putImage(storage, 'a', ['layer of a'], { record: true });
+        yield* list(prefix);
+      })();
+    };
+    const report = await collectGarbage(storage, policy);
+    // Only the layer-cache entry, which goes before the re-check (the next build writes it again).
+    expect(report.deleted.objects).toEqual([layerCacheObjectKey(sha256Digest('layer of a').slice(7))]);
+    for (const key of a.objects) expect(await hasObject(key)).toBe(true);
+    for (const digest of a.blobs) expect(await hasBlob(digest)).toBe(true);
+    expect(report.rescued).toBeGreaterThan(0);
+    expect(report.deleted.blobs).toEqual([]);
+  });
 });
 
 describe('ServedRecorder', () => {
