@@ -1,4 +1,10 @@
-import { DOCKER_MANIFEST, type ManifestFormat, OCI_MANIFEST } from './media-types.js';
+import {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  type ManifestFormat,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './media-types.js';
 
 interface MediaRange {
   type: string;
@@ -60,6 +66,29 @@ export function negotiateManifestFormat(accept: string | string[] | undefined | 
   const docker = preferenceFor(DOCKER_MANIFEST, ranges);
   const oci = preferenceFor(OCI_MANIFEST, ranges);
   if (!oci) return 'docker';
+  if (!docker) return 'oci';
+  if (oci.q !== docker.q) return oci.q > docker.q ? 'oci' : 'docker';
+  return oci.position < docker.position ? 'oci' : 'docker';
+}
+
+/** The client's preference for exactly this media type (no wildcard), or null. */
+function explicitPreference(mediaType: string, ranges: MediaRange[]): Preference | null {
+  const [type, subtype] = mediaType.split('/');
+  const range = ranges.find((r) => r.type === type && r.subtype === subtype);
+  return range && range.q > 0 ? { q: range.q, position: range.position } : null;
+}
+
+/**
+ * The index format a client asks for: an OCI image index or a Docker manifest list, when its
+ * Accept names that type itself (a wildcard does not count: clients that know indexes list them,
+ * and an old client sending `*\/*` must keep getting a single manifest). When both are named, the
+ * higher q-value wins, then the type listed first. null: the client wants a single manifest.
+ */
+export function negotiateIndexFormat(accept: string | string[] | undefined | null): ManifestFormat | null {
+  const ranges = parseAccept(accept);
+  const docker = explicitPreference(DOCKER_MANIFEST_LIST, ranges);
+  const oci = explicitPreference(OCI_INDEX, ranges);
+  if (!oci) return docker ? 'docker' : null;
   if (!docker) return 'oci';
   if (oci.q !== docker.q) return oci.q > docker.q ? 'oci' : 'docker';
   return oci.position < docker.position ? 'oci' : 'docker';

@@ -6,8 +6,20 @@ export {
   MAX_NAME_LENGTH,
   MAX_PACKAGES,
   type NixSystem,
+  forPlatform,
+  namesPlatform,
   parseImageName,
 } from './image-name.js';
+export {
+  defaultPlatform,
+  hostPlatform,
+  parsePlatform,
+  parsePlatformList,
+  type Platform,
+  PlatformError,
+  platformName,
+  platformOfArch,
+} from './platform.js';
 export {
   BUNDLED_PACKAGE_SET_PATH,
   BUNDLED_POPULARITY_URL,
