@@ -1,9 +1,30 @@
-import { negotiateManifestFormat } from '@nixery/manifest';
+import { negotiateIndexFormat, negotiateManifestFormat } from '@nixery/manifest';
 import type { Request, Response } from 'express';
 import { RegistryError, registryErrorFrom } from './errors.js';
 import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
 import type { ImageService } from './services.js';
+
+/**
+ * The digest a tag request is answered with: the image index of the format the client names
+ * (a Docker list or an OCI index) when it accepts one and the instance serves several platforms,
+ * else the single image manifest of the negotiated format (the host platform's).
+ */
+async function manifestDigestFor(
+  images: ImageService,
+  name: string,
+  tag: string,
+  accept: string | undefined,
+  signal: AbortSignal,
+): Promise<string> {
+  const indexFormat = negotiateIndexFormat(accept);
+  if (indexFormat !== null) {
+    const index = await images.getImageIndex(name, tag, { signal });
+    if (index !== null) return index.manifests[indexFormat].digest;
+  }
+  const image = await images.getImage(name, tag, { signal });
+  return image.manifests[negotiateManifestFormat(accept)].digest;
+}
 
 /**
  * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
@@ -36,9 +57,7 @@ export async function serveManifest(
     };
     res.once('close', onClose);
     try {
-      const image = await images.getImage(name, reference, { signal: gone.signal });
-      const format = negotiateManifestFormat(req.get('accept'));
-      digest = image.manifests[format].digest;
+      digest = await manifestDigestFor(images, name, reference, req.get('accept'), gone.signal);
     } catch (error) {
       // Nobody is left to answer.
       if (gone.signal.aborted) return;

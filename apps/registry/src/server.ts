@@ -73,6 +73,18 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
             message: event.error.message,
           });
           break;
+        case 'platform-omitted':
+          logger.warn(
+            { image: event.image, platform: event.platform, reason: event.reason, err: event.message },
+            'platform left out of the image index',
+          );
+          recentErrors.add({
+            at: new Date().toISOString(),
+            image: event.image,
+            reason: 'platform-omitted',
+            message: `${event.platform} left out of the image index: ${event.message}`,
+          });
+          break;
         case 'nix-log':
           logger.debug({ image: event.image, nix: event.line }, 'nix');
           break;

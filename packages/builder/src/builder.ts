@@ -22,7 +22,18 @@ import { sha256Hex } from '@nixery/digest';
 import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { createGcRootFolder } from '@nixery/nix';
-import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
+import {
+  defaultPlatform,
+  forPlatform,
+  hostPlatform,
+  type ImageRequest,
+  manifestCacheKey,
+  namesPlatform,
+  type PackageSource,
+  type Platform,
+  platformName,
+  platformOfArch,
+} from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
@@ -36,6 +47,7 @@ import {
 } from './image-record.js';
 import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
+import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } from './platform-images.js';
 import { imageErrorFromNix } from './nix-failure.js';
 import {
   type ClosureRun,
@@ -58,7 +70,9 @@ export type BuilderEvent =
   | { type: 'layer-cache'; key: string; hit: boolean }
   | { type: 'nix-log'; image: string; line: string }
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
-  | { type: 'nix-evaluation'; image: string };
+  | { type: 'nix-evaluation'; image: string }
+  /** A platform that cannot be built here was left out of an image index. */
+  | { type: 'platform-omitted'; image: string; platform: string; reason: string; message: string };
 
 /** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
 export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
@@ -77,6 +91,12 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    * reused before Nix is asked again. Pinned sources are cached for good.
    */
   unpinnedTtlMs?: number;
+  /**
+   * The platforms served (NIXERY_PLATFORMS), in index order; default the host's. A name without a
+   * leading `arm64` builds for the host's platform among them (else the first); with two or
+   * more, getImageIndex builds one image per platform.
+   */
+  platforms?: readonly Platform[];
   onEvent?: (event: BuilderEvent) => void;
 }
 
@@ -92,6 +112,9 @@ export class ImageBuilder {
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
+  /** Indexes, for a while: a platform left out may get a builder, so its absence is not kept for good. */
+  private readonly indexes: GetOrBuild<ImageIndexRecord>;
+  private readonly platforms: readonly Platform[];
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -111,6 +134,11 @@ export class ImageBuilder {
       new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
     ]);
     this.layers = new GetOrBuild([new LayerCache(this.store)]);
+    this.indexes = new GetOrBuild([new TtlTier<ImageIndexRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 })]);
+    this.platforms =
+      options.platforms && options.platforms.length > 0
+        ? options.platforms
+        : [hostPlatform() ?? platformOfArch('amd64')];
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -125,9 +153,9 @@ export class ImageBuilder {
   async getImage(
     name: string,
     tag: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; platform?: Platform } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
-    const image = resolveImage(name, tag, this.options.source);
+    const image = this.resolveForPlatform(name, tag, options.platform);
     const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
     const [images, key] = cacheKey
@@ -139,6 +167,71 @@ export class ImageBuilder {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     return outcome.value;
+  }
+
+  /**
+   * `name:tag` for every served platform, as an image index (a Docker manifest list and an OCI
+   * index, both stored by digest), or null when there is one image only: the name chose its
+   * platform (`arm64/…`) or a single platform is served. Each platform is its own build (run
+   * side by side under the usual limits); layers equal across platforms are the same blobs. A
+   * platform that cannot be built here is left out (a `platform-omitted` event); a failure of
+   * the image itself on any platform fails the index.
+   */
+  async getImageIndex(
+    name: string,
+    tag: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ImageIndexRecord | null> {
+    const { request, source } = resolveImage(name, tag, this.options.source);
+    if (namesPlatform(request) || this.platforms.length < 2) return null;
+    const key = [source.id, tag, request.name, ...this.platforms.map(platformName)].join('\0');
+    const outcome = await this.indexes.get(key, (signal) => this.buildIndex(name, tag, request, signal), {
+      store: (record) => record,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return outcome.value;
+  }
+
+  private async buildIndex(
+    name: string,
+    tag: string,
+    request: ImageRequest,
+    signal: AbortSignal,
+  ): Promise<ImageIndexRecord> {
+    const settled = await Promise.allSettled(
+      this.platforms.map((platform) => this.getImage(name, tag, { signal, platform }).then(stripTimings)),
+    );
+    if (signal.aborted) throw signal.reason;
+    const { images, omitted } = collectPlatformImages(
+      request.name,
+      this.platforms.map((platform, i) => ({ platform, result: settled[i] as PromiseSettledResult<ImageRecord> })),
+    );
+    for (const o of omitted) this.emit({ type: 'platform-omitted', image: request.name, ...o });
+    const indexes = buildPlatformIndexes(images);
+    for (const index of [indexes.docker, indexes.oci]) {
+      const key = manifestObjectKey(index.digest);
+      if (!(await this.store.getObject(key))) await this.store.putObject(key, index.bytes, index.mediaType);
+    }
+    const ref = (i: { digest: string; mediaType: string; bytes: Buffer }) => ({
+      digest: i.digest,
+      mediaType: i.mediaType,
+      size: i.bytes.length,
+    });
+    return {
+      name: request.name,
+      packages: request.packages,
+      manifests: { docker: ref(indexes.docker), oci: ref(indexes.oci) },
+      images,
+      omitted,
+    };
+  }
+
+  /** Stage 1 for one platform: a name with a leading `arm64` keeps it, others get `platform`. */
+  private resolveForPlatform(name: string, tag: string, platform: Platform | undefined): ResolvedImage {
+    const image = resolveImage(name, tag, this.options.source);
+    if (namesPlatform(image.request)) return image;
+    const chosen = platform ?? defaultPlatform(this.platforms);
+    return { ...image, request: forPlatform(image.request, chosen) };
   }
 
   /**
@@ -186,7 +279,7 @@ export class ImageBuilder {
    * collection until writeImage has packed them.
    */
   async planImage(name: string, tag: string, run: ClosureRun = {}): Promise<ImagePlan> {
-    const image = resolveImage(name, tag, this.options.source);
+    const image = this.resolveForPlatform(name, tag, undefined);
     return planLayers(image, await this.closure(image, run), this.options);
   }
 

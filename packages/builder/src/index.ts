@@ -10,6 +10,7 @@ export {
   referrersObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';
+export { type ImageIndexRecord, type OmittedPlatform, platformCannotBuild } from './platform-images.js';
 export {
   type ClosureRun,
   type GroupingSettings,

@@ -22,6 +22,9 @@ export class FakeImages implements ImageService {
   /** Thrown by getImage when set. */
   fail: unknown = null;
   readonly calls: Array<{ name: string; tag: string }> = [];
+  /** What getImageIndex answers (null: a single-platform instance). */
+  index: ImageManifests | null = null;
+  readonly indexCalls: Array<{ name: string; tag: string }> = [];
 
   constructor() {
     const docker = this.add(DOCKER_MANIFEST, '{"schemaVersion":2,"docker":true}');
@@ -40,6 +43,12 @@ export class FakeImages implements ImageService {
     this.calls.push({ name, tag });
     if (this.fail) throw this.fail;
     return this.image;
+  }
+
+  async getImageIndex(name: string, tag: string): Promise<ImageManifests | null> {
+    this.indexCalls.push({ name, tag });
+    if (this.fail) throw this.fail;
+    return this.index;
   }
 
   async getManifest(digest: string) {
