@@ -69,11 +69,12 @@ export function budgetOption(flags: string): Option {
  * the defaults; mistakes are usage errors listing every problem at once.
  */
 export function resolveSettings(
-  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string },
+  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string; platforms?: string },
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const { channel, pkgsRepo, pkgsPath, nixTimeout, substituters, layerBudget, strategy, gzipLevel } = flags;
+  const { channel, pkgsRepo, pkgsPath, nixTimeout, substituters, layerBudget, strategy, gzipLevel, platforms } =
+    flags;
   const settingFlags: SettingFlags = {
     channel,
     pkgsRepo,
@@ -83,6 +84,7 @@ export function resolveSettings(
     layerBudget,
     strategy,
     gzipLevel,
+    platforms,
   };
   // The CLI always works in a local cache folder, whatever backend a server would use.
   const local = {

@@ -25,6 +25,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** The platforms served (`linux/arm64/v8`, …), for the front page; default: not shown. */
+  platforms?: readonly string[];
   /** Optional access check run before every `/v2/` and `/metrics` request (see auth.ts). */
   authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
@@ -58,6 +60,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
         sourceDescription: deps.sourceDescription,
         storageDescription: deps.storageDescription,
         version: deps.version,
+        ...(deps.platforms ? { platforms: deps.platforms } : {}),
         // A private instance's failures name its images: keep them off the public page.
         recentErrors: deps.authorize ? null : deps.recentErrors.list(),
       }),

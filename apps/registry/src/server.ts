@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
 import { checkPackageSet } from '@nixery/nix';
-import { type PackageSource, resolveSourceForTag } from '@nixery/source';
+import { type PackageSource, platformName, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
@@ -108,6 +108,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     sourceDescription: describeSource(config.source, config.bundledSource),
     storageDescription: storage.description,
     version: VERSION,
+    platforms: config.platforms.map(platformName),
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
