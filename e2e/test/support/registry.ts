@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@nixery/config';
 import { type RunningRegistry, startRegistry } from '@nixery/registry';
 import { createStorage, type Storage } from '@nixery/storage';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export interface TestRegistry extends RunningRegistry {
   /** `127.0.0.1:<port>`, the registry host as clients name it. */
@@ -18,7 +18,7 @@ export interface TestRegistry extends RunningRegistry {
  * storage folder (or a given one, to share storage between instances).
  */
 export async function startTestRegistry(
-  options: { storagePath?: string; env?: Record<string, string>; storage?: Storage } = {},
+  options: { storagePath?: string; env?: Record<string, string>; storage?: Storage; logger?: Logger } = {},
 ): Promise<TestRegistry> {
   const ownsStorage = options.storagePath === undefined;
   const storagePath = options.storagePath ?? (await mkdtemp(join(tmpdir(), 'nixery-e2e-')));
@@ -26,7 +26,7 @@ export async function startTestRegistry(
   const registry = await startRegistry({
     config,
     host: '127.0.0.1',
-    logger: pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
     storage: options.storage ?? createStorage(config.storage),
   });
   return {

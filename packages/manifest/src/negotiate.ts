@@ -81,8 +81,11 @@ function explicitPreference(mediaType: string, ranges: MediaRange[]): Preference
 /**
  * The index format a client asks for: an OCI image index or a Docker manifest list, when its
  * Accept names that type itself (a wildcard does not count: clients that know indexes list them,
- * and an old client sending `*\/*` must keep getting a single manifest). When both are named, the
- * higher q-value wins, then the type listed first. null: the client wants a single manifest.
+ * and an old client sending `*\/*` must keep getting a single manifest). When both are named,
+ * the higher q-value wins; on a tie the family of the single manifest it would get
+ * (negotiateManifestFormat), so a client preferring OCI manifests gets an OCI index even when it
+ * lists the Docker list first, as containers/image (skopeo, podman) does.
+ * null: the client wants a single manifest.
  */
 export function negotiateIndexFormat(accept: string | string[] | undefined | null): ManifestFormat | null {
   const ranges = parseAccept(accept);
@@ -91,5 +94,5 @@ export function negotiateIndexFormat(accept: string | string[] | undefined | nul
   if (!oci) return docker ? 'docker' : null;
   if (!docker) return 'oci';
   if (oci.q !== docker.q) return oci.q > docker.q ? 'oci' : 'docker';
-  return oci.position < docker.position ? 'oci' : 'docker';
+  return negotiateManifestFormat(accept);
 }

@@ -122,14 +122,17 @@ describe('negotiateIndexFormat', () => {
     [`${OCI_INDEX};q=0, ${DOCKER_MANIFEST}`, null],
     [`${OCI_INDEX};q=0.5, ${DOCKER_MANIFEST_LIST}`, 'docker'],
     [`${DOCKER_MANIFEST_LIST}, ${OCI_INDEX}`, 'docker'],
+    // a tie follows the single-manifest choice
+    [`${OCI_MANIFEST}, ${DOCKER_MANIFEST_LIST}, ${OCI_INDEX}`, 'oci'],
+    [`${DOCKER_MANIFEST}, ${OCI_INDEX}, ${DOCKER_MANIFEST_LIST}`, 'docker'],
     // containerd's list (Docker first, then */*)
     [
       `${DOCKER_MANIFEST}, ${DOCKER_MANIFEST_LIST}, ${OCI_MANIFEST}, ${OCI_INDEX}, */*`,
       'docker',
     ],
-    // skopeo/podman's list (containers/image: OCI first)
+    // skopeo/podman's list (containers/image: the OCI manifest first, the lists last)
     [
-      `${OCI_MANIFEST}, ${OCI_INDEX}, ${DOCKER_MANIFEST}, ${DOCKER_MANIFEST_LIST}, application/vnd.docker.distribution.manifest.v1+prettyjws`,
+      `${OCI_MANIFEST}, ${DOCKER_MANIFEST}, application/vnd.docker.distribution.manifest.v1+prettyjws, application/vnd.docker.distribution.manifest.v1+json, ${DOCKER_MANIFEST_LIST}, ${OCI_INDEX}`,
       'oci',
     ],
   ])('%s → %s', (accept, expected) => {
@@ -138,5 +141,6 @@ describe('negotiateIndexFormat', () => {
 
   test('repeated Accept lines count as one list', () => {
     expect(negotiateIndexFormat([OCI_MANIFEST, DOCKER_MANIFEST_LIST])).toBe('docker');
+    expect(negotiateIndexFormat([DOCKER_MANIFEST_LIST, `${OCI_MANIFEST}, ${OCI_INDEX}`])).toBe('oci');
   });
 });
