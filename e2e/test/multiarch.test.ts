@@ -4,14 +4,14 @@
 // warning while the other platforms serve. The package set is the bundled one with the test
 // marker on its aarch64 packages (fixtures/multiarch-set), so the set's own aarch64 outputs stay
 // unbuilt in the shared store.
-import { open, mkdir, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { emulateAarch64, type Emulation } from './support/binfmt.js';
+import { type Emulation, emulateAarch64 } from './support/binfmt.js';
 import { CONTAINER_LIMITS, containerdSandbox, dockerSandbox, podmanSandbox } from './support/clients.js';
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
     logger: pino({ level: 'warn' }, { write: (line: string) => logLines.push(line) }),
   });
   emulation = await emulateAarch64(QEMU);
-  if (!emulation.ok) console.warn(`multiarch: arm64 containers will not be run: ${emulation.reason}`);
+  if (!emulation.ok) console.warn(`multiarch: the arm64 run tests are skipped: ${emulation.reason}`);
 }, 180_000);
 afterAll(async () => {
   if (emulation.ok) await emulation.undo();
@@ -78,7 +78,8 @@ async function manifestAt(reference: string, accept: string) {
 async function layoutImage(layout: string, tag: string) {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8'));
   const entry = index.manifests.find(
-    (m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === tag,
+    (m: { annotations?: Record<string, string> }) =>
+      m.annotations?.['org.opencontainers.image.ref.name'] === tag,
   );
   const blob = (digest: string) => join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
   const manifest = JSON.parse(await readFile(blob(entry.digest), 'utf8'));
@@ -115,9 +116,13 @@ describe('the image index', { timeout: 300_000 }, () => {
   let ociIndex: { digest: string; json: { mediaType: string; manifests: Descriptor[] } };
 
   test('skopeo inspect --raw shows an OCI index with amd64 and arm64/v8; riscv64 is left out with a warning', async () => {
-    const raw = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/hello:latest`], {
-      timeout: 240_000,
-    });
+    const raw = await execa(
+      'skopeo',
+      ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/hello:latest`],
+      {
+        timeout: 240_000,
+      },
+    );
     const index = JSON.parse(raw.stdout);
     expect(index.mediaType).toBe(OCI_INDEX);
     expect(index.schemaVersion).toBe(2);
@@ -129,9 +134,16 @@ describe('the image index', { timeout: 300_000 }, () => {
     ociIndex = await manifestAt('latest', `${OCI_MANIFEST}, ${OCI_INDEX}`);
     expect(ociIndex.json).toEqual(index);
 
-    const warnings = logLines.map((line) => JSON.parse(line)).filter((l) => l.msg === 'platform left out of the image index');
+    const warnings = logLines
+      .map((line) => JSON.parse(line))
+      .filter((l) => l.msg === 'platform left out of the image index');
     expect(warnings).toEqual([
-      expect.objectContaining({ image: 'hello', platform: 'linux/riscv64', reason: 'unsupported-system', level: 40 }),
+      expect.objectContaining({
+        image: 'hello',
+        platform: 'linux/riscv64',
+        reason: 'unsupported-system',
+        level: 40,
+      }),
     ]);
     expect(warnings[0].err).toMatch(/cannot build packages for riscv64-linux/);
     const front = await (await fetch(`${registry.url}/`)).text();
@@ -143,7 +155,10 @@ describe('the image index', { timeout: 300_000 }, () => {
     const list = await manifestAt('latest', `${DOCKER_MANIFEST}, ${DOCKER_LIST}`);
     expect(list.type).toBe(DOCKER_LIST);
     expect(list.json.mediaType).toBe(DOCKER_LIST);
-    expect(list.json.manifests.map((m: Descriptor) => m.mediaType)).toEqual([DOCKER_MANIFEST, DOCKER_MANIFEST]);
+    expect(list.json.manifests.map((m: Descriptor) => m.mediaType)).toEqual([
+      DOCKER_MANIFEST,
+      DOCKER_MANIFEST,
+    ]);
     expect(JSON.stringify(list.json)).not.toContain('vnd.oci');
     expect(list.json.manifests.map((m: Descriptor) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
     for (const [document, type] of [
@@ -176,7 +191,13 @@ describe('the image index', { timeout: 300_000 }, () => {
     ] as const) {
       const copy = await execa(
         'skopeo',
-        [...extra, 'copy', '--src-tls-verify=false', `docker://${registry.host}/hello:latest`, `oci:${layout}:${tag}`],
+        [
+          ...extra,
+          'copy',
+          '--src-tls-verify=false',
+          `docker://${registry.host}/hello:latest`,
+          `oci:${layout}:${tag}`,
+        ],
         { reject: false, timeout: 240_000 },
       );
       expect(copy.stderr).toBe('');
@@ -199,7 +220,9 @@ describe('the image index', { timeout: 300_000 }, () => {
       await mkdir(root);
       for (const layer of image.manifest.layers as Descriptor[]) {
         await execa('tar', ['-xzf', image.blob(layer.digest), '-C', root]);
-        layerFiles[layer.digest] = (await execa('tar', ['-tzf', image.blob(layer.digest)])).stdout.split('\n');
+        layerFiles[layer.digest] = (await execa('tar', ['-tzf', image.blob(layer.digest)])).stdout.split(
+          '\n',
+        );
       }
       machines[label] = await elfMachine(await insideRoot(root, 'bin/hello'));
     }
@@ -214,51 +237,121 @@ describe('the image index', { timeout: 300_000 }, () => {
   });
 });
 
-describe('containerd and podman pull the arm64 image', { timeout: 300_000 }, () => {
-  test('ctr images pull --platform linux/arm64 fetches the arm64 manifest and config only', async () => {
-    const containerd = await containerdSandbox();
-    try {
-      const image = `${registry.host}/hello:latest`;
-      const pull = await containerd.ctr(['images', 'pull', '--plain-http', '--platform', 'linux/arm64', image], 240_000);
-      expect(pull.exitCode, pull.stderr).toBe(0);
-      const index = (await manifestAt('latest', DOCKER_LIST)).json.manifests as Descriptor[];
-      const content = (await containerd.ctr(['content', 'ls', '-q'])).stdout.split('\n');
-      const [amd64Entry, arm64Entry] = index;
-      expect(content).toContain(arm64Entry?.digest);
-      expect(content).not.toContain(amd64Entry?.digest);
-      if (!emulation.ok) {
-        console.warn(`multiarch: ctr run of the arm64 image skipped: ${emulation.reason}`);
-        return;
-      }
-      const run = await containerd.ctr(
-        ['run', '--rm', '--platform', 'linux/arm64', '--net-host', image, `nixery-arm64-${process.pid}`, 'hello'],
-        120_000,
-      );
-      expect(run.stderr).toBe('');
-      expect(run.stdout.trim()).toBe('Hello, world!');
-    } finally {
-      await containerd.cleanup();
-    }
+describe('platforms that cannot be built', { timeout: 300_000 }, () => {
+  test('a package the arm64 set does not have: the index lists amd64 only, arm64 is left out with the reason', async () => {
+    const response = await fetch(`${registry.url}/v2/curl/manifests/latest`, {
+      headers: { accept: OCI_INDEX },
+    });
+    expect(response.status).toBe(200);
+    const json = JSON.parse(await response.text());
+    expect(json.manifests.map((m: Descriptor) => m.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+    ]);
+    const warnings = logLines
+      .map((line) => JSON.parse(line))
+      .filter((l) => l.msg === 'platform left out of the image index' && l.image === 'curl');
+    expect(warnings.map((w) => [w.platform, w.reason])).toEqual([
+      ['linux/arm64/v8', 'packages-refused'],
+      ['linux/riscv64', 'unsupported-system'],
+    ]);
+    expect(warnings[0].err).toMatch(/curl is refused \(unsupported-platform\)/);
   });
 
-  test('podman pull --arch arm64, then run it under qemu-user-static', async () => {
-    const podman = await podmanSandbox();
+  test('a failure of the package itself fails the request with that reason', async () => {
+    const response = await fetch(`${registry.url}/v2/brokendemo/manifests/latest`, {
+      headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` },
+    });
+    const body = JSON.parse(await response.text());
+    expect(response.status).toBe(500);
+    expect(body.errors[0].code).toBe('MANIFEST_UNKNOWN');
+    expect(body.errors[0].message).toMatch(/broken-demo/);
+  });
+
+  test('when no platform can be built, the error names each one and why', async () => {
+    const other = await startTestRegistry({
+      env: {
+        NIXERY_PKGS_PATH: PACKAGE_SET,
+        NIXERY_NIX_SUBSTITUTERS: '',
+        NIXERY_NIX_EXTRA_PLATFORMS: 'aarch64-linux',
+        NIXERY_PLATFORMS: 'linux/arm64,linux/riscv64',
+      },
+    });
     try {
-      const image = `${registry.host}/hello:latest`;
-      const pull = await podman.run(['pull', '--arch', 'arm64', '--tls-verify=false', image], 240_000);
-      expect(pull.exitCode, pull.stderr).toBe(0);
-      const [inspected] = JSON.parse((await podman.run(['image', 'inspect', image])).stdout);
-      expect(inspected.Architecture).toBe('arm64');
-      if (!emulation.ok) {
-        console.warn(`multiarch: podman run of the arm64 image skipped: ${emulation.reason}`);
-        return;
-      }
-      const run = await podman.run(['run', '--rm', '--arch', 'arm64', ...CONTAINER_LIMITS, image, 'hello']);
-      expect(run.stderr).toBe('');
-      expect(run.stdout).toBe('Hello, world!');
+      const response = await fetch(`${other.url}/v2/curl/manifests/latest`, {
+        headers: { accept: OCI_INDEX },
+      });
+      const body = JSON.parse(await response.text());
+      expect(response.status).toBe(400);
+      expect(body.errors[0].code).toBe('UNSUPPORTED');
+      expect(body.errors[0].message).toMatch(/no platform this registry serves can build curl/);
+      expect(body.errors[0].message).toMatch(/linux\/arm64\/v8: curl is refused/);
+      expect(body.errors[0].message).toMatch(
+        /linux\/riscv64: this machine cannot build packages for riscv64-linux/,
+      );
     } finally {
-      await podman.cleanup();
+      await other.stop();
     }
+  });
+});
+
+describe('containerd and podman pull the arm64 image, and run it under qemu-user-static', {
+  timeout: 300_000,
+}, () => {
+  const image = () => `${registry.host}/hello:latest`;
+  let containerd: Awaited<ReturnType<typeof containerdSandbox>>;
+  let podman: Awaited<ReturnType<typeof podmanSandbox>>;
+  beforeAll(async () => {
+    containerd = await containerdSandbox();
+    podman = await podmanSandbox();
+  });
+  afterAll(async () => {
+    await containerd?.cleanup();
+    await podman?.cleanup();
+  });
+
+  test('ctr images pull --platform linux/arm64 fetches the arm64 manifest, not the amd64 one', async () => {
+    const pull = await containerd.ctr(
+      ['images', 'pull', '--plain-http', '--platform', 'linux/arm64', image()],
+      240_000,
+    );
+    expect(pull.exitCode, pull.stderr).toBe(0);
+    const [amd64Entry, arm64Entry] = (await manifestAt('latest', DOCKER_LIST)).json.manifests as Descriptor[];
+    const content = (await containerd.ctr(['content', 'ls', '-q'])).stdout.split('\n');
+    expect(content).toContain(arm64Entry?.digest);
+    expect(content).not.toContain(amd64Entry?.digest);
+  });
+
+  test('ctr run --platform linux/arm64 prints Hello, world!', async (ctx) => {
+    if (!emulation.ok) ctx.skip(`no aarch64 emulation: ${emulation.reason}`);
+    const run = await containerd.ctr(
+      [
+        'run',
+        '--rm',
+        '--platform',
+        'linux/arm64',
+        '--net-host',
+        image(),
+        `nixery-arm64-${process.pid}`,
+        'hello',
+      ],
+      120_000,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('Hello, world!');
+  });
+
+  test('podman pull --arch arm64 gets the arm64 image', async () => {
+    const pull = await podman.run(['pull', '--arch', 'arm64', '--tls-verify=false', image()], 240_000);
+    expect(pull.exitCode, pull.stderr).toBe(0);
+    const [inspected] = JSON.parse((await podman.run(['image', 'inspect', image()])).stdout);
+    expect(inspected.Architecture).toBe('arm64');
+  });
+
+  test('podman run --arch arm64 prints Hello, world!', async (ctx) => {
+    if (!emulation.ok) ctx.skip(`no aarch64 emulation: ${emulation.reason}`);
+    const run = await podman.run(['run', '--rm', '--arch', 'arm64', ...CONTAINER_LIMITS, image(), 'hello']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('Hello, world!');
   });
 });
 

@@ -73,8 +73,17 @@ export function resolveSettings(
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const { channel, pkgsRepo, pkgsPath, nixTimeout, substituters, layerBudget, strategy, gzipLevel, platforms } =
-    flags;
+  const {
+    channel,
+    pkgsRepo,
+    pkgsPath,
+    nixTimeout,
+    substituters,
+    layerBudget,
+    strategy,
+    gzipLevel,
+    platforms,
+  } = flags;
   const settingFlags: SettingFlags = {
     channel,
     pkgsRepo,

@@ -1,7 +1,8 @@
 // Which document a tag request gets on a multi-platform instance: the index of the format the
 // client names, else the single manifest; HEAD and GET agree. Builder behind it: a fake.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
 import { ImageError } from '@nixery/builder';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DOCKER_MANIFEST, OCI_MANIFEST, startFakeRegistry } from './support/fake-services.js';
 
 const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
@@ -26,7 +27,12 @@ async function both(accept: string | undefined) {
   expect(head.status).toBe(get.status);
   expect(head.headers.get('docker-content-digest')).toBe(get.headers.get('docker-content-digest'));
   expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
-  return { status: get.status, type: get.headers.get('content-type'), digest: get.headers.get('docker-content-digest'), body };
+  return {
+    status: get.status,
+    type: get.headers.get('content-type'),
+    digest: get.headers.get('docker-content-digest'),
+    body,
+  };
 }
 
 describe('an instance serving several platforms', () => {
@@ -60,7 +66,9 @@ describe('an instance serving several platforms', () => {
   test('the index is fetchable by digest; a failure of the index build is the usual error', async () => {
     const byDigest = await fetch(registry.url(`/v2/hello/manifests/${ociIndex}`));
     expect(byDigest.headers.get('content-type')).toBe(OCI_INDEX);
-    registry.images.fail = new ImageError('unknown-packages', 'unknown package: nope', { packages: ['nope'] });
+    registry.images.fail = new ImageError('unknown-packages', 'unknown package: nope', {
+      packages: ['nope'],
+    });
     try {
       const answer = await both(OCI_INDEX);
       expect(answer.status).toBe(404);

@@ -7,8 +7,10 @@ const BINFMT = '/proc/sys/fs/binfmt_misc';
 // An aarch64 ELF executable: the ELF identification (64-bit, little endian) and e_machine 183,
 // with the mask Debian's qemu-user-static registers (any OS ABI, ET_EXEC or ET_DYN).
 const MAGIC = '7f454c460201010000000000000000000200b700';
-const MAGIC_ESCAPED = '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
-const MASK_ESCAPED = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
+const MAGIC_ESCAPED =
+  '\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
+const MASK_ESCAPED =
+  '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
 
 export type Emulation = { ok: true; how: string; undo: () => Promise<void> } | { ok: false; reason: string };
 
@@ -24,7 +26,10 @@ export async function emulateAarch64(qemu: string): Promise<Emulation> {
   if (!existsSync(join(BINFMT, 'register'))) {
     const mount = await execa('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT], { reject: false });
     if (mount.exitCode !== 0)
-      return { ok: false, reason: `binfmt_misc cannot be mounted here: ${mount.stderr.trim() || mount.exitCode}` };
+      return {
+        ok: false,
+        reason: `binfmt_misc cannot be mounted here: ${mount.stderr.trim() || mount.exitCode}`,
+      };
     mounted = true;
   }
   const unmount = async () => {
@@ -38,7 +43,10 @@ export async function emulateAarch64(qemu: string): Promise<Emulation> {
     await writeFile(join(BINFMT, 'register'), `:${name}:M::${MAGIC_ESCAPED}:${MASK_ESCAPED}:${qemu}:F`);
   } catch (error) {
     await unmount();
-    return { ok: false, reason: `the kernel refused the binfmt_misc registration: ${(error as Error).message}` };
+    return {
+      ok: false,
+      reason: `the kernel refused the binfmt_misc registration: ${(error as Error).message}`,
+    };
   }
   return {
     ok: true,

@@ -47,7 +47,6 @@ import {
 } from './image-record.js';
 import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
-import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } from './platform-images.js';
 import { imageErrorFromNix } from './nix-failure.js';
 import {
   type ClosureRun,
@@ -60,6 +59,7 @@ import {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
+import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } from './platform-images.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
@@ -134,7 +134,9 @@ export class ImageBuilder {
       new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
     ]);
     this.layers = new GetOrBuild([new LayerCache(this.store)]);
-    this.indexes = new GetOrBuild([new TtlTier<ImageIndexRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 })]);
+    this.indexes = new GetOrBuild([
+      new TtlTier<ImageIndexRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
+    ]);
     this.platforms =
       options.platforms && options.platforms.length > 0
         ? options.platforms
@@ -204,7 +206,10 @@ export class ImageBuilder {
     if (signal.aborted) throw signal.reason;
     const { images, omitted } = collectPlatformImages(
       request.name,
-      this.platforms.map((platform, i) => ({ platform, result: settled[i] as PromiseSettledResult<ImageRecord> })),
+      this.platforms.map((platform, i) => ({
+        platform,
+        result: settled[i] as PromiseSettledResult<ImageRecord>,
+      })),
     );
     for (const o of omitted) this.emit({ type: 'platform-omitted', image: request.name, ...o });
     const indexes = buildPlatformIndexes(images);

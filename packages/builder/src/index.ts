@@ -10,7 +10,6 @@ export {
   referrersObjectKey,
 } from './image-record.js';
 export { imageErrorFromNix } from './nix-failure.js';
-export { type ImageIndexRecord, type OmittedPlatform, platformCannotBuild } from './platform-images.js';
 export {
   type ClosureRun,
   type GroupingSettings,
@@ -26,3 +25,4 @@ export {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
+export { type ImageIndexRecord, type OmittedPlatform, platformCannotBuild } from './platform-images.js';

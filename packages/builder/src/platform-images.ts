@@ -79,5 +79,8 @@ export function buildPlatformIndexes(images: { platform: Platform; image: ImageR
         ...(platform.variant !== undefined ? { variant: platform.variant } : {}),
       },
     }));
-  return { docker: buildImageIndex('docker', entries('docker')), oci: buildImageIndex('oci', entries('oci')) };
+  return {
+    docker: buildImageIndex('docker', entries('docker')),
+    oci: buildImageIndex('oci', entries('oci')),
+  };
 }

@@ -125,7 +125,12 @@ export function parseImageIndex(bytes: Uint8Array | string): IndexJson & { forma
     assertDigest(d.digest, `${what}.digest`);
     if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0)
       throw new ManifestError(`${what}.size must be a non-negative integer`);
-    return { mediaType: manifestType, digest: d.digest, size: d.size, platform: checkPlatform(d.platform, `${what}.platform`) };
+    return {
+      mediaType: manifestType,
+      digest: d.digest,
+      size: d.size,
+      platform: checkPlatform(d.platform, `${what}.platform`),
+    };
   });
   return { format, schemaVersion: 2, mediaType: INDEX_MEDIA_TYPES[format], manifests };
 }

@@ -10,6 +10,7 @@ export {
   parseImageConfig,
   serialiseImageConfig,
 } from './image-config.js';
+export { CA_BUNDLE, IMAGE_PATH, type ImageEnv, type ImageEnvInput, imageEnv } from './image-env.js';
 export {
   type BuiltIndex,
   buildImageIndex,
@@ -20,7 +21,6 @@ export {
   type IndexPlatform,
   parseImageIndex,
 } from './image-index.js';
-export { CA_BUNDLE, IMAGE_PATH, type ImageEnv, type ImageEnvInput, imageEnv } from './image-env.js';
 export {
   type Blob,
   type BuiltManifest,

@@ -53,7 +53,10 @@ describe('buildImageIndex', () => {
     expect(built.mediaType).toBe(OCI_INDEX);
     expect(json.mediaType).toBe(OCI_INDEX);
     expect(json.schemaVersion).toBe(2);
-    expect(json.manifests.map((m: { mediaType: string }) => m.mediaType)).toEqual([OCI_MANIFEST, OCI_MANIFEST]);
+    expect(json.manifests.map((m: { mediaType: string }) => m.mediaType)).toEqual([
+      OCI_MANIFEST,
+      OCI_MANIFEST,
+    ]);
     expect(json.manifests.map((m: { platform: unknown }) => m.platform)).toEqual([
       { os: 'linux', architecture: 'amd64' },
       { os: 'linux', architecture: 'arm64', variant: 'v8' },
@@ -66,7 +69,10 @@ describe('buildImageIndex', () => {
     const built = buildImageIndex('docker', entries('docker'));
     const json = JSON.parse(built.bytes.toString('utf8'));
     expect(built.mediaType).toBe(DOCKER_MANIFEST_LIST);
-    expect(json.manifests.map((m: { mediaType: string }) => m.mediaType)).toEqual([DOCKER_MANIFEST, DOCKER_MANIFEST]);
+    expect(json.manifests.map((m: { mediaType: string }) => m.mediaType)).toEqual([
+      DOCKER_MANIFEST,
+      DOCKER_MANIFEST,
+    ]);
     expect(built.bytes.toString()).not.toContain('vnd.oci');
   });
 
@@ -86,7 +92,9 @@ describe('buildImageIndex', () => {
     expect(() => buildImageIndex('oci', entries('docker'))).toThrow(ManifestError);
     const [first] = entries('oci');
     if (!first) throw new Error('no entry');
-    expect(() => buildImageIndex('oci', [first, { ...first, digest: digest('other') }])).toThrow(/listed twice/);
+    expect(() => buildImageIndex('oci', [first, { ...first, digest: digest('other') }])).toThrow(
+      /listed twice/,
+    );
     expect(() => buildImageIndex('oci', [{ ...first, digest: 'sha256:abc' }])).toThrow(/digest/);
     expect(() => buildImageIndex('oci', [{ ...first, size: -1 }])).toThrow(/size/);
     expect(() => buildImageIndex('oci', [])).toThrow(/at least one/);
@@ -126,10 +134,7 @@ describe('negotiateIndexFormat', () => {
     [`${OCI_MANIFEST}, ${DOCKER_MANIFEST_LIST}, ${OCI_INDEX}`, 'oci'],
     [`${DOCKER_MANIFEST}, ${OCI_INDEX}, ${DOCKER_MANIFEST_LIST}`, 'docker'],
     // containerd's list (Docker first, then */*)
-    [
-      `${DOCKER_MANIFEST}, ${DOCKER_MANIFEST_LIST}, ${OCI_MANIFEST}, ${OCI_INDEX}, */*`,
-      'docker',
-    ],
+    [`${DOCKER_MANIFEST}, ${DOCKER_MANIFEST_LIST}, ${OCI_MANIFEST}, ${OCI_INDEX}, */*`, 'docker'],
     // skopeo/podman's list (containers/image: the OCI manifest first, the lists last)
     [
       `${OCI_MANIFEST}, ${DOCKER_MANIFEST}, application/vnd.docker.distribution.manifest.v1+prettyjws, application/vnd.docker.distribution.manifest.v1+json, ${DOCKER_MANIFEST_LIST}, ${OCI_INDEX}`,

@@ -102,6 +102,9 @@ export function namesPlatform(request: ImageRequest): boolean {
 }
 
 /** The same request for another platform (an image index builds one per platform). */
-export function forPlatform(request: ImageRequest, platform: { architecture: Arch; system: NixSystem }): ImageRequest {
+export function forPlatform(
+  request: ImageRequest,
+  platform: { architecture: Arch; system: NixSystem },
+): ImageRequest {
   return { ...request, arch: platform.architecture, system: platform.system };
 }

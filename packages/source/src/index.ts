@@ -1,22 +1,22 @@
 export { ConfigError, ImageNameError, RequestError, type RequestErrorReason, TagError } from './errors.js';
 export {
   type Arch,
+  forPlatform,
   type ImageRequest,
   MAX_COMPONENT_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PACKAGES,
   type NixSystem,
-  forPlatform,
   namesPlatform,
   parseImageName,
 } from './image-name.js';
 export {
   defaultPlatform,
   hostPlatform,
-  parsePlatform,
-  parsePlatformList,
   type Platform,
   PlatformError,
+  parsePlatform,
+  parsePlatformList,
   platformName,
   platformOfArch,
 } from './platform.js';

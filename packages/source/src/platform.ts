@@ -56,10 +56,13 @@ export function parsePlatform(text: string): Platform {
 export function parsePlatformList(text: string): Platform[] {
   const platforms: Platform[] = [];
   for (const entry of text.split(',')) {
-    if (entry.trim() === '') throw new PlatformError(`the platform list ${JSON.stringify(text)} has an empty entry`);
+    if (entry.trim() === '')
+      throw new PlatformError(`the platform list ${JSON.stringify(text)} has an empty entry`);
     const platform = parsePlatform(entry);
     if (platforms.includes(platform))
-      throw new PlatformError(`the platform list ${JSON.stringify(text)} names ${platformName(platform)} twice`);
+      throw new PlatformError(
+        `the platform list ${JSON.stringify(text)} names ${platformName(platform)} twice`,
+      );
     platforms.push(platform);
   }
   return platforms;
@@ -87,7 +90,10 @@ export function hostPlatform(arch: string = process.arch): Platform | null {
  * The platform a single-manifest answer is for: the host's when it is served, else the first.
  * `platforms` is never empty.
  */
-export function defaultPlatform(platforms: readonly Platform[], host: Platform | null = hostPlatform()): Platform {
+export function defaultPlatform(
+  platforms: readonly Platform[],
+  host: Platform | null = hostPlatform(),
+): Platform {
   const first = platforms[0];
   if (first === undefined) throw new PlatformError('no platform is served');
   return host !== null && platforms.includes(host) ? host : first;

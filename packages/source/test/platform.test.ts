@@ -4,10 +4,10 @@ import {
   forPlatform,
   hostPlatform,
   namesPlatform,
+  PlatformError,
   parseImageName,
   parsePlatform,
   parsePlatformList,
-  PlatformError,
   platformName,
   platformOfArch,
 } from '../src/index.js';
@@ -48,7 +48,10 @@ describe('parsePlatform', () => {
 
 describe('parsePlatformList', () => {
   test('keeps the order given', () => {
-    expect(parsePlatformList('linux/arm64,linux/amd64').map((p) => p.architecture)).toEqual(['arm64', 'amd64']);
+    expect(parsePlatformList('linux/arm64,linux/amd64').map((p) => p.architecture)).toEqual([
+      'arm64',
+      'amd64',
+    ]);
     expect(parsePlatformList('linux/amd64').map((p) => p.architecture)).toEqual(['amd64']);
   });
   test('refuses empty entries and repeats (also the same platform written two ways)', () => {

@@ -120,7 +120,10 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
   const platforms = platformsFlag(flags);
   const request = imageRequestFor(packages, flags.arch);
   if (platforms !== null && namesPlatform(request))
-    throw new CliError(EXIT.usage, 'a leading arm64 package already chooses the platform; drop it or --platform');
+    throw new CliError(
+      EXIT.usage,
+      'a leading arm64 package already chooses the platform; drop it or --platform',
+    );
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
   const settings = resolveSettings(
     { ...flags, ...(platforms !== null ? { platforms: platforms.map(platformName).join(',') } : {}) },
@@ -232,7 +235,10 @@ async function runIndexBuild(
   progress: Progress,
 ): Promise<void> {
   if (target.kind !== 'oci')
-    throw new CliError(EXIT.usage, 'a docker-archive holds one platform; use --out oci:DIR, or one --platform');
+    throw new CliError(
+      EXIT.usage,
+      'a docker-archive holds one platform; use --out oci:DIR, or one --platform',
+    );
   if (flags.sbom !== undefined || flags.sbomReferrer)
     throw new CliError(EXIT.usage, '--sbom and --sbom-referrer are for one platform; build each --platform');
   progress.stage(`building ${name}:${flags.tag} for every platform`);
@@ -249,7 +255,8 @@ async function runIndexBuild(
   const reference = describeTarget(target, record.name, flags.tag);
   progress.stage(`writing ${reference.transport}:${reference.path}`);
   const index = await builder.getManifest(record.manifests.oci.digest);
-  if (index === null) throw new CliError(EXIT.failure, `the cache has no index ${record.manifests.oci.digest}`);
+  if (index === null)
+    throw new CliError(EXIT.failure, `the cache has no index ${record.manifests.oci.digest}`);
   const images = await Promise.all(record.images.map(({ image }) => exportableImage(builder, image, 'oci')));
   try {
     await writeOciIndexLayout(
