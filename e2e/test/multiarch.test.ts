@@ -2,7 +2,7 @@
 // registry. The instance also lists linux/riscv64, which this Nix has no builder for (no
 // extra-platforms, no remote builder, nothing substitutable): it must be left out with a
 // warning while the other platforms serve. The package set is the bundled one with the test
-// marker on its aarch64 packages (fixtures/multiarch-set), so the set's own aarch64 outputs stay
+// marker on its aarch64 packages (nix/test/multiarch-set), so the set's own aarch64 outputs stay
 // unbuilt in the shared store.
 import { mkdir, mkdtemp, open, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { CONTAINER_LIMITS, containerdSandbox, dockerSandbox, podmanSandbox } fro
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PACKAGE_SET = join(HERE, 'fixtures', 'multiarch-set');
+const PACKAGE_SET = resolve(HERE, '../../nix/test/multiarch-set');
 const QEMU = resolve(HERE, '../../nix/pkgs/.arm64/test/qemu-aarch64-static');
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';

@@ -22,6 +22,7 @@ export interface SourceFlags {
   pkgsPath?: string;
   nixTimeout?: string;
   substituters?: string;
+  nixExtraPlatforms?: string;
 }
 
 /**
@@ -46,7 +47,7 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
 /** Adds the package-source and Nix flags to a command. */
 export function addSourceOptions(command: Command, options: { pathOnly?: boolean } = {}): Command {
   const source: SettingName[] = options.pathOnly ? ['pkgsPath'] : ['channel', 'pkgsRepo', 'pkgsPath'];
-  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters']);
+  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters', 'nixExtraPlatforms']);
 }
 
 /** A `--strategy` option: how the closure is grouped into layers. */
@@ -79,6 +80,7 @@ export function resolveSettings(
     pkgsPath,
     nixTimeout,
     substituters,
+    nixExtraPlatforms,
     layerBudget,
     strategy,
     gzipLevel,
@@ -90,6 +92,7 @@ export function resolveSettings(
     pkgsPath,
     nixTimeout,
     substituters,
+    nixExtraPlatforms,
     layerBudget,
     strategy,
     gzipLevel,
