@@ -22,7 +22,7 @@ export interface SourceFlags {
   pkgsPath?: string;
   nixTimeout?: string;
   substituters?: string;
-  nixExtraPlatforms?: string;
+  extraPlatforms?: string;
 }
 
 /**
@@ -47,7 +47,7 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
 /** Adds the package-source and Nix flags to a command. */
 export function addSourceOptions(command: Command, options: { pathOnly?: boolean } = {}): Command {
   const source: SettingName[] = options.pathOnly ? ['pkgsPath'] : ['channel', 'pkgsRepo', 'pkgsPath'];
-  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters', 'nixExtraPlatforms']);
+  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters', 'extraPlatforms']);
 }
 
 /** A `--strategy` option: how the closure is grouped into layers. */
@@ -80,7 +80,7 @@ export function resolveSettings(
     pkgsPath,
     nixTimeout,
     substituters,
-    nixExtraPlatforms,
+    extraPlatforms,
     layerBudget,
     strategy,
     gzipLevel,
@@ -92,7 +92,7 @@ export function resolveSettings(
     pkgsPath,
     nixTimeout,
     substituters,
-    nixExtraPlatforms,
+    extraPlatforms,
     layerBudget,
     strategy,
     gzipLevel,

@@ -21,7 +21,7 @@ const build = (args: string[]): Promise<CliResult> =>
     SET,
     '--substituters',
     '',
-    '--nix-extra-platforms',
+    '--extra-platforms',
     'aarch64-linux',
     ...args,
   ]);

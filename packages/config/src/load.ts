@@ -159,13 +159,13 @@ function platformsSetting(env: Env, problems: string[]): Platform[] {
 
 /** A list of Nix system names (`aarch64-linux riscv64-linux`, commas or spaces between them). */
 function nixSystemsSetting(env: Env, problems: string[]): string[] | null {
-  const raw = value(env, 'nixExtraPlatforms');
+  const raw = value(env, 'extraPlatforms');
   if (raw === undefined) return null;
   const systems = raw.split(/[\s,]+/).filter((s) => s !== '');
   const bad = systems.filter((s) => !/^[a-z0-9_]+-[a-z0-9_]+$/.test(s));
   if (bad.length > 0) {
     problems.push(
-      `${SETTINGS.nixExtraPlatforms.env}=${JSON.stringify(raw)} must list Nix systems such as aarch64-linux (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+      `${SETTINGS.extraPlatforms.env}=${JSON.stringify(raw)} must list Nix systems such as aarch64-linux (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
     );
     return null;
   }

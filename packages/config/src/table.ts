@@ -255,9 +255,9 @@ export const SETTINGS = {
       "Nix substituters; `''` turns substitution off (the bundled set defaults to none; other sources use Nix's own configuration, so set `''` on a machine without network, or every build first spends seconds failing to reach the cache)",
     type: 'string',
   },
-  nixExtraPlatforms: {
+  extraPlatforms: {
     env: 'NIXERY_NIX_EXTRA_PLATFORMS',
-    flag: '--nix-extra-platforms <systems>',
+    flag: '--extra-platforms <list>',
     group: 'nix',
     doc: "systems Nix may build besides the host's (Nix's extra-platforms)",
     readme:
