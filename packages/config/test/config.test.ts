@@ -58,7 +58,7 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
-      platforms: [hostPlatform()],
+      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
       nixExtraPlatforms: null,
     });
   });
@@ -95,7 +95,7 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
-      platforms: [hostPlatform()],
+      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
       nixExtraPlatforms: null,
     });
   });
