@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Emulation, emulateAarch64 } from './support/binfmt.js';
 import { CONTAINER_LIMITS, containerdSandbox, dockerSandbox, podmanSandbox } from './support/clients.js';
-import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PACKAGE_SET = resolve(HERE, '../../nix/test/multiarch-set');
@@ -146,6 +146,9 @@ describe('the image index', { timeout: 300_000 }, () => {
       }),
     ]);
     expect(warnings[0].err).toMatch(/cannot build packages for riscv64-linux/);
+    expect(await metricValue(registry, 'nixery_platforms_omitted_total', { platform: 'linux/riscv64' })).toBe(
+      1,
+    );
     const front = await (await fetch(`${registry.url}/`)).text();
     expect(front).toContain('linux/riscv64 left out of the image index');
     expect(front).toMatch(/Platforms: .*linux\/amd64.*linux\/arm64\/v8.*linux\/riscv64/);

@@ -34,6 +34,12 @@ export class RegistryMetrics {
     help: 'Nix evaluations of the package set started (pulls answered from the name cache need none)',
     registers: [this.registry],
   });
+  readonly platformsOmitted = new Counter({
+    name: 'nixery_platforms_omitted_total',
+    help: 'Platforms left out of a built image index (no builder, or not available there), by platform and reason',
+    labelNames: ['platform', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly bytesServed = new Counter({
     name: 'nixery_blob_bytes_served_total',
     help: 'Blob bytes sent to clients',
@@ -71,6 +77,9 @@ export class RegistryMetrics {
         break;
       case 'nix-evaluation':
         this.evaluations.inc();
+        break;
+      case 'platform-omitted':
+        this.platformsOmitted.inc({ platform: event.platform, reason: event.reason });
         break;
       default:
         break;
