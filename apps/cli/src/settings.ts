@@ -22,6 +22,7 @@ export interface SourceFlags {
   pkgsPath?: string;
   nixTimeout?: string;
   substituters?: string;
+  extraPlatforms?: string;
 }
 
 /**
@@ -46,7 +47,7 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
 /** Adds the package-source and Nix flags to a command. */
 export function addSourceOptions(command: Command, options: { pathOnly?: boolean } = {}): Command {
   const source: SettingName[] = options.pathOnly ? ['pkgsPath'] : ['channel', 'pkgsRepo', 'pkgsPath'];
-  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters']);
+  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters', 'extraPlatforms']);
 }
 
 /** A `--strategy` option: how the closure is grouped into layers. */
@@ -69,20 +70,33 @@ export function budgetOption(flags: string): Option {
  * the defaults; mistakes are usage errors listing every problem at once.
  */
 export function resolveSettings(
-  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string },
+  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string; platforms?: string },
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const { channel, pkgsRepo, pkgsPath, nixTimeout, substituters, layerBudget, strategy, gzipLevel } = flags;
+  const {
+    channel,
+    pkgsRepo,
+    pkgsPath,
+    nixTimeout,
+    substituters,
+    extraPlatforms,
+    layerBudget,
+    strategy,
+    gzipLevel,
+    platforms,
+  } = flags;
   const settingFlags: SettingFlags = {
     channel,
     pkgsRepo,
     pkgsPath,
     nixTimeout,
     substituters,
+    extraPlatforms,
     layerBudget,
     strategy,
     gzipLevel,
+    platforms,
   };
   // The CLI always works in a local cache folder, whatever backend a server would use.
   const local = {

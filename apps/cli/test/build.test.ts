@@ -244,10 +244,16 @@ describe('nixery build: names, tags, architectures', () => {
     expect(result.stderr).toMatch(/only the tag 'latest' exists/);
   });
 
-  test('--arch arm64 asks Nix for aarch64-linux, which this machine cannot build: 4', async () => {
-    const result = await build(['hello', '--arch', 'arm64', '--out', `oci:${join(work.path, 'never')}`]);
+  test('--platform linux/riscv64 asks Nix for riscv64-linux, which this machine cannot build: 4', async () => {
+    const result = await build([
+      'hello',
+      '--platform',
+      'linux/riscv64',
+      '--out',
+      `oci:${join(work.path, 'never')}`,
+    ]);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/aarch64-linux/);
+    expect(result.stderr).toMatch(/riscv64-linux/);
   });
 
   test('--arch amd64 with a leading arm64 package is a contradiction: 2', async () => {

@@ -29,6 +29,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** The platforms served (`linux/arm64/v8`, …), for the front page; default: not shown. */
+  platforms?: readonly string[];
   /** Builds in flight and recently finished, for `/builds` (none: the routes list nothing). */
   board?: BuildBoard;
   buildStreams?: BuildStreamLimits;
@@ -142,6 +144,7 @@ function buildApp(
         storageDescription: deps.storageDescription,
         version: deps.version,
         buildsLink: deps.board !== undefined,
+        ...(deps.platforms ? { platforms: deps.platforms } : {}),
         // A private instance's failures name its images: keep them off the public page.
         recentErrors: deps.authorize ? null : deps.recentErrors.list(),
       }),

@@ -7,6 +7,8 @@ export interface FrontPageInfo {
   version: string;
   /** Link the build board (`/builds`). */
   buildsLink?: boolean;
+  /** The platforms served; with two or more, clients that accept an image index get one. */
+  platforms?: readonly string[];
   /** null on private instances, whose errors are not shown to anonymous visitors. */
   recentErrors: readonly RecentError[] | null;
 }
@@ -15,7 +17,8 @@ const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#
 
 function renderErrors(recent: readonly RecentError[] | null): string {
   if (recent === null) return '<p>This instance is private; its build errors are in its logs.</p>';
-  if (recent.length === 0) return '<p>No build has failed since this instance started.</p>';
+  if (recent.length === 0)
+    return '<p>No build has failed, and no platform was left out of an image index, since this instance started.</p>';
   const rows = recent.map(
     (e) =>
       `<tr><td>${escapeHtml(e.at)}</td><td><code>${escapeHtml(e.image)}</code></td><td>${escapeHtml(e.reason)}</td><td>${escapeHtml(e.message)}</td></tr>`,
@@ -27,6 +30,13 @@ function renderErrors(recent: readonly RecentError[] | null): string {
 export function renderFrontPage(info: FrontPageInfo): string {
   const host = escapeHtml(info.host);
   const errors = renderErrors(info.recentErrors);
+  const platforms = info.platforms ?? [];
+  const platformLine =
+    platforms.length > 1
+      ? `<li>Platforms: ${platforms.map((p) => `<code>${escapeHtml(p)}</code>`).join(', ')} (one tag, an image index; a platform that cannot be built is left out and listed below)</li>`
+      : platforms.length === 1
+        ? `<li>Platform: <code>${escapeHtml(platforms[0] as string)}</code></li>`
+        : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nixery-ts</title>
 <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
@@ -41,12 +51,12 @@ packages you want, separated by slashes; each image gets a layered closure of th
 skopeo copy docker://${host}/shell/git/htop:latest oci:./image:latest</pre>
 <ul>
 <li><code>shell</code> as the first component adds <code>bashInteractive coreutils moreutils nano</code>.</li>
-<li><code>arm64</code> as the first component builds for aarch64-linux.</li>
+<li><code>arm64</code> as the first component builds for aarch64-linux only.</li>
 <li>Nested attributes use dots (<code>python3packages.requests</code>); names match case-insensitively.</li>
 </ul>
 <h2>This instance</h2>
-<ul><li>Packages: ${escapeHtml(info.sourceDescription)}</li><li>Storage: ${escapeHtml(info.storageDescription)}</li><li>Version: ${escapeHtml(info.version)}</li></ul>
-${info.buildsLink ? '<p><a href="/builds">Builds in flight and recent ones</a>, each with its live Nix log.</p>\n' : ''}<h2>Recent build errors</h2>
+<ul>${platformLine}<li>Packages: ${escapeHtml(info.sourceDescription)}</li><li>Storage: ${escapeHtml(info.storageDescription)}</li><li>Version: ${escapeHtml(info.version)}</li></ul>
+${info.buildsLink ? '<p><a href="/builds">Builds in flight and recent ones</a>, each with its live Nix log.</p>\n' : ''}<h2>Recent build errors and warnings</h2>
 ${errors}
 </body></html>
 `;

@@ -1,10 +1,10 @@
-import { negotiateManifestFormat } from '@nixery/manifest';
+import { negotiateIndexFormat, negotiateManifestFormat } from '@nixery/manifest';
 import type { Request, Response } from 'express';
 import { RegistryError, registryErrorFrom } from './errors.js';
 import { isReferrersTag, serveReferrersTag } from './referrers.js';
 import { isDigest, looksLikeDigest } from './routing.js';
 import type { ImageService } from './services.js';
-import type { WarmManifestRoute } from './warm-manifests.js';
+import { answerFormat, type WarmManifestRoute } from './warm-manifests.js';
 
 /**
  * GET/HEAD of a manifest by tag (builds on demand, or answers from a cache) or by digest (any
@@ -76,21 +76,41 @@ async function manifestForTag(
   };
   res.once('close', onClose);
   try {
-    const format = negotiateManifestFormat(req.get('accept'));
+    const accept = req.get('accept');
     const options = { signal: gone.signal, ...(req.id !== undefined ? { requestId: String(req.id) } : {}) };
-    let image = await images.getImage(name, tag, options);
-    let manifest = await images.getManifest(image.manifests[format].digest);
+    let found = await tagAnswer(images, name, tag, accept, options);
+    let manifest = await images.getManifest(found.digest);
     if (!manifest && images.forgetImage) {
       await images.forgetImage(name, tag);
-      image = await images.getImage(name, tag, options);
-      manifest = await images.getManifest(image.manifests[format].digest);
+      found = await tagAnswer(images, name, tag, accept, options);
+      manifest = await images.getManifest(found.digest);
     }
-    // A service that does not say how long the answer holds is asked every time.
-    return { digest: image.manifests[format].digest, manifest, format, reuseUntil: image.reuseUntil ?? 0 };
+    return { ...found, manifest, format: answerFormat(accept) };
   } catch (error) {
     if (gone.signal.aborted) return null;
     throw registryErrorFrom(error) ?? error;
   } finally {
     res.off('close', onClose);
   }
+}
+
+/**
+ * What a tag answers for this `Accept`: the image index when the client accepts one and several
+ * platforms are served, else the image's manifest in the negotiated format. A service that does
+ * not say how long the answer holds (`reuseUntil`) is asked every time.
+ */
+async function tagAnswer(
+  images: ImageService,
+  name: string,
+  tag: string,
+  accept: string | undefined,
+  options: { signal: AbortSignal; requestId?: string },
+): Promise<{ digest: string; reuseUntil: number }> {
+  const indexFormat = negotiateIndexFormat(accept);
+  if (indexFormat !== null) {
+    const index = await images.getImageIndex(name, tag, options);
+    if (index !== null) return { digest: index.manifests[indexFormat].digest, reuseUntil: index.reuseUntil ?? 0 };
+  }
+  const image = await images.getImage(name, tag, options);
+  return { digest: image.manifests[negotiateManifestFormat(accept)].digest, reuseUntil: image.reuseUntil ?? 0 };
 }

@@ -47,6 +47,12 @@ export class RegistryMetrics {
   });
   private running = 0;
   private peak = 0;
+  readonly platformsOmitted = new Counter({
+    name: 'nixery_platforms_omitted_total',
+    help: 'Platforms left out of a built image index (no builder, or not available there), by platform and reason',
+    labelNames: ['platform', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly bytesServed = new Counter({
     name: 'nixery_blob_bytes_served_total',
     help: 'Blob bytes sent to clients',
@@ -124,6 +130,9 @@ export class RegistryMetrics {
       case 'nix-evaluation-end':
         this.running--;
         this.evaluationsRunning.set(this.running);
+        break;
+      case 'platform-omitted':
+        this.platformsOmitted.inc({ platform: event.platform, reason: event.reason });
         break;
       default:
         break;

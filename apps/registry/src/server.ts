@@ -4,7 +4,7 @@ import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
 import { ServedRecorder, startPeriodicGc } from '@nixery/gc';
 import { checkPackageSet } from '@nixery/nix';
-import { type PackageSource, resolveSourceForTag } from '@nixery/source';
+import { type PackageSource, platformName, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryHandler } from './app.js';
@@ -71,6 +71,17 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
           reason: event.error.reason,
           message: event.error.message,
         });
+      } else if (event.type === 'platform-omitted') {
+        logger.warn(
+          { image: event.image, platform: event.platform, reason: event.reason, err: event.message },
+          'platform left out of the image index',
+        );
+        recentErrors.add({
+          at: new Date().toISOString(),
+          image: event.image,
+          reason: 'platform-omitted',
+          message: `${event.platform} left out of the image index: ${event.message}`,
+        });
       }
     },
     // Each build on the board, and in the log under its id, image and first request id.
@@ -106,6 +117,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     board,
     ...(options.buildStreams ? { buildStreams: options.buildStreams } : {}),
     onManifestServed: (digest) => served.record(digest),
+    platforms: config.platforms.map(platformName),
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 

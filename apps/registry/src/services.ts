@@ -27,6 +27,15 @@ export interface ImageService {
    * manifests were deleted, by garbage collection on any instance).
    */
   forgetImage?(name: string, tag: string): Promise<void>;
+  /**
+   * The image index of `name:tag` over every served platform (its Docker list and OCI index
+   * digests), or null when there is a single image (one platform served, or an `arm64/…` name).
+   */
+  getImageIndex(
+    name: string,
+    tag: string,
+    options: { signal?: AbortSignal; requestId?: string },
+  ): Promise<ImageManifests | null>;
   /** null when no manifest with that digest is stored. */
   getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null>;
   /** The descriptors of the manifests whose `subject` is `digest` (OCI 1.1); [] when none are known. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { WarmManifests } from '@nixery/cache';
-import { negotiateManifestFormat } from '@nixery/manifest';
+import { negotiateIndexFormat, negotiateManifestFormat } from '@nixery/manifest';
 import { isReferrersTag } from './referrers.js';
 import { announcesBody } from './request-body.js';
 import { looksLikeDigest, parseRegistryPath } from './routing.js';
@@ -28,6 +28,16 @@ const ACCEPT_MEMORY = 64;
  * manifest this process still remembers, and this bounds how long it would still be served.
  */
 const MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * The key of what a tag answers for an `Accept` header: the single-manifest format, and the index
+ * format when the client accepts one (on a multi-platform instance it gets the index instead).
+ */
+export function answerFormat(accept: string | undefined): string {
+  const single = negotiateManifestFormat(accept);
+  const index = negotiateIndexFormat(accept);
+  return index === null ? single : `${single}+${index}-index`;
+}
 
 /** Default bound of the warm manifests' memory. */
 export const WARM_MANIFEST_BYTES = 32 * 1024 * 1024;
@@ -76,7 +86,7 @@ export class WarmManifestRoute {
     const key = accept ?? '';
     let format = this.formats.get(key);
     if (format === undefined) {
-      format = negotiateManifestFormat(accept);
+      format = answerFormat(accept);
       if (this.formats.size >= ACCEPT_MEMORY) this.formats.clear();
       this.formats.set(key, format);
     }

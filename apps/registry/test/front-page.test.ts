@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@nixery/config';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { renderFrontPage } from '../src/front-page.js';
 import { describeSource, describeStorage, type RunningRegistry, startRegistry } from '../src/index.js';
 
 let dir: string;
@@ -72,5 +73,31 @@ describe('descriptions', () => {
         presignedUrls: true,
       }),
     ).toBe('S3 bucket acme-layers');
+  });
+});
+
+describe('platforms on the front page', () => {
+  const base = { host: 'r.example', sourceDescription: 's', storageDescription: 'f', version: '1' };
+  test('one platform is named; several say an index is served; left-out platforms are listed', () => {
+    expect(renderFrontPage({ ...base, platforms: ['linux/amd64'], recentErrors: [] })).toContain(
+      'Platform: <code>linux/amd64</code>',
+    );
+    const html = renderFrontPage({
+      ...base,
+      platforms: ['linux/amd64', 'linux/arm64/v8'],
+      recentErrors: [
+        {
+          at: '2026-01-01T00:00:00Z',
+          image: 'hello',
+          reason: 'platform-omitted',
+          message: 'linux/arm64/v8 left out of the image index: <no builder>',
+        },
+      ],
+    });
+    expect(html).toContain(
+      'Platforms: <code>linux/amd64</code>, <code>linux/arm64/v8</code> (one tag, an image index',
+    );
+    expect(html).toContain('linux/arm64/v8 left out of the image index: &#60;no builder&#62;');
+    expect(html).toContain('Recent build errors and warnings');
   });
 });

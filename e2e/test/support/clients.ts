@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 
-const CONTAINER_LIMITS = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+export const CONTAINER_LIMITS = [
+  '--network',
+  'none',
+  '--ulimit',
+  'nofile=1024:1024',
+  '--ulimit',
+  'nproc=1024:1024',
+];
 
 /** podman as root without a system service: private storage, vfs, no network for `run`. */
 export async function podmanSandbox() {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@nixery/config';
 import { type RunningRegistry, startRegistry } from '@nixery/registry';
 import { createStorage, type Storage } from '@nixery/storage';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export interface TestRegistry extends RunningRegistry {
   /** `127.0.0.1:<port>`, the registry host as clients name it. */
@@ -25,6 +25,7 @@ export async function startTestRegistry(
     /** The registry's clock (last-served records, periodic gc). */
     now?: () => Date;
     unpinnedTtlMs?: number;
+    logger?: Logger;
   } = {},
 ): Promise<TestRegistry> {
   const ownsStorage = options.storagePath === undefined;
@@ -33,7 +34,7 @@ export async function startTestRegistry(
   const registry = await startRegistry({
     config,
     host: '127.0.0.1',
-    logger: pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
     storage: options.storage ?? createStorage(config.storage),
     ...(options.now ? { now: options.now } : {}),
     ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),

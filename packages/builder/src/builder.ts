@@ -22,7 +22,18 @@ import { sha256Hex } from '@nixery/digest';
 import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
 import { buildPlannedClosure, createGcRootFolder } from '@nixery/nix';
-import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
+import {
+  defaultPlatform,
+  forPlatform,
+  hostPlatform,
+  type ImageRequest,
+  manifestCacheKey,
+  namesPlatform,
+  type PackageSource,
+  type Platform,
+  platformName,
+  platformOfArch,
+} from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
@@ -50,6 +61,7 @@ import {
   resolveImage,
 } from './pipeline.js';
 import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
+import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } from './platform-images.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
@@ -63,6 +75,8 @@ export type BuilderEvent =
   | { type: 'nix-evaluation'; image: string }
   /** That evaluation ended, however it ended. */
   | { type: 'nix-evaluation-end'; image: string };
+  /** A platform that cannot be built here was left out of an image index. */
+  | { type: 'platform-omitted'; image: string; platform: string; reason: string; message: string };
 
 /** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
 export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
@@ -81,6 +95,12 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    * reused before Nix is asked again. Pinned sources are cached for good.
    */
   unpinnedTtlMs?: number;
+  /**
+   * The platforms served (NIXERY_PLATFORMS), in index order; default the host's. A name without a
+   * leading `arm64` builds for the host's platform among them (else the first); with two or
+   * more, getImageIndex builds one image per platform.
+   */
+  platforms?: readonly Platform[];
   onEvent?: (event: BuilderEvent) => void;
   /**
    * Called as each build starts (not for answers from a cache); the observer it returns gets the
@@ -103,6 +123,9 @@ export class ImageBuilder {
   private readonly unpinnedTier: TtlTier<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
   private readonly layerCache: LayerCache;
+  /** Indexes, for a while: a platform left out may get a builder, so its absence is not kept for good. */
+  private readonly indexes: GetOrBuild<ImageIndexRecord>;
+  private readonly platforms: readonly Platform[];
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -122,6 +145,13 @@ export class ImageBuilder {
     this.unpinnedImages = new GetOrBuild([this.unpinnedTier]);
     this.layerCache = new LayerCache(this.store);
     this.layers = new GetOrBuild([this.layerCache]);
+    this.indexes = new GetOrBuild([
+      new TtlTier<ImageIndexRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
+    ]);
+    this.platforms =
+      options.platforms && options.platforms.length > 0
+        ? options.platforms
+        : [hostPlatform() ?? platformOfArch('amd64')];
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -139,9 +169,9 @@ export class ImageBuilder {
   async getImage(
     name: string,
     tag: string,
-    options: { signal?: AbortSignal; requestId?: string } = {},
+    options: { signal?: AbortSignal; requestId?: string; platform?: Platform } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings; reuseUntil: number }> {
-    const { image, images, key, pinned } = this.imageCacheEntry(name, tag);
+    const { image, images, key, pinned } = this.imageCacheEntry(name, tag, options.platform);
     const { request } = image;
     // The build function runs for the first caller only, so its request id names the build.
     const info: BuildInfo = {
@@ -166,19 +196,102 @@ export class ImageBuilder {
    * cache here still names them.
    */
   async forgetImage(name: string, tag: string): Promise<void> {
-    const { images, key } = this.imageCacheEntry(name, tag);
-    await images.forget(key);
+    const index = this.indexCacheKey(name, tag);
+    if (index !== null) await this.indexes.forget(index);
+    for (const platform of [undefined, ...this.platforms]) {
+      const { images, key } = this.imageCacheEntry(name, tag, platform);
+      await images.forget(key);
+    }
   }
 
   /** The cache (pinned or unpinned images) and key an image name and tag are looked up under. */
-  private imageCacheEntry(name: string, tag: string) {
-    const image = resolveImage(name, tag, this.options.source);
+  private imageCacheEntry(name: string, tag: string, platform: Platform | undefined) {
+    const image = this.resolveForPlatform(name, tag, platform);
     const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
     return { image, images, key, pinned: cacheKey !== null };
+  }
+
+  /**
+   * `name:tag` for every served platform, as an image index (a Docker manifest list and an OCI
+   * index, both stored by digest), or null when there is one image only: the name chose its
+   * platform (`arm64/…`) or a single platform is served. Each platform is its own build (run
+   * side by side under the usual limits); layers equal across platforms are the same blobs. A
+   * platform that cannot be built here is left out (a `platform-omitted` event); a failure of
+   * the image itself on any platform fails the index.
+   */
+  async getImageIndex(
+    name: string,
+    tag: string,
+    options: { signal?: AbortSignal; requestId?: string } = {},
+  ): Promise<ImageIndexRecord | null> {
+    const { request } = resolveImage(name, tag, this.options.source);
+    const key = this.indexCacheKey(name, tag);
+    if (key === null) return null;
+    const requestId = options.requestId;
+    const build = (signal: AbortSignal) => this.buildIndex(name, tag, request, signal, requestId);
+    const outcome = await this.indexes.get(key, build, {
+      store: (record) => record,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return outcome.value;
+  }
+
+  /** The index cache's key of `name:tag`; null when it has a single image (see getImageIndex). */
+  private indexCacheKey(name: string, tag: string): string | null {
+    const { request, source } = resolveImage(name, tag, this.options.source);
+    if (namesPlatform(request) || this.platforms.length < 2) return null;
+    return [source.id, tag, request.name, ...this.platforms.map(platformName)].join('\0');
+  }
+
+  private async buildIndex(
+    name: string,
+    tag: string,
+    request: ImageRequest,
+    signal: AbortSignal,
+    requestId: string | undefined,
+  ): Promise<ImageIndexRecord> {
+    const options = { signal, ...(requestId !== undefined ? { requestId } : {}) };
+    const settled = await Promise.allSettled(
+      this.platforms.map((platform) => this.getImage(name, tag, { ...options, platform }).then(stripTimings)),
+    );
+    if (signal.aborted) throw signal.reason;
+    const { images, omitted } = collectPlatformImages(
+      request.name,
+      this.platforms.map((platform, i) => ({
+        platform,
+        result: settled[i] as PromiseSettledResult<ImageRecord>,
+      })),
+    );
+    for (const o of omitted) this.emit({ type: 'platform-omitted', image: request.name, ...o });
+    const indexes = buildPlatformIndexes(images);
+    for (const index of [indexes.docker, indexes.oci]) {
+      const key = manifestObjectKey(index.digest);
+      if (!(await this.store.getObject(key))) await this.store.putObject(key, index.bytes, index.mediaType);
+    }
+    const ref = (i: { digest: string; mediaType: string; bytes: Buffer }) => ({
+      digest: i.digest,
+      mediaType: i.mediaType,
+      size: i.bytes.length,
+    });
+    return {
+      name: request.name,
+      packages: request.packages,
+      manifests: { docker: ref(indexes.docker), oci: ref(indexes.oci) },
+      images,
+      omitted,
+    };
+  }
+
+  /** Stage 1 for one platform: a name with a leading `arm64` keeps it, others get `platform`. */
+  private resolveForPlatform(name: string, tag: string, platform: Platform | undefined): ResolvedImage {
+    const image = resolveImage(name, tag, this.options.source);
+    if (namesPlatform(image.request)) return image;
+    const chosen = platform ?? defaultPlatform(this.platforms);
+    return { ...image, request: forPlatform(image.request, chosen) };
   }
 
   /**
@@ -226,7 +339,7 @@ export class ImageBuilder {
    * collection until writeImage has packed them.
    */
   async planImage(name: string, tag: string, run: ClosureRun = {}): Promise<ImagePlan> {
-    const image = resolveImage(name, tag, this.options.source);
+    const image = this.resolveForPlatform(name, tag, undefined);
     return planLayers(image, await this.closure(image, run), this.options);
   }
 

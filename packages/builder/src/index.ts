@@ -26,3 +26,4 @@ export {
   runImageNix,
 } from './pipeline.js';
 export { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from './progress.js';
+export { type ImageIndexRecord, type OmittedPlatform, platformCannotBuild } from './platform-images.js';

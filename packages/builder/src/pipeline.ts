@@ -59,6 +59,8 @@ export interface NixSettings {
   evaluationTimeoutSeconds?: number;
   /** nixpkgs' `config.allowUnfree`. */
   allowUnfree?: boolean;
+  /** Nix's `extra-platforms`: systems this machine may build besides its own; undefined keeps Nix's. */
+  nixExtraPlatforms?: readonly string[];
 }
 
 /** What belongs to one run rather than to the settings. */
@@ -94,6 +96,9 @@ export function nixOptions(settings: NixSettings, run: ClosureRun = {}): NixOpti
       ? { evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds }
       : {}),
     allowUnfree: settings.allowUnfree ?? false,
+    ...(settings.nixExtraPlatforms !== undefined
+      ? { extraNixArgs: ['--option', 'extra-platforms', settings.nixExtraPlatforms.join(' ')] }
+      : {}),
     ...definedOnly(run),
   };
 }

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { platformOfArch } from '@nixery/source';
 import { FilesystemStorage, type Storage } from '@nixery/storage';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -110,7 +111,6 @@ describe('failures map to registry errors', () => {
     ['hello', 'v2', 'tag-not-served'],
     ['hello/nosuchthing/norsuchother', 'latest', 'unknown-packages'],
     ['brokendemo', 'latest', 'build-failed'],
-    ['arm64/hello', 'latest', 'unsupported-system'],
   ])('%s:%s → %s', async (name, tag, reason) => {
     const { builder, events } = bundledBuilder(storage);
     const error = await builder.getImage(name, tag).catch((e: unknown) => e);
@@ -124,6 +124,25 @@ describe('failures map to registry errors', () => {
       expect(String((error as ImageError).detail.log)).toMatch(/brokenDemo|broken/i);
       expect(events.some((e) => e.type === 'build-failed')).toBe(true);
     }
+  });
+
+  // riscv64-linux, not aarch64-linux: a server serving linux/arm64 from the bundled set builds
+  // the set's own aarch64 packages, after which the shared store has them without extra-platforms.
+  test('a platform Nix has no builder for → unsupported-system, naming the system', async () => {
+    const { builder } = bundledBuilder(storage, { platforms: [platformOfArch('riscv64')] });
+    const error = await builder.getImage('hello', 'latest').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageError);
+    expect(error).toMatchObject({ reason: 'unsupported-system', detail: { system: 'riscv64-linux' } });
+  });
+
+  test('one platform served: no index; several: an arm64/… name still has none', async () => {
+    const { builder } = bundledBuilder(storage);
+    expect(await builder.getImageIndex('hello', 'latest')).toBeNull();
+    const multi = bundledBuilder(storage, { platforms: [platformOfArch('amd64'), platformOfArch('arm64')] });
+    expect(await multi.builder.getImageIndex('arm64/hello', 'latest')).toBeNull();
+    await expect(multi.builder.getImageIndex('Hello', 'latest')).rejects.toMatchObject({
+      reason: 'invalid-name',
+    });
   });
 
   test('a timeout is its own failure', async () => {

@@ -18,5 +18,7 @@ export function builderOptions(config: Config): ConfiguredBuilderOptions {
     gzipLevel: config.gzipLevel,
     ...(config.gcRootsDir !== null ? { gcRootsDir: config.gcRootsDir } : {}),
     unpinnedTtlMs: config.unpinnedTtlSeconds * 1000,
+    platforms: config.platforms,
+    ...(config.nixExtraPlatforms !== null ? { nixExtraPlatforms: config.nixExtraPlatforms } : {}),
   };
 }

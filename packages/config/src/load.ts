@@ -5,7 +5,11 @@ import {
   BUNDLED_PACKAGE_SET_PATH,
   BUNDLED_POPULARITY_URL,
   ConfigError,
+  hostPlatform,
   type PackageSource,
+  type Platform,
+  PlatformError,
+  parsePlatformList,
   SOURCE_VARIABLES,
   sourceFromEnv,
   sourceProblems,
@@ -56,6 +60,13 @@ export interface Config {
   allowUnfree: boolean;
   /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
   evaluationConcurrency: number;
+  /**
+   * The platforms served (NIXERY_PLATFORMS), never empty; default the host's. With two or more,
+   * clients that accept an image index get one.
+   */
+  platforms: Platform[];
+  /** Nix's `extra-platforms` (NIXERY_NIX_EXTRA_PLATFORMS); null keeps Nix's own configuration. */
+  nixExtraPlatforms: string[] | null;
   gc: GcConfig;
 }
 
@@ -118,6 +129,8 @@ export function loadConfig(options: LoadOptions): Config {
   const allowUnfree = switchSetting(env, 'allowUnfree', problems);
   const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
   const gc = gcSetting(env, problems, (nixTimeoutSeconds + evaluationTimeoutSeconds) * 1000);
+  const platforms = platformsSetting(env, problems);
+  const extraPlatforms = nixSystemsSetting(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -146,6 +159,8 @@ export function loadConfig(options: LoadOptions): Config {
     allowUnfree,
     evaluationConcurrency,
     gc,
+    platforms,
+    nixExtraPlatforms: extraPlatforms ?? bundledExtraPlatforms(bundledSource, platforms),
   };
 }
 
@@ -177,6 +192,46 @@ function gcSetting(env: Env, problems: string[], buildMs: number): GcConfig {
     problems.push(`${SETTINGS.gcRetention.env} must not be shorter than ${SETTINGS.gcGrace.env}`);
   }
   return { retentionMs, graceMs, intervalMs: interval === null || interval === 0 ? null : interval };
+}
+
+/** NIXERY_PLATFORMS, or the host's platform (linux/amd64 where the host is none we build for). */
+function platformsSetting(env: Env, problems: string[]): Platform[] {
+  const fallback = [hostPlatform() ?? parsePlatformList('linux/amd64')[0]] as Platform[];
+  const raw = value(env, 'platforms');
+  if (raw === undefined) return fallback;
+  try {
+    return parsePlatformList(raw);
+  } catch (error) {
+    if (!(error instanceof PlatformError)) throw error;
+    problems.push(`${SETTINGS.platforms.env}: ${error.message}`);
+    return fallback;
+  }
+}
+
+/** A list of Nix system names (`aarch64-linux riscv64-linux`, commas or spaces between them). */
+function nixSystemsSetting(env: Env, problems: string[]): string[] | null {
+  const raw = value(env, 'extraPlatforms');
+  if (raw === undefined) return null;
+  const systems = raw.split(/[\s,]+/).filter((s) => s !== '');
+  const bad = systems.filter((s) => !/^[a-z0-9_]+-[a-z0-9_]+$/.test(s));
+  if (bad.length > 0) {
+    problems.push(
+      `${SETTINGS.extraPlatforms.env}=${JSON.stringify(raw)} must list Nix systems such as aarch64-linux (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+    );
+    return null;
+  }
+  return systems;
+}
+
+/**
+ * The bundled set's arm64 stand-ins are built by the host's shell, so Nix may always build them:
+ * serving linux/arm64 from it needs no Nix configuration. Other sets build real aarch64
+ * binaries, which need an emulator or a builder the operator sets up.
+ */
+function bundledExtraPlatforms(bundled: boolean, platforms: Platform[]): string[] | null {
+  const host = hostPlatform();
+  if (!bundled || host?.architecture !== 'amd64') return null;
+  return platforms.some((p) => p.architecture === 'arm64') ? ['aarch64-linux'] : null;
 }
 
 /**

@@ -185,6 +185,16 @@ export const SETTINGS = {
     max: 86_400,
     default: DEFAULT_EVALUATION_TIMEOUT_SECONDS,
   },
+  platforms: {
+    env: 'NIXERY_PLATFORMS',
+    flag: '--platforms <list>',
+    group: 'server',
+    doc: 'platforms served, e.g. linux/amd64,linux/arm64',
+    readme:
+      "the platforms served, e.g. `linux/amd64,linux/arm64` (known: `linux/amd64`, `linux/arm64`, `linux/riscv64`). With two or more, a client that accepts an image index gets one (a platform Nix cannot build is left out with a warning); others get the host's image. A leading `arm64` in the name still means arm64 only",
+    type: 'string',
+    defaultText: "the host's",
+  },
   unpinnedTtl: {
     env: 'NIXERY_UNPINNED_TTL',
     flag: '--unpinned-ttl <seconds>',
@@ -246,6 +256,15 @@ export const SETTINGS = {
     doc: "Nix substituters, '' for none",
     readme:
       "Nix substituters; `''` turns substitution off (the bundled set defaults to none; other sources use Nix's own configuration, so set `''` on a machine without network, or every build first spends seconds failing to reach the cache)",
+    type: 'string',
+  },
+  extraPlatforms: {
+    env: 'NIXERY_NIX_EXTRA_PLATFORMS',
+    flag: '--extra-platforms <list>',
+    group: 'nix',
+    doc: "systems Nix may build besides the host's (Nix's extra-platforms)",
+    readme:
+      "Nix systems this machine may build besides its own, e.g. `aarch64-linux` (Nix's `extra-platforms`: for a machine with binfmt emulation). Unset: Nix's own configuration; with the bundled set, `aarch64-linux` whenever `linux/arm64` is served (its arm64 stand-ins are built by the host's shell)",
     type: 'string',
   },
   allowUnfree: {

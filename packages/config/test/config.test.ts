@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { BUNDLED_PACKAGE_SET_PATH, BUNDLED_POPULARITY_URL } from '@nixery/source';
+import {
+  BUNDLED_PACKAGE_SET_PATH,
+  BUNDLED_POPULARITY_URL,
+  hostPlatform,
+  parsePlatform,
+  platformName,
+} from '@nixery/source';
 import { describe, expect, test } from 'vitest';
 import { type Config, ConfigError, loadConfig } from '../src/index.js';
 
@@ -73,6 +79,8 @@ describe('loadConfig', () => {
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
       gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
+      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
+      nixExtraPlatforms: null,
     });
   });
 
@@ -109,7 +117,43 @@ describe('loadConfig', () => {
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
       gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
+      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
+      nixExtraPlatforms: null,
     });
+  });
+
+  test('NIXERY_PLATFORMS lists the platforms served, in order; mistakes are named', () => {
+    const env = { STORAGE_PATH: '/var/lib/nixery' };
+    const both = loadConfig({ env: { ...env, NIXERY_PLATFORMS: 'linux/arm64, linux/amd64' } });
+    expect(both.platforms.map(platformName)).toEqual(['linux/arm64/v8', 'linux/amd64']);
+    expect(loadConfig({ env, flags: { platforms: 'linux/amd64,linux/riscv64' } }).platforms).toEqual([
+      parsePlatform('linux/amd64'),
+      parsePlatform('linux/riscv64'),
+    ]);
+    expect(() => loadConfig({ env: { ...env, NIXERY_PLATFORMS: 'linux/amd64,linux/sparc' } })).toThrow(
+      /NIXERY_PLATFORMS: platform "linux\/sparc" has an unknown architecture/,
+    );
+    expect(() => loadConfig({ env: { ...env, NIXERY_PLATFORMS: 'linux/amd64,linux/amd64' } })).toThrow(
+      /twice/,
+    );
+  });
+
+  test('NIXERY_NIX_EXTRA_PLATFORMS; the bundled set gets aarch64-linux when it serves linux/arm64', () => {
+    const env = { STORAGE_PATH: '/var/lib/nixery' };
+    expect(
+      loadConfig({ env: { ...env, NIXERY_NIX_EXTRA_PLATFORMS: 'aarch64-linux, riscv64-linux' } })
+        .nixExtraPlatforms,
+    ).toEqual(['aarch64-linux', 'riscv64-linux']);
+    expect(() => loadConfig({ env: { ...env, NIXERY_NIX_EXTRA_PLATFORMS: 'aarch64-linux "; rm' } })).toThrow(
+      /must list Nix systems such as aarch64-linux/,
+    );
+    const multi = { ...env, NIXERY_PLATFORMS: 'linux/amd64,linux/arm64' };
+    const bundled = loadConfig({ env: multi }).nixExtraPlatforms;
+    if (hostPlatform()?.architecture === 'amd64') expect(bundled).toEqual(['aarch64-linux']);
+    else expect(bundled).toBeNull();
+    // Another package set builds real aarch64 binaries: only the operator knows it can.
+    expect(loadConfig({ env: { ...multi, NIXERY_PKGS_PATH: '/pkgs' } }).nixExtraPlatforms).toBeNull();
+    expect(loadConfig({ env }).nixExtraPlatforms).toBeNull();
   });
 
   test('NIXERY_GCROOTS_DIR names the parent of the GC-root folders, made absolute', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SOURCE_VARIABLES } from '@nixery/source';
+import { parsePlatform, SOURCE_VARIABLES } from '@nixery/source';
 import { describe, expect, test } from 'vitest';
 import {
   applyFlags,
@@ -121,6 +121,8 @@ describe('builderOptions', () => {
         NIXERY_NIX_SUBSTITUTERS: '',
         NIXERY_GCROOTS_DIR: '/roots',
         NIXERY_ALLOW_UNFREE: 'yes',
+        NIXERY_PLATFORMS: 'linux/amd64,linux/arm64',
+        NIXERY_NIX_EXTRA_PLATFORMS: 'aarch64-linux',
       },
     });
     expect(builderOptions(config)).toEqual({
@@ -135,6 +137,8 @@ describe('builderOptions', () => {
       gzipLevel: 1,
       gcRootsDir: '/roots',
       unpinnedTtlMs: 3000,
+      platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')],
+      nixExtraPlatforms: ['aarch64-linux'],
     });
   });
 

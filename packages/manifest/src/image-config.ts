@@ -1,7 +1,13 @@
 import { canonicalJsonBytes } from './canonical-json.js';
 import { assertDigest, ManifestError } from './errors.js';
 
-export type Architecture = 'amd64' | 'arm64';
+/** The architectures images are built for (Go's GOARCH names, as the specs use them). */
+export const ARCHITECTURES = ['amd64', 'arm64', 'riscv64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+function isArchitecture(value: unknown): value is Architecture {
+  return (ARCHITECTURES as readonly unknown[]).includes(value);
+}
 
 /**
  * The fixed `created` time of every image we build: one second after the epoch, as nixpkgs'
@@ -33,7 +39,7 @@ export interface ImageConfigInput {
  * same layers and settings always give the same config digest.
  */
 export function buildImageConfig(input: ImageConfigInput): ImageConfig {
-  if (input.arch !== 'amd64' && input.arch !== 'arm64') {
+  if (!isArchitecture(input.arch)) {
     throw new ManifestError(`unsupported architecture ${String(input.arch)}`);
   }
   const diffIds = input.layers.map((layer, index) => {
@@ -69,7 +75,7 @@ export function parseImageConfig(bytes: Uint8Array | string): ImageConfig {
   }
   if (typeof value !== 'object' || value === null) throw new ManifestError('image config must be an object');
   const record = value as Record<string, unknown>;
-  if (record.architecture !== 'amd64' && record.architecture !== 'arm64') {
+  if (!isArchitecture(record.architecture)) {
     throw new ManifestError(`image config has unsupported architecture ${String(record.architecture)}`);
   }
   if (record.os !== 'linux')

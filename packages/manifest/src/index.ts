@@ -1,6 +1,7 @@
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
 export { assertDigest, ManifestError } from './errors.js';
 export {
+  ARCHITECTURES,
   type Architecture,
   buildImageConfig,
   IMAGE_CREATED,
@@ -10,6 +11,16 @@ export {
   serialiseImageConfig,
 } from './image-config.js';
 export { CA_BUNDLE, IMAGE_PATH, type ImageEnv, type ImageEnvInput, imageEnv } from './image-env.js';
+export {
+  type BuiltIndex,
+  buildImageIndex,
+  formatOfIndexType,
+  INDEX_MEDIA_TYPES,
+  type IndexEntryInput,
+  type IndexJson,
+  type IndexPlatform,
+  parseImageIndex,
+} from './image-index.js';
 export {
   type Blob,
   type BuiltManifest,
@@ -33,4 +44,4 @@ export {
   OCI_LAYER_GZIP,
   OCI_MANIFEST,
 } from './media-types.js';
-export { negotiateManifestFormat, parseAccept } from './negotiate.js';
+export { negotiateIndexFormat, negotiateManifestFormat, parseAccept } from './negotiate.js';

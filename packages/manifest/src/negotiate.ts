@@ -1,4 +1,10 @@
-import { DOCKER_MANIFEST, type ManifestFormat, OCI_MANIFEST } from './media-types.js';
+import {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  type ManifestFormat,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './media-types.js';
 
 interface MediaRange {
   type: string;
@@ -63,4 +69,30 @@ export function negotiateManifestFormat(accept: string | string[] | undefined | 
   if (!docker) return 'oci';
   if (oci.q !== docker.q) return oci.q > docker.q ? 'oci' : 'docker';
   return oci.position < docker.position ? 'oci' : 'docker';
+}
+
+/** The client's preference for exactly this media type (no wildcard), or null. */
+function explicitPreference(mediaType: string, ranges: MediaRange[]): Preference | null {
+  const [type, subtype] = mediaType.split('/');
+  const range = ranges.find((r) => r.type === type && r.subtype === subtype);
+  return range && range.q > 0 ? { q: range.q, position: range.position } : null;
+}
+
+/**
+ * The index format a client asks for: an OCI image index or a Docker manifest list, when its
+ * Accept names that type itself (a wildcard does not count: clients that know indexes list them,
+ * and an old client sending `*\/*` must keep getting a single manifest). When both are named,
+ * the higher q-value wins; on a tie the family of the single manifest it would get
+ * (negotiateManifestFormat), so a client preferring OCI manifests gets an OCI index even when it
+ * lists the Docker list first, as containers/image (skopeo, podman) does.
+ * null: the client wants a single manifest.
+ */
+export function negotiateIndexFormat(accept: string | string[] | undefined | null): ManifestFormat | null {
+  const ranges = parseAccept(accept);
+  const docker = explicitPreference(DOCKER_MANIFEST_LIST, ranges);
+  const oci = explicitPreference(OCI_INDEX, ranges);
+  if (!oci) return docker ? 'docker' : null;
+  if (!docker) return 'oci';
+  if (oci.q !== docker.q) return oci.q > docker.q ? 'oci' : 'docker';
+  return negotiateManifestFormat(accept);
 }

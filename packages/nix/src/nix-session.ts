@@ -73,8 +73,8 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
           kind: 'unsupported-system',
           system: request.system,
           message:
-            `this machine cannot build packages for ${request.system} (the bundled package set builds only ` +
-            'for the native system; other systems need a Nix remote builder or a binary cache that has them)',
+            `this machine cannot build packages for ${request.system} (Nix has no builder for it: the native ` +
+            "system builds here, others need Nix's extra-platforms with an emulator, a remote builder or a binary cache that has them)",
         };
       }
       return {

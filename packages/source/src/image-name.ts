@@ -1,7 +1,7 @@
 import { ImageNameError } from './errors.js';
 
-export type Arch = 'amd64' | 'arm64';
-export type NixSystem = 'x86_64-linux' | 'aarch64-linux';
+export type Arch = 'amd64' | 'arm64' | 'riscv64';
+export type NixSystem = 'x86_64-linux' | 'aarch64-linux' | 'riscv64-linux';
 
 export interface ImageRequest {
   /** Canonical name: meta-packages first (arm64, shell), then the other packages sorted and unique. */
@@ -94,4 +94,17 @@ function canonicalName(meta: Set<string>, requested: string[]): string {
   const plain = requested.filter((p) => !META_PACKAGES.has(p)).sort(byCodeUnit);
   const metaNamed = requested.filter((p) => META_PACKAGES.has(p)).sort(byCodeUnit);
   return [...metaPart, ...plain, ...metaNamed].join('/');
+}
+
+/** Whether the name itself chose the platform (a leading `arm64`): then it is that platform only. */
+export function namesPlatform(request: ImageRequest): boolean {
+  return request.name === 'arm64' || request.name.startsWith('arm64/');
+}
+
+/** The same request for another platform (an image index builds one per platform). */
+export function forPlatform(
+  request: ImageRequest,
+  platform: { architecture: Arch; system: NixSystem },
+): ImageRequest {
+  return { ...request, arch: platform.architecture, system: platform.system };
 }

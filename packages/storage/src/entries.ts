@@ -68,7 +68,7 @@ export interface LayerRecord {
 export interface ImageRecord {
   /** Canonical image name, e.g. `arm64/shell`. */
   name: string;
-  arch: 'amd64' | 'arm64';
+  arch: 'amd64' | 'arm64' | 'riscv64';
   packages: string[];
   manifests: { docker: ManifestRef; oci: ManifestRef };
   config: { digest: string; size: number };

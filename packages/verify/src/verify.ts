@@ -1,4 +1,5 @@
 import { isDigest, sha256Digest } from '@nixery/digest';
+import { formatOfIndexType } from '@nixery/manifest';
 import {
   type BlobReference,
   InvalidEntryError,
@@ -127,6 +128,22 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     if (!body) continue;
     report.manifests.checked++;
     const actual = sha256Digest(body.body);
+    const entries = actual === digest ? parseIndexRefs(body.body) : null;
+    if (entries !== null) {
+      // An image index (multi-platform): its entries are manifests stored beside it.
+      const missing: string[] = [];
+      for (const entry of entries) {
+        const stored = await storage.getObject(manifestObjectKey(entry.digest));
+        if (!stored) missing.push(`manifest ${entry.digest} (missing)`);
+        else if (stored.body.length !== entry.size)
+          missing.push(`manifest ${entry.digest} (has ${stored.body.length} bytes, not ${entry.size})`);
+      }
+      if (missing.length > 0) {
+        problems.push({ kind: 'manifest-dangling', key, digest, missing });
+        badManifests.add(digest);
+      }
+      continue;
+    }
     const refs = actual === digest ? parseManifestRefs(body.body) : `its bytes hash to ${actual}`;
     if (typeof refs === 'string') {
       problems.push({ kind: 'manifest-invalid', key, digest, message: refs });
@@ -229,6 +246,22 @@ function parseLayerEntry(bytes: Buffer): { digest: string; size: number } | stri
   const value = parseJson(bytes);
   if (value instanceof Error) return value.message;
   return entryOrReason(() => parseLayerCacheEntry(value));
+}
+
+/** The manifest descriptors of an image index or Docker manifest list; null for anything else. */
+function parseIndexRefs(bytes: Buffer): BlobRef[] | null {
+  const value = parseJson(bytes);
+  if (value instanceof Error) return null;
+  const index = value as { mediaType?: unknown; manifests?: unknown } | null;
+  if (typeof index?.mediaType !== 'string' || formatOfIndexType(index.mediaType) === null) return null;
+  if (!Array.isArray(index.manifests)) return null;
+  const refs: BlobRef[] = [];
+  for (const descriptor of index.manifests as unknown[]) {
+    const d = descriptor as { digest?: unknown; size?: unknown } | null;
+    if (typeof d?.digest !== 'string' || !isDigest(d.digest) || typeof d.size !== 'number') return null;
+    refs.push({ digest: d.digest, size: d.size });
+  }
+  return refs;
 }
 
 /** The config and layer descriptors of a Docker schema 2 or OCI image manifest. */

@@ -4,9 +4,11 @@ import {
   type BuildTimings,
   ImageBuilder,
   ImageError,
+  type ImageIndexRecord,
   type ImageRecord,
 } from '@nixery/builder';
 import { builderOptions } from '@nixery/config';
+import { namesPlatform, type Platform, PlatformError, parsePlatformList, platformName } from '@nixery/source';
 import { createStorage } from '@nixery/storage';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -15,7 +17,7 @@ import { loadPopularityInput } from '../inputs.js';
 import { cliErrorFromImageError } from '../nix-failure.js';
 import type { ExportableImage } from '../output/blobs.js';
 import { writeDockerArchive } from '../output/docker-archive.js';
-import { writeOciLayout, writeOciReferrer } from '../output/oci-layout.js';
+import { writeOciIndexLayout, writeOciLayout, writeOciReferrer } from '../output/oci-layout.js';
 import { sbomReferrer, writeSbomFile } from '../output/sbom.js';
 import { type OutputTarget, parseOutputTarget } from '../output/target.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -29,9 +31,13 @@ import {
   strategyOption,
 } from '../settings.js';
 
+/** What `--platform all` builds: the platforms the bundled set has packages for. */
+const ALL_PLATFORMS = 'linux/amd64,linux/arm64';
+
 export interface BuildFlags extends SourceFlags {
   out: string;
   arch?: 'amd64' | 'arm64';
+  platform?: string;
   tag: string;
   cacheDir?: string;
   layerBudget?: string;
@@ -62,6 +68,10 @@ export function registerBuild(program: Command): void {
     )
     .requiredOption('-o, --out <target>', 'oci:DIR[:TAG] or docker-archive:FILE[:NAME:TAG]')
     .addOption(new Option('--arch <arch>', 'image architecture (default amd64)').choices(['amd64', 'arm64']))
+    .option(
+      '--platform <platforms>',
+      `a platform (linux/arm64), a comma-separated list, or "all" (${ALL_PLATFORMS}); two or more give an OCI layout whose tag names an image index`,
+    )
     .option(
       '--tag <tag>',
       'the tag to build, as a registry client would ask for it (the ref of --pkgs-repo)',
@@ -94,6 +104,7 @@ Examples:
   $ skopeo inspect oci:./hello-oci:latest
   $ nixery build shell hello --out docker-archive:shell-hello.tar && podman load -i shell-hello.tar
   $ nixery build --arch arm64 shell --out oci:./images:shell-arm64
+  $ nixery build --platform all hello --out oci:./hello-multi && skopeo inspect --raw oci:./hello-multi:latest
   $ nixery build git --pkgs-path ~/my-pkgs --json --out oci:./git | jq .manifests.oci.digest
   $ nixery build shell git --out oci:./git --sbom-referrer --sbom git.spdx.json`,
     )
@@ -106,9 +117,18 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
   const target = parseOutputTarget(flags.out);
   if (flags.sbomReferrer && target.kind !== 'oci')
     throw new CliError(EXIT.usage, '--sbom-referrer needs an OCI layout (--out oci:DIR); use --sbom FILE');
+  const platforms = platformsFlag(flags);
   const request = imageRequestFor(packages, flags.arch);
+  if (platforms !== null && namesPlatform(request))
+    throw new CliError(
+      EXIT.usage,
+      'a leading arm64 package already chooses the platform; drop it or --platform',
+    );
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
-  const settings = resolveSettings(flags, cacheDir);
+  const settings = resolveSettings(
+    { ...flags, ...(platforms !== null ? { platforms: platforms.map(platformName).join(',') } : {}) },
+    cacheDir,
+  );
   const popularity = await loadPopularityInput('--popularity', flags.popularity ?? settings.popularityUrl);
   await mkdir(cacheDir, { recursive: true });
 
@@ -120,6 +140,10 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     onEvent: buildEventReporter(progress, flags.verbose === true),
   });
 
+  if (platforms !== null && platforms.length > 1) {
+    await runIndexBuild(builder, request.name, target, flags, progress);
+    return;
+  }
   progress.stage(`building ${request.name}:${flags.tag}`);
   let record: ImageRecord & { timings?: BuildTimings };
   try {
@@ -179,6 +203,85 @@ export async function runBuild(packages: string[], flags: BuildFlags): Promise<v
     const manifest = target.kind === 'oci' ? record.manifests.oci : record.manifests.docker;
     process.stdout.write(
       `${reference.transport}:${reference.path}:${reference.reference} ${manifest.digest}\n`,
+    );
+  }
+}
+
+/** `all` (ALL_PLATFORMS), or the given list; null without --platform. */
+function platformsFlag(flags: BuildFlags): Platform[] | null {
+  if (flags.platform === undefined) return null;
+  if (flags.arch !== undefined) throw new CliError(EXIT.usage, '--arch and --platform: give one of them');
+  try {
+    return parsePlatformList(flags.platform.trim().toLowerCase() === 'all' ? ALL_PLATFORMS : flags.platform);
+  } catch (error) {
+    if (error instanceof PlatformError) throw new CliError(EXIT.usage, `--platform: ${error.message}`);
+    throw error;
+  }
+}
+
+/** What `--json` prints for several platforms: the index, each platform's image, who was left out. */
+export interface IndexBuildReport extends Omit<ImageIndexRecord, 'images'> {
+  tag: string;
+  output: BuildReport['output'];
+  images: { platform: string; image: ImageRecord }[];
+}
+
+/** Two or more platforms: an image index in an OCI layout (a docker-archive holds one image). */
+async function runIndexBuild(
+  builder: ImageBuilder,
+  name: string,
+  target: OutputTarget,
+  flags: BuildFlags,
+  progress: Progress,
+): Promise<void> {
+  if (target.kind !== 'oci')
+    throw new CliError(
+      EXIT.usage,
+      'a docker-archive holds one platform; use --out oci:DIR, or one --platform',
+    );
+  if (flags.sbom !== undefined || flags.sbomReferrer)
+    throw new CliError(EXIT.usage, '--sbom and --sbom-referrer are for one platform; build each --platform');
+  progress.stage(`building ${name}:${flags.tag} for every platform`);
+  let record: ImageIndexRecord | null;
+  try {
+    record = await builder.getImageIndex(name, flags.tag);
+  } catch (error) {
+    progress.stop();
+    if (error instanceof ImageError) throw cliErrorFromImageError(error);
+    throw error;
+  }
+  if (record === null) throw new CliError(EXIT.failure, `${name} has no image index`);
+  for (const o of record.omitted) progress.note(`warning: ${o.platform} left out of the index: ${o.message}`);
+  const reference = describeTarget(target, record.name, flags.tag);
+  progress.stage(`writing ${reference.transport}:${reference.path}`);
+  const index = await builder.getManifest(record.manifests.oci.digest);
+  if (index === null)
+    throw new CliError(EXIT.failure, `the cache has no index ${record.manifests.oci.digest}`);
+  const images = await Promise.all(record.images.map(({ image }) => exportableImage(builder, image, 'oci')));
+  try {
+    await writeOciIndexLayout(
+      target.dir,
+      reference.reference,
+      { bytes: index.bytes, digest: record.manifests.oci.digest, mediaType: index.mediaType },
+      images,
+      builder.storage,
+    );
+  } catch (error) {
+    progress.stop();
+    throw new CliError(EXIT.failure, `writing ${flags.out} failed: ${(error as Error).message}`);
+  }
+  progress.done(`wrote an index of ${record.images.length} platforms`);
+  if (flags.json) {
+    const report: IndexBuildReport = {
+      ...record,
+      tag: flags.tag,
+      output: reference,
+      images: record.images.map(({ platform, image }) => ({ platform: platformName(platform), image })),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    process.stdout.write(
+      `${reference.transport}:${reference.path}:${reference.reference} ${record.manifests.oci.digest}\n`,
     );
   }
 }

@@ -170,6 +170,7 @@ async function planOfPackages(
       evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds,
       allowUnfree: settings.allowUnfree,
       ...(settings.nixSubstituters !== null ? { nixSubstituters: settings.nixSubstituters } : {}),
+      ...(settings.nixExtraPlatforms !== null ? { nixExtraPlatforms: settings.nixExtraPlatforms } : {}),
       ...grouping,
     });
   } catch (error) {

@@ -36,29 +36,61 @@ export async function writeOciLayout(
   image: ExportableImage,
   reader: BlobReader,
 ): Promise<void> {
+  const blobDir = await prepareLayout(dir);
+  await writeImageBlobs(blobDir, image, reader);
+  await tagInIndex(dir, tag, image.manifest);
+}
+
+/**
+ * The same for a multi-platform image: every platform's manifest and blobs (a blob the platforms
+ * share is written once), the image index, and `index.json` naming the index by `tag`.
+ */
+export async function writeOciIndexLayout(
+  dir: string,
+  tag: string,
+  index: ExportableImage['manifest'],
+  images: ExportableImage[],
+  reader: BlobReader,
+): Promise<void> {
+  const blobDir = await prepareLayout(dir);
+  for (const image of images) await writeImageBlobs(blobDir, image, reader);
+  await writeManifestBlob(blobDir, index);
+  await tagInIndex(dir, tag, index);
+}
+
+async function prepareLayout(dir: string): Promise<string> {
   const blobDir = join(dir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  return blobDir;
+}
 
-  const manifestPath = join(blobDir, digestHex(image.manifest.digest));
-  if (sha256Digest(image.manifest.bytes) !== image.manifest.digest) {
-    throw new Error(`manifest bytes do not match ${image.manifest.digest}`);
+async function writeManifestBlob(blobDir: string, manifest: ExportableImage['manifest']): Promise<void> {
+  if (sha256Digest(manifest.bytes) !== manifest.digest) {
+    throw new Error(`manifest bytes do not match ${manifest.digest}`);
   }
-  await writeAtomically(manifestPath, image.manifest.bytes);
+  await writeAtomically(join(blobDir, digestHex(manifest.digest)), manifest.bytes);
+}
+
+async function writeImageBlobs(blobDir: string, image: ExportableImage, reader: BlobReader): Promise<void> {
+  await writeManifestBlob(blobDir, image.manifest);
   const seen = new Set<string>();
   for (const blob of [image.config, ...image.layers]) {
     if (seen.has(blob.digest)) continue;
     seen.add(blob.digest);
     await copyBlob(reader, blob, blobDir);
   }
+}
 
+/** `index.json` names `manifest` by `tag`; an existing entry for the tag is replaced. */
+async function tagInIndex(dir: string, tag: string, manifest: ExportableImage['manifest']): Promise<void> {
   const indexPath = join(dir, 'index.json');
   const index = await readIndex(indexPath);
   index.manifests = index.manifests.filter((entry) => entry.annotations?.[REF_NAME] !== tag);
   index.manifests.push({
-    mediaType: image.manifest.mediaType,
-    digest: image.manifest.digest,
-    size: image.manifest.bytes.length,
+    mediaType: manifest.mediaType,
+    digest: manifest.digest,
+    size: manifest.bytes.length,
     annotations: { [REF_NAME]: tag },
   });
   await writeAtomically(indexPath, Buffer.from(`${JSON.stringify(index, null, 2)}\n`));

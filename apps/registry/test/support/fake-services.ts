@@ -27,6 +27,9 @@ export class FakeImages implements ImageService {
   readonly forgotten: string[] = [];
   /** Called by forgetImage: what a rebuild would put back. */
   onForget: (() => void) | null = null;
+  /** What getImageIndex answers (null: a single-platform instance). */
+  index: ImageManifests | null = null;
+  readonly indexCalls: Array<{ name: string; tag: string }> = [];
 
   constructor() {
     const docker = this.add(DOCKER_MANIFEST, '{"schemaVersion":2,"docker":true}');
@@ -50,6 +53,12 @@ export class FakeImages implements ImageService {
   async forgetImage(name: string, tag: string): Promise<void> {
     this.forgotten.push(`${name}:${tag}`);
     this.onForget?.();
+  }
+
+  async getImageIndex(name: string, tag: string): Promise<ImageManifests | null> {
+    this.indexCalls.push({ name, tag });
+    if (this.fail) throw this.fail;
+    return this.index;
   }
 
   async getManifest(digest: string) {
