@@ -74,7 +74,7 @@ export type BuilderEvent =
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
   | { type: 'nix-evaluation'; image: string }
   /** That evaluation ended, however it ended. */
-  | { type: 'nix-evaluation-end'; image: string };
+  | { type: 'nix-evaluation-end'; image: string }
   /** A platform that cannot be built here was left out of an image index. */
   | { type: 'platform-omitted'; image: string; platform: string; reason: string; message: string };
 

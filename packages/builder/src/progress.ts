@@ -1,3 +1,4 @@
+import type { Arch } from '@nixery/source';
 import type { NixBuildProgress } from '@nixery/nix';
 import type { ImageFailureReason } from './errors.js';
 import type { BuildTimings } from './image-record.js';
@@ -23,7 +24,7 @@ export interface BuildInfo {
   /** The image name as parsed (`shell/hello`). */
   image: string;
   tag: string;
-  arch: 'amd64' | 'arm64';
+  arch: Arch;
   system: string;
   /** The request id of the caller that started the build (later callers share it), if given. */
   requestId: string | null;
