@@ -17,7 +17,7 @@ fi
 # Debian packages: Nix, the static busybox and CA bundle the demo package set copies, a static libc.
 apt_packages=(nix-bin busybox-static ca-certificates openssl netbase libc6-dev gcc file git)
 if [ "$want_clients" = 1 ]; then
-  apt_packages+=(skopeo podman runc containerd docker.io umoci pigz uidmap time)
+  apt_packages+=(skopeo podman runc containerd docker.io umoci pigz uidmap time openssh-server)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -11,6 +11,7 @@ import {
   sourceProblems,
 } from '@nixery/source';
 import { type AuthConfig, authSetting } from './auth.js';
+import { type NixFleetConfig, nixFleetSetting } from './nix-fleet.js';
 import { type StorageConfig, storageSetting } from './storage.js';
 import { SETTINGS, type SettingName, settingList } from './table.js';
 import { choiceSetting, type Env, integerSetting, switchSetting, urlSetting, value } from './values.js';
@@ -39,6 +40,8 @@ export interface Config {
    * (no binary cache) for the bundled set, which is built offline anyway.
    */
   nixSubstituters: string | null;
+  /** Remote builders and binary-cache keys (NIXERY_NIX_BUILDERS, NIXERY_TRUSTED_PUBLIC_KEYS). */
+  nixFleet: NixFleetConfig;
   auth: AuthConfig | null;
   /** Parent of the per-build GC-root folders (NIXERY_GCROOTS_DIR, absolute); null: @nixery/nix's default. */
   gcRootsDir: string | null;
@@ -98,6 +101,7 @@ export function loadConfig(options: LoadOptions): Config {
   const evaluationTimeoutSeconds = integerSetting(env, 'evalTimeout', problems);
   const allowUnfree = switchSetting(env, 'allowUnfree', problems);
   const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
+  const nixFleet = nixFleetSetting(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -120,6 +124,7 @@ export function loadConfig(options: LoadOptions): Config {
     layerStrategy,
     gzipLevel,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
+    nixFleet,
     auth,
     gcRootsDir: gcRootsDir === undefined ? null : resolve(gcRootsDir),
     evaluationTimeoutSeconds,

@@ -245,6 +245,24 @@ export const SETTINGS = {
       "Nix substituters; `''` turns substitution off (the bundled set defaults to none; other sources use Nix's own configuration, so set `''` on a machine without network, or every build first spends seconds failing to reach the cache)",
     type: 'string',
   },
+  trustedPublicKeys: {
+    env: 'NIXERY_TRUSTED_PUBLIC_KEYS',
+    flag: '--trusted-public-keys <keys>',
+    group: 'nix',
+    doc: 'public keys of the binary caches, space-separated',
+    readme:
+      "public keys (`name:base64`, space-separated) whose signatures Nix accepts on paths from the substituters, e.g. a fleet's shared binary cache (Nix's `trusted-public-keys`; replaces Nix's own list); unset: Nix's own configuration",
+    type: 'string',
+  },
+  nixBuilders: {
+    env: 'NIXERY_NIX_BUILDERS',
+    flag: '--nix-builders <machines>',
+    group: 'nix',
+    doc: "Nix remote builders in Nix's machine format, '' for none",
+    readme:
+      "Nix remote builders, in Nix's machine format (`ssh-ng://builder x86_64-linux /key 4; …` or `@/etc/nix/machines`; Nix's `builders`): builds go to a build farm; `''` for none; unset: Nix's own configuration",
+    type: 'string',
+  },
   allowUnfree: {
     env: 'NIXERY_ALLOW_UNFREE',
     flag: '--allow-unfree',
