@@ -88,13 +88,14 @@ export async function startSshBuilder(): Promise<SshBuilder> {
     ].join('\n'),
   );
   // A store under another root builds only in a sandbox; the demo sets' builders are the
-  // host's /bin/sh and tools, so those folders are lent to it. No binary cache: build for real.
+  // host's /bin/sh and tools (some linked through /etc/alternatives), so those folders are lent to
+  // it. No binary cache: build for real.
   const wrapper = join(dir, 'remote-nix-daemon');
   await writeFile(
     wrapper,
     [
       '#!/bin/sh',
-      'NIX_CONFIG="extra-sandbox-paths = /bin /lib /lib64 /usr',
+      'NIX_CONFIG="extra-sandbox-paths = /bin /lib /lib64 /usr /etc/alternatives',
       'substituters ="',
       'export NIX_CONFIG',
       'exec nix-daemon "$@"',
@@ -124,7 +125,7 @@ export async function startSshBuilder(): Promise<SshBuilder> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const machine = `ssh-ng://${HOST_ALIAS}?remote-store=local?root=${storeRoot}&remote-program=${wrapper} x86_64-linux`;
+  const machine = `ssh-ng://${HOST_ALIAS}?remote-store=local?root=${storeRoot}&remote-program=${wrapper} x86_64-linux - 2`;
   return {
     machine,
     sshOpts,
@@ -150,8 +151,8 @@ export async function startSshBuilder(): Promise<SshBuilder> {
 
 /**
  * A package set directory: `base` (imported with the same arguments) plus `fleetMarker`, a
- * package no store has built yet (its output holds a fresh salt), whose bin/fleet-marker prints
- * that salt. Each call gives another salt, so each test run really builds.
+ * package no store has built yet: its output is share/fleet-marker/salt, holding a fresh salt.
+ * Each call gives another salt, so each test run really builds.
  */
 export async function markerPackageSet(
   base: string,
@@ -160,10 +161,8 @@ export async function markerPackageSet(
   const salt = randomUUID();
   const script = [
     'set -e',
-    'mkdir -p $out/bin $out/share/fleet-marker',
+    'mkdir -p $out/share/fleet-marker',
     `echo ${salt} > $out/share/fleet-marker/salt`,
-    `printf '#!/bin/sh\\necho fleet-marker ${salt}\\n' > $out/bin/fleet-marker`,
-    'chmod +x $out/bin/fleet-marker',
   ].join('; ');
   await writeFile(
     join(dir, 'default.nix'),
