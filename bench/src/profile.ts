@@ -2,7 +2,7 @@ import { FULL_REAL_ROOTS, SMOKE_REAL_ROOTS } from './real-set.js';
 import type { SetParams } from './synthetic-set.js';
 
 /** The sections of a run, in the order they run; `--only` picks some of them. */
-export const SECTIONS = ['cold', 'warm', 'scaling', 'real', 'memory', 'grouping', 'reuse'] as const;
+export const SECTIONS = ['cold', 'warm', 's3', 'scaling', 'real', 'memory', 'grouping', 'reuse'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** How big each benchmark is: the full run (`pnpm bench`) or the CI-sized smoke run. */
@@ -14,6 +14,8 @@ export interface BenchProfile {
   pullRounds: number;
   rateSeconds: number;
   largeBlobBytes: number;
+  /** Rounds of the S3 warm pulls (three servers each round). */
+  s3PullRounds: number;
   /** Downloads of the large blob per connection (4 connections). */
   blobRepeats: number;
   pullClients: number;
@@ -30,6 +32,7 @@ export const FULL_PROFILE: BenchProfile = {
   set: { seed: '1', totalMiB: 1024, packages: 300, bigPathMiB: 500, scalePaths: [100, 1000, 5000] },
   coldImageBytes: 300_000_000,
   pullRounds: 5,
+  s3PullRounds: 3,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
   blobRepeats: 4,
@@ -44,6 +47,7 @@ export const SMOKE_PROFILE: BenchProfile = {
   set: { seed: 'smoke', totalMiB: 4, packages: 20, bigPathMiB: 2, scalePaths: [20, 120] },
   coldImageBytes: 3_000_000,
   pullRounds: 1,
+  s3PullRounds: 1,
   rateSeconds: 1,
   largeBlobBytes: 2_000_000,
   blobRepeats: 1,
@@ -61,8 +65,8 @@ export function profileFor(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
 }
 
 /**
- * `cold,scaling` → those sections. The warm-pull and memory sections pull the cold-build image,
- * so asking for them runs the cold build too.
+ * `cold,scaling` → those sections. The warm-pull, S3 and memory sections pull the cold-build
+ * image, so asking for them runs the cold build too.
  */
 export function parseSections(list: string): SectionName[] {
   const names = list
@@ -74,6 +78,6 @@ export function parseSections(list: string): SectionName[] {
       throw new Error(`unknown benchmark section "${name}" (sections: ${SECTIONS.join(', ')})`);
   }
   const wanted = new Set(names as SectionName[]);
-  if (wanted.has('warm') || wanted.has('memory')) wanted.add('cold');
+  if (wanted.has('warm') || wanted.has('s3') || wanted.has('memory')) wanted.add('cold');
   return SECTIONS.filter((name) => wanted.has(name));
 }
