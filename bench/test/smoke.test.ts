@@ -9,9 +9,9 @@ import type { ColdBuildResult } from '../src/cold-build.js';
 import type { MemoryResult } from '../src/memory.js';
 import { SMOKE_PROFILE } from '../src/profile.js';
 import type { RealFilesResult } from '../src/real-files.js';
-import type { S3PullResult } from '../src/s3-pull.js';
 import { type BenchResults, renderMarkdown } from '../src/results.js';
 import { runBenchmarks } from '../src/run.js';
+import type { S3PullResult } from '../src/s3-pull.js';
 import type { ScalingPoint } from '../src/scaling.js';
 import type { WarmPullResult } from '../src/warm-pull.js';
 
