@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerGc } from './commands/gc.js';
 import { registerLayers } from './commands/layers.js';
 import { registerPopularity } from './commands/popularity.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWarm } from './commands/warm.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -31,13 +33,17 @@ Examples:
   $ nixery build shell hello --out oci:./image
   $ nixery layers shell git --format table
   $ nixery popularity --all --out popularity.json
-  $ nixery verify --storage-path ./var/storage --repair`,
+  $ nixery verify --storage-path ./var/storage --repair
+  $ nixery warm shell/hello git --storage-path ./var/storage
+  $ nixery gc --storage-path ./var/storage --retention 30d --dry-run`,
     );
   registerServe(program);
   registerBuild(program);
   registerLayers(program);
   registerPopularity(program);
   registerVerify(program);
+  registerWarm(program);
+  registerGc(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { runCli } from './support/cli.js';
 
 describe('--help', () => {
   // COLUMNS=100 (support/cli.ts) fixes the wrapping width, so the snapshots are stable.
-  for (const command of [[], ['serve'], ['build'], ['layers'], ['popularity'], ['verify']]) {
+  for (const command of [[], ['serve'], ['build'], ['layers'], ['popularity'], ['verify'], ['gc']]) {
     test(`nixery ${command.join(' ') || '(top level)'} --help`, async () => {
       const result = await runCli([...command, '--help']);
       expect(result.code).toBe(0);

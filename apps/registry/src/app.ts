@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
+import type { BuildBoard } from './build-board.js';
+import { BuildRoutes, type BuildStreamLimits } from './builds.js';
 import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
 import { renderFrontPage } from './front-page.js';
 import { serveManifest } from './manifests.js';
@@ -25,7 +27,12 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
-  /** Optional access check run before every `/v2/` and `/metrics` request (see auth.ts). */
+  /** Builds in flight and recently finished, for `/builds` (none: the routes list nothing). */
+  board?: BuildBoard;
+  buildStreams?: BuildStreamLimits;
+  /** Called with the digest of every manifest served (the server records it for garbage collection). */
+  onManifestServed?: (digest: string) => void;
+  /** Optional access check run before every `/v2/`, `/builds` and `/metrics` request (see auth.ts). */
   authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
 
@@ -58,6 +65,7 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
         sourceDescription: deps.sourceDescription,
         storageDescription: deps.storageDescription,
         version: deps.version,
+        buildsLink: deps.board !== undefined,
         // A private instance's failures name its images: keep them off the public page.
         recentErrors: deps.authorize ? null : deps.recentErrors.list(),
       }),
@@ -71,6 +79,32 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
     if (denied) return sendRegistryError(res, denied);
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+
+  if (deps.board) {
+    const builds = new BuildRoutes(deps.board, deps.buildStreams);
+    // Private instances protect the board as they protect /v2/: it names images and shows logs.
+    const guarded = (route: (req: Request, res: Response) => void) => async (req: Request, res: Response) => {
+      try {
+        const denied = await deps.authorize?.(req, res);
+        if (denied) throw denied;
+        route(req, res);
+      } catch (error) {
+        sendRegistryError(res, asRegistryError(error, { kind: 'unknown' }, req));
+      }
+    };
+    app.get(
+      '/builds',
+      guarded((req, res) => builds.list(req, res)),
+    );
+    app.get(
+      '/builds/:id',
+      guarded((req, res) => builds.one(req, res, String(req.params.id))),
+    );
+    app.get(
+      '/builds/:id/events',
+      guarded((req, res) => builds.events(req, res, String(req.params.id))),
+    );
+  }
 
   app.use('/v2', async (req, res) => {
     // The raw target keeps percent-encoding; an absolute-form target is reduced to its path.
@@ -115,7 +149,7 @@ async function dispatch(
       return;
     case 'manifest':
       if (!readOnly) throw unsupported(req, path);
-      await serveManifest(deps.images, req, res, route.name, route.reference);
+      await serveManifest(deps.images, req, res, route.name, route.reference, deps.onManifestServed);
       return;
     case 'blob':
       if (!readOnly) throw unsupported(req, path);

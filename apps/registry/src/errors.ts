@@ -26,6 +26,8 @@ export type RegistryFailureReason =
   /** A referrers query's `artifactType` that is not a media type. */
   | 'filter-invalid'
   | 'no-endpoint'
+  /** `/builds/<id>` of a build the board does not know (never was, or no longer kept). */
+  | 'build-unknown'
   | 'unauthenticated'
   | 'throttled'
   /** An unexpected failure while a blob was served (its code names the blob route). */
@@ -64,6 +66,7 @@ export const FAILURE_RESPONSES: Readonly<
   'body-refused': { status: 400, code: 'UNSUPPORTED' },
   'filter-invalid': { status: 400, code: 'UNSUPPORTED' },
   'no-endpoint': { status: 404, code: 'NAME_UNKNOWN' },
+  'build-unknown': { status: 404, code: 'NAME_UNKNOWN' },
   unauthenticated: { status: 401, code: 'UNAUTHORIZED' },
   throttled: { status: 429, code: 'TOOMANYREQUESTS' },
   'blob-internal': { status: 500, code: 'BLOB_UNKNOWN' },

@@ -5,6 +5,8 @@ export interface FrontPageInfo {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** Link the build board (`/builds`). */
+  buildsLink?: boolean;
   /** null on private instances, whose errors are not shown to anonymous visitors. */
   recentErrors: readonly RecentError[] | null;
 }
@@ -44,7 +46,7 @@ skopeo copy docker://${host}/shell/git/htop:latest oci:./image:latest</pre>
 </ul>
 <h2>This instance</h2>
 <ul><li>Packages: ${escapeHtml(info.sourceDescription)}</li><li>Storage: ${escapeHtml(info.storageDescription)}</li><li>Version: ${escapeHtml(info.version)}</li></ul>
-<h2>Recent build errors</h2>
+${info.buildsLink ? '<p><a href="/builds">Builds in flight and recent ones</a>, each with its live Nix log.</p>\n' : ''}<h2>Recent build errors</h2>
 ${errors}
 </body></html>
 `;

@@ -1,5 +1,6 @@
 import type { BuilderEvent } from '@nixery/builder';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { GcReport } from '@nixery/gc';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
 export class RegistryMetrics {
@@ -34,6 +35,18 @@ export class RegistryMetrics {
     help: 'Nix evaluations of the package set started (pulls answered from the name cache need none)',
     registers: [this.registry],
   });
+  readonly evaluationsRunning = new Gauge({
+    name: 'nixery_nix_evaluations_running',
+    help: 'Nix evaluations running now (at most NIXERY_EVAL_CONCURRENCY)',
+    registers: [this.registry],
+  });
+  readonly evaluationsPeak = new Gauge({
+    name: 'nixery_nix_evaluations_running_max',
+    help: 'The most Nix evaluations that ran at once since the start',
+    registers: [this.registry],
+  });
+  private running = 0;
+  private peak = 0;
   readonly bytesServed = new Counter({
     name: 'nixery_blob_bytes_served_total',
     help: 'Blob bytes sent to clients',
@@ -46,8 +59,40 @@ export class RegistryMetrics {
     registers: [this.registry],
   });
 
+  readonly gcRuns = new Counter({
+    name: 'nixery_gc_runs_total',
+    help: 'Garbage collections run in this server, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly gcDeletedBlobs = new Counter({
+    name: 'nixery_gc_deleted_blobs_total',
+    help: 'Blobs deleted by garbage collection',
+    registers: [this.registry],
+  });
+  readonly gcDeletedBytes = new Counter({
+    name: 'nixery_gc_deleted_bytes_total',
+    help: 'Blob bytes deleted by garbage collection',
+    registers: [this.registry],
+  });
+  readonly gcDeletedObjects = new Counter({
+    name: 'nixery_gc_deleted_objects_total',
+    help: 'Manifests, image records and other objects deleted by garbage collection, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one garbage collection's deletions. */
+  observeGc(report: GcReport): void {
+    this.gcRuns.inc({ result: 'success' });
+    this.gcDeletedBlobs.inc(report.blobs.deleted);
+    this.gcDeletedBytes.inc(report.blobs.deletedBytes);
+    for (const [kind, count] of Object.entries(report.objectsDeleted))
+      this.gcDeletedObjects.inc({ kind }, count);
   }
 
   /** Feeds the builder's events into the counters. */
@@ -71,6 +116,14 @@ export class RegistryMetrics {
         break;
       case 'nix-evaluation':
         this.evaluations.inc();
+        this.running++;
+        this.peak = Math.max(this.peak, this.running);
+        this.evaluationsRunning.set(this.running);
+        this.evaluationsPeak.set(this.peak);
+        break;
+      case 'nix-evaluation-end':
+        this.running--;
+        this.evaluationsRunning.set(this.running);
         break;
       default:
         break;

@@ -2,12 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
+import { ServedRecorder, startPeriodicGc } from '@nixery/gc';
 import { checkPackageSet } from '@nixery/nix';
 import { type PackageSource, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { createAccessControl } from './auth.js';
+import { BuildBoard } from './build-board.js';
+import { buildLogger } from './build-log.js';
+import type { BuildStreamLimits } from './builds.js';
 import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
@@ -23,6 +27,10 @@ export interface StartOptions {
   unpinnedTtlMs?: number;
   /** Overrides the storage built from the configuration (tests share one between servers). */
   storage?: Storage;
+  /** Limits of the build event streams (tests shorten the heartbeat). */
+  buildStreams?: BuildStreamLimits;
+  /** The clock of last-served records and periodic gc (tests move it); default the real one. */
+  now?: () => Date;
 }
 
 export interface RunningRegistry {
@@ -31,6 +39,7 @@ export interface RunningRegistry {
   server: Server;
   builder: ImageBuilder;
   metrics: RegistryMetrics;
+  board: BuildBoard;
   close(): Promise<void>;
 }
 
@@ -46,6 +55,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   await cleanLeftoversAtStart({ storage, gcRootsDir: config.gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
+  const board = new BuildBoard();
 
   const builder = new ImageBuilder({
     ...builderOptions(config),
@@ -54,33 +64,30 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     popularity,
     onEvent: (event) => {
       metrics.observe(event);
-      switch (event.type) {
-        case 'build-start':
-          logger.info({ image: event.image }, 'build started');
-          break;
-        case 'build-end':
-          logger.info({ image: event.image, timings: event.timings }, 'build finished');
-          break;
-        case 'build-failed':
-          logger.warn(
-            { image: event.image, reason: event.error.reason, ms: event.ms, err: event.error.message },
-            'build failed',
-          );
-          recentErrors.add({
-            at: new Date().toISOString(),
-            image: event.image,
-            reason: event.error.reason,
-            message: event.error.message,
-          });
-          break;
-        case 'nix-log':
-          logger.debug({ image: event.image, nix: event.line }, 'nix');
-          break;
-        default:
-          break;
+      if (event.type === 'build-failed') {
+        recentErrors.add({
+          at: new Date().toISOString(),
+          image: event.image,
+          reason: event.error.reason,
+          message: event.error.message,
+        });
       }
     },
+    // Each build on the board, and in the log under its id, image and first request id.
+    observeBuild: (info) => {
+      const { id, observer } = board.start(info);
+      return buildLogger(logger, id, info, observer);
+    },
   });
+
+  // When each manifest was last served (at most a write a day per manifest), for gc on any instance.
+  const served = new ServedRecorder(storage, {
+    ...(options.now ? { now: options.now } : {}),
+    onError: (error, digest) =>
+      logger.warn({ digest, err: (error as Error).message }, 'recording a served manifest failed'),
+  });
+  const stopGc =
+    config.gc.intervalMs === null ? null : startServerGc(storage, config, metrics, logger, options.now);
 
   const accessControl = config.auth ? createAccessControl(config.auth) : null;
   if (config.auth) {
@@ -96,6 +103,9 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     sourceDescription: describeSource(config.source, config.bundledSource),
     storageDescription: storage.description,
     version: VERSION,
+    board,
+    ...(options.buildStreams ? { buildStreams: options.buildStreams } : {}),
+    onManifestServed: (digest) => served.record(digest),
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -127,12 +137,54 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     server,
     builder,
     metrics,
+    board,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }).finally(() => accessControl?.close()),
+      })
+        .finally(() => accessControl?.close())
+        .finally(() => stopGc?.()),
   };
+}
+
+/**
+ * NIXERY_GC_INTERVAL: garbage collection in this process, one run at a time (the next is due an
+ * interval after the last ended), each logged and counted in /metrics.
+ */
+function startServerGc(
+  storage: Storage,
+  config: Config,
+  metrics: RegistryMetrics,
+  logger: Logger,
+  now: (() => Date) | undefined,
+): () => Promise<void> {
+  const { intervalMs, retentionMs, graceMs } = config.gc;
+  logger.info({ intervalMs, retentionMs, graceMs }, 'periodic garbage collection on');
+  return startPeriodicGc(storage, {
+    intervalMs: intervalMs as number,
+    retentionMs,
+    graceMs,
+    ...(now ? { now } : {}),
+    onReport: (report, ms) => {
+      metrics.observeGc(report);
+      logger.info(
+        {
+          ms,
+          images: report.images,
+          blobsDeleted: report.blobs.deleted,
+          bytesDeleted: report.blobs.deletedBytes,
+          objectsDeleted: report.objectsDeleted,
+          rescued: report.rescued,
+        },
+        'garbage collection finished',
+      );
+    },
+    onError: (error) => {
+      metrics.gcRuns.inc({ result: 'failed' });
+      logger.error({ err: (error as Error).message }, 'garbage collection failed');
+    },
+  });
 }
 
 /** Thrown by startRegistry when the installed Nix cannot evaluate the configured package set. */

@@ -12,7 +12,16 @@ export interface ImageManifests {
  */
 export interface ImageService {
   /** Rejects with an ImageError for anything the request or the build got wrong. */
-  getImage(name: string, tag: string, options: { signal?: AbortSignal }): Promise<ImageManifests>;
+  getImage(
+    name: string,
+    tag: string,
+    options: { signal?: AbortSignal; requestId?: string },
+  ): Promise<ImageManifests>;
+  /**
+   * Drops what the caches hold for `name:tag`, so the next getImage builds it again (its stored
+   * manifests were deleted, by garbage collection on any instance).
+   */
+  forgetImage?(name: string, tag: string): Promise<void>;
   /** null when no manifest with that digest is stored. */
   getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null>;
   /** The descriptors of the manifests whose `subject` is `digest` (OCI 1.1); [] when none are known. */

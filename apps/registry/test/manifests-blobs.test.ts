@@ -67,6 +67,47 @@ describe('manifests', () => {
     await expectError(await fetch(url('/v2/hello/manifests/sha256:xyz')), 400, 'DIGEST_INVALID');
   });
 
+  test('every manifest served, by tag or digest, GET or HEAD, is reported (for gc); a 404 is not', async () => {
+    const { images, url, served } = registry;
+    images.fail = null;
+    served.length = 0;
+    await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } });
+    await fetch(url('/v2/hello/manifests/latest'), { method: 'HEAD' });
+    await fetch(url(`/v2/hello/manifests/${images.image.manifests.oci.digest}`));
+    await fetch(url(`/v2/hello/manifests/sha256:${'0'.repeat(64)}`));
+    expect(served).toEqual([
+      images.image.manifests.oci.digest,
+      images.image.manifests.docker.digest,
+      images.image.manifests.oci.digest,
+    ]);
+  });
+
+  test('a cached image whose manifest was deleted (gc) is forgotten and built once more', async () => {
+    const { images, url } = registry;
+    images.fail = null;
+    const digest = images.image.manifests.oci.digest;
+    const stored = images.manifests.get(digest)!;
+    images.manifests.delete(digest);
+    images.onForget = () => images.manifests.set(digest, stored);
+    try {
+      const response = await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } });
+      expect(response.status).toBe(200);
+      expect(images.forgotten).toEqual(['hello:latest']);
+      // Still gone after the rebuild: a 404, not a loop.
+      images.manifests.delete(digest);
+      images.onForget = null;
+      await expectError(
+        await fetch(url('/v2/hello/manifests/latest'), { headers: { accept: OCI_MANIFEST } }),
+        404,
+        'MANIFEST_UNKNOWN',
+      );
+      expect(images.forgotten).toEqual(['hello:latest', 'hello:latest']);
+    } finally {
+      images.manifests.set(digest, stored);
+      images.onForget = null;
+    }
+  });
+
   // Each reason's status and code (these were asserted on the builder's errors before errors
   // stopped carrying HTTP: same values, now from the registry's one table).
   test.each<[ImageFailureReason, number, string]>([

@@ -15,6 +15,8 @@ const TARBALL =
 
 // Evaluations take 1–4 s each on an idle machine, far more when it is busy.
 const SLOW = 300_000;
+// Names are remembered for the reuse window: an hour here, so a busy machine's slow pulls stay in it.
+const REUSE_MS = 3_600_000;
 
 let dir: string;
 let nixpkgs: string;
@@ -38,6 +40,7 @@ beforeAll(async () => {
     config: settings(nixpkgs),
     host: '127.0.0.1',
     logger: pino({ level: 'silent' }),
+    unpinnedTtlMs: REUSE_MS,
   });
 }, SLOW);
 afterAll(async () => {
@@ -140,7 +143,17 @@ describe('pulls of failing names from real nixpkgs', () => {
   );
 });
 
-const evaluations = async () => (await registry.metrics.evaluations.get()).values[0]?.value ?? 0;
+const evaluations = async (on: RunningRegistry = registry) =>
+  (await on.metrics.evaluations.get()).values[0]?.value ?? 0;
+
+/** A pull that may fail in any way (names of the slice resolve, but nothing in it builds). */
+async function pullStatus(name: string, on: RunningRegistry = registry): Promise<number> {
+  const response = await fetch(`${on.url}/v2/${name}/manifests/latest`, {
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
 
 describe('cost per pull', () => {
   test(
@@ -150,12 +163,95 @@ describe('cost per pull', () => {
       expect(first.status).toBe(404);
       const before = await evaluations();
       expect(before).toBeGreaterThan(0);
-      // Within NIXERY_UNPINNED_TTL (60 s) hello and chatbox are known: no evaluation at all.
+      // Within the reuse window (NIXERY_UNPINNED_TTL) hello and chatbox are known: no evaluation at all.
       expect(await pull('hello/chatbox')).toEqual(first);
       expect((await pull('chatbox')).error.message).toBe(first.error.message);
       expect(await evaluations()).toBe(before);
     },
     SLOW,
+  );
+
+  test(
+    'a repeated unknown name, alone or beside resolved names, runs no evaluation',
+    async () => {
+      const first = await pull('hello/nosuchthing');
+      expect(first).toEqual({
+        status: 404,
+        error: {
+          code: 'MANIFEST_UNKNOWN',
+          message: 'unknown package: nosuchthing',
+          detail: { packages: ['nosuchthing'] },
+        },
+      });
+      const before = await evaluations();
+      expect(await pull('nosuchthing')).toEqual(first);
+      expect(await pull('hello/nosuchthing')).toEqual(first);
+      expect(await pull('nosuchthing/hello')).toEqual(first);
+      expect(await evaluations()).toBe(before);
+    },
+    SLOW,
+  );
+
+  test(
+    'a second pull of a resolved image, and images of its names, run no evaluation; new names alone are evaluated',
+    async () => {
+      // The slice's names resolve to derivations, which cannot be built here (their sources are
+      // downloads): each pull fails at the build, after the names were resolved and remembered.
+      const before = await evaluations();
+      const status = await pullStatus('curl/jq');
+      expect(status).toBe(500);
+      expect(await evaluations()).toBe(before + 1);
+      // The same image again (its failed build was not cached), and images of its names.
+      expect(await pullStatus('curl/jq')).toBe(status);
+      expect(await pullStatus('jq')).toBe(status);
+      expect(await pullStatus('curl')).toBe(status);
+      expect(await evaluations()).toBe(before + 1);
+      // One new name beside known ones: one evaluation (of that name), and it is known after.
+      expect(await pullStatus('curl/jq/sdl2')).toBe(status);
+      expect(await evaluations()).toBe(before + 2);
+      expect(await pullStatus('sdl2/jq')).toBe(status);
+      expect(await evaluations()).toBe(before + 2);
+    },
+    // Six failing builds (each retries its downloads) besides two evaluations.
+    3 * SLOW,
+  );
+});
+
+describe('evaluations at once', () => {
+  test(
+    '20 concurrent pulls of distinct images never run more evaluations at once than NIXERY_EVAL_CONCURRENCY',
+    async () => {
+      const limited = await startRegistry({
+        config: loadConfig({
+          env: {
+            NIXERY_PKGS_PATH: nixpkgs,
+            NIXERY_NIX_SUBSTITUTERS: '',
+            NIXERY_EVAL_CONCURRENCY: '2',
+            STORAGE_PATH: join(dir, 'storage-limited'),
+            PORT: '0',
+          },
+        }),
+        host: '127.0.0.1',
+        logger: pino({ level: 'silent' }),
+        unpinnedTtlMs: REUSE_MS,
+      });
+      try {
+        // Unknown names: each image costs exactly one evaluation and no build.
+        const names = Array.from({ length: 20 }, (_, i) => `absent${i}`);
+        const statuses = await Promise.all(names.map((name) => pullStatus(name, limited)));
+        expect(statuses).toEqual(names.map(() => 404));
+        expect(await evaluations(limited)).toBe(20);
+        const gauge = async (metric: 'evaluationsPeak' | 'evaluationsRunning') =>
+          (await limited.metrics[metric].get()).values[0]?.value;
+        // 20 waiting pulls keep both slots busy: the peak is the limit, never more.
+        expect(await gauge('evaluationsPeak')).toBe(2);
+        expect(await gauge('evaluationsRunning')).toBe(0);
+      } finally {
+        await limited.close();
+      }
+    },
+    // Ten rounds of two evaluations: minutes on a busy machine.
+    3 * SLOW,
   );
 });
 

@@ -18,7 +18,14 @@ export interface TestRegistry extends RunningRegistry {
  * storage folder (or a given one, to share storage between instances).
  */
 export async function startTestRegistry(
-  options: { storagePath?: string; env?: Record<string, string>; storage?: Storage } = {},
+  options: {
+    storagePath?: string;
+    env?: Record<string, string>;
+    storage?: Storage;
+    /** The registry's clock (last-served records, periodic gc). */
+    now?: () => Date;
+    unpinnedTtlMs?: number;
+  } = {},
 ): Promise<TestRegistry> {
   const ownsStorage = options.storagePath === undefined;
   const storagePath = options.storagePath ?? (await mkdtemp(join(tmpdir(), 'nixery-e2e-')));
@@ -28,6 +35,8 @@ export async function startTestRegistry(
     host: '127.0.0.1',
     logger: pino({ level: process.env.NIXERY_TEST_LOG ?? 'silent' }),
     storage: options.storage ?? createStorage(config.storage),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
   });
   return {
     ...registry,

@@ -21,7 +21,7 @@ import {
 import { sha256Hex } from '@nixery/digest';
 import { DEFAULT_GROUPING_OPTIONS, type Layer } from '@nixery/layers';
 import { buildImageConfig, buildManifests, imageEnv, MEDIA_TYPES } from '@nixery/manifest';
-import { createGcRootFolder } from '@nixery/nix';
+import { buildPlannedClosure, createGcRootFolder } from '@nixery/nix';
 import { type ImageRequest, manifestCacheKey, type PackageSource } from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import pLimit from 'p-limit';
@@ -34,6 +34,7 @@ import {
   type ReferrerRecord,
   referrersObjectKey,
 } from './image-record.js';
+import { resolveImageNames } from './image-resolution.js';
 import { writeImageSbom } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
@@ -43,11 +44,12 @@ import {
   type ImageClosure,
   type ImagePlan,
   type NixSettings,
+  nixOptions,
   planLayers,
   type ResolvedImage,
   resolveImage,
-  runImageNix,
 } from './pipeline.js';
+import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
@@ -58,7 +60,9 @@ export type BuilderEvent =
   | { type: 'layer-cache'; key: string; hit: boolean }
   | { type: 'nix-log'; image: string; line: string }
   /** One Nix evaluation of the package set started (a pull may need several, or none). */
-  | { type: 'nix-evaluation'; image: string };
+  | { type: 'nix-evaluation'; image: string }
+  /** That evaluation ended, however it ended. */
+  | { type: 'nix-evaluation-end'; image: string };
 
 /** Nix settings (NIX_TIMEOUT, …) and grouping settings (popularity, budget, strategy): see pipeline.ts. */
 export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
@@ -78,6 +82,11 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    */
   unpinnedTtlMs?: number;
   onEvent?: (event: BuilderEvent) => void;
+  /**
+   * Called as each build starts (not for answers from a cache); the observer it returns gets the
+   * build's stages and Nix log lines. Concurrent callers of one image share one build.
+   */
+  observeBuild?: (build: BuildInfo) => BuildObserver | undefined;
 }
 
 /**
@@ -92,6 +101,7 @@ export class ImageBuilder {
   /** Images from unpinned sources: reused for `unpinnedTtlMs`, then asked of Nix again. */
   private readonly unpinnedImages: GetOrBuild<ImageRecord>;
   private readonly layers: GetOrBuild<LayerCacheEntry>;
+  private readonly layerCache: LayerCache;
   private readonly emit: (event: BuilderEvent) => void;
   private readonly evaluationSlot: <T>(run: () => Promise<T>) => Promise<T>;
   private readonly nameOutcomes: NameOutcomes;
@@ -110,7 +120,8 @@ export class ImageBuilder {
     this.unpinnedImages = new GetOrBuild([
       new TtlTier<ImageRecord>({ ttlMs: options.unpinnedTtlMs ?? 60_000 }),
     ]);
-    this.layers = new GetOrBuild([new LayerCache(this.store)]);
+    this.layerCache = new LayerCache(this.store);
+    this.layers = new GetOrBuild([this.layerCache]);
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -125,20 +136,45 @@ export class ImageBuilder {
   async getImage(
     name: string,
     tag: string,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; requestId?: string } = {},
   ): Promise<ImageRecord & { timings?: BuildTimings }> {
+    const { image, images, key } = this.imageCacheEntry(name, tag);
+    const { request } = image;
+    // The build function runs for the first caller only, so its request id names the build.
+    const info: BuildInfo = {
+      image: request.name,
+      tag,
+      arch: request.arch,
+      system: request.system,
+      requestId: options.requestId ?? null,
+    };
+    const outcome = await images.get(key, (signal) => this.build(image, info, signal), {
+      store: stripTimings,
+      onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return outcome.value;
+  }
+
+  /**
+   * Forgets what the caches hold for `name:tag`, so the next getImage builds it again: for an
+   * image whose stored manifests were deleted (garbage collection on any instance) while a
+   * cache here still names them.
+   */
+  async forgetImage(name: string, tag: string): Promise<void> {
+    const { images, key } = this.imageCacheEntry(name, tag);
+    await images.forget(key);
+  }
+
+  /** The cache (pinned or unpinned images) and key an image name and tag are looked up under. */
+  private imageCacheEntry(name: string, tag: string) {
     const image = resolveImage(name, tag, this.options.source);
     const { request, source: resolved } = image;
     const cacheKey = this.withGroupingSettings(manifestCacheKey(request, resolved));
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
-    const outcome = await images.get(key, (signal) => this.build(image, signal), {
-      store: stripTimings,
-      onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    return outcome.value;
+    return { image, images, key };
   }
 
   /**
@@ -195,11 +231,44 @@ export class ImageBuilder {
    * config blob and both manifests, then the image's SBOM with an artifact manifest referring to
    * each of them. Returns the record and how many layers were written.
    */
-  async writeImage(plan: ImagePlan, signal: AbortSignal): Promise<{ record: ImageRecord; written: number }> {
+  async writeImage(
+    plan: ImagePlan,
+    signal: AbortSignal,
+    options: { onLayer?: (finished: number, layers: number) => void } = {},
+  ): Promise<{ record: ImageRecord; written: number }> {
+    const first = await this.writeImageOnce(plan, signal, options);
+    // Garbage collection on another instance may have deleted a reused (cached) layer while this
+    // build ran; the manifests are written by now, so a later gc sees them. Layers are
+    // reproducible: writing the missing ones again gives the same digests and the same manifests.
+    const missing = await this.missingLayers(first.record);
+    if (missing.length === 0) return first;
+    for (const layer of missing) await this.layerCache.forget(this.layerCacheKey(layer.key));
+    const second = await this.writeImageOnce(plan, signal, options);
+    return { record: second.record, written: first.written + second.written };
+  }
+
+  private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
+    // A few at a time: one stat per layer, on a service a request each.
+    const limit = pLimit(8);
+    const present = await Promise.all(
+      record.layers.map((layer) => limit(() => this.store.statBlob(layer.digest))),
+    );
+    return record.layers.filter((_, i) => present[i] === null);
+  }
+
+  private async writeImageOnce(
+    plan: ImagePlan,
+    signal: AbortSignal,
+    options: { onLayer?: (finished: number, layers: number) => void },
+  ): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
+    let finished = 0;
+    const layerCount = plan.layers.length + 1;
+    options.onLayer?.(0, layerCount);
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
       if (!reused) written++;
+      options.onLayer?.(++finished, layerCount);
       return layer;
     };
     const limit = this.options.layerConcurrency ?? availableParallelism();
@@ -222,42 +291,58 @@ export class ImageBuilder {
     return { record: { ...images, referrers }, written };
   }
 
-  /** Stage 2 through the name-outcome cache: a pull whose names are known to fail needs no Nix. */
+  /**
+   * Stage 2 through the name outcomes: names seen before are not evaluated again (a pull of
+   * remembered names runs no evaluation at all); then the derivations are built and measured.
+   */
   private async closure(image: ResolvedImage, run: ClosureRun): Promise<ImageClosure> {
     const { request, source } = image;
-    const known = await this.nameOutcomes.knownFailure(source, request.system, request.packages);
-    if (known) throw imageErrorFromNix(known);
-    const nix = await runImageNix(
-      { packages: request.packages, system: request.system, source },
-      this.options,
-      {
-        evaluationSlot: this.evaluationSlot,
-        onLogLine: (line: string) => this.emit({ type: 'nix-log', image: request.name, line }),
-        onEvaluation: () => this.emit({ type: 'nix-evaluation', image: request.name }),
-        ...run,
+    const target = { packages: request.packages, system: request.system, source };
+    const options = nixOptions(this.options, {
+      evaluationSlot: this.evaluationSlot,
+      ...run,
+      onLogLine: (line: string) => {
+        this.emit({ type: 'nix-log', image: request.name, line });
+        run.onLogLine?.(line);
       },
-    );
-    await this.nameOutcomes.learn(source, request.system, request.packages, nix);
+      onEvaluation: () => {
+        this.emit({ type: 'nix-evaluation', image: request.name });
+        run.onEvaluation?.();
+      },
+      onEvaluationEnd: () => {
+        this.emit({ type: 'nix-evaluation-end', image: request.name });
+        run.onEvaluationEnd?.();
+      },
+    });
+    const plan = await resolveImageNames(this.nameOutcomes, target, options);
+    if ('ok' in plan) throw imageErrorFromNix(plan);
+    const nix = await buildPlannedClosure(target, plan, options);
     if (!nix.ok) throw imageErrorFromNix(nix);
     return nix;
   }
 
   private async build(
     image: ResolvedImage,
+    info: BuildInfo,
     signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
     const { request } = image;
     const started = performance.now();
+    const observer = guardedObserver(this.options.observeBuild?.(info));
+    observer.stage({ stage: 'queued' });
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
     // The folder is named after this process, so one left by a crash is known to be stale.
     const gcRootDir = await createGcRootFolder(this.options.gcRootsDir);
     try {
-      const closure = await this.closure(image, { gcRootDir, signal });
+      const closure = await this.closure(image, { gcRootDir, signal, ...nixProgress(observer) });
       const nixDone = performance.now();
+      observer.stage({ stage: 'grouping' });
       const plan = planLayers(image, closure, this.options);
       const groupingDone = performance.now();
-      const { record, written } = await this.writeImage(plan, signal);
+      const { record, written } = await this.writeImage(plan, signal, {
+        onLayer: (layer, layers) => observer.stage({ stage: 'writing', layer, layers }),
+      });
       const done = performance.now();
       const timings: BuildTimings = {
         nixMs: Math.round(nixDone - started),
@@ -268,11 +353,16 @@ export class ImageBuilder {
         layersReused: record.layers.length - written,
       };
       this.emit({ type: 'build-end', image: request.name, timings });
+      observer.stage({ stage: 'done', timings });
       return { ...record, timings };
     } catch (error) {
       // Nobody waits for this build any more: not a failure to report.
-      if (signal.aborted) throw error;
+      if (signal.aborted) {
+        observer.stage({ stage: 'failed', reason: 'cancelled', message: 'every client waiting for it left' });
+        throw error;
+      }
       const failure = asImageError(error);
+      observer.stage({ stage: 'failed', reason: failure.reason, message: failure.message });
       this.emit({
         type: 'build-failed',
         image: request.name,
@@ -387,6 +477,20 @@ function imageErrorFromForest(error: ForestLimitError): ImageError {
   const detail = { reason: 'forest-limit', limit: error.reason, package: error.packagePath };
   if (error.reason === 'deadline') return new ImageError('timeout', error.message, detail);
   return new ImageError('forest-limit', error.message, detail);
+}
+
+/** A build's Nix steps as its stages, and Nix's log lines as its log. */
+function nixProgress(observer: BuildObserver): Pick<ClosureRun, 'onStep' | 'onBuildProgress' | 'onLogLine'> {
+  let evaluations = 0;
+  const idle = { derivations: { total: 0, started: 0 }, fetches: { total: 0, started: 0 }, current: null };
+  return {
+    onStep: (step) => {
+      if (step === 'evaluation') observer.stage({ stage: 'evaluating', evaluations: ++evaluations });
+      else if (step === 'build') observer.stage({ stage: 'building', ...idle });
+    },
+    onBuildProgress: (progress) => observer.stage({ stage: 'building', ...progress }),
+    onLogLine: (line) => observer.log(line),
+  };
 }
 
 function rootLayerKey(packages: string[], envPath: string | null): string {

@@ -25,3 +25,4 @@ export {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
+export { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from './progress.js';

@@ -68,7 +68,7 @@ export interface NixSettings {
 /** What belongs to one run rather than to the settings. */
 export type ClosureRun = Pick<
   NixOptions,
-  'gcRootDir' | 'signal' | 'onLogLine' | 'evaluationSlot' | 'onEvaluation'
+  'gcRootDir' | 'signal' | 'onLogLine' | 'evaluationSlot' | 'onEvaluation' | 'onEvaluationEnd' | 'onStep' | 'onBuildProgress'
 >;
 
 export type ImageClosure = Extract<NixResult, { ok: true }>;
@@ -79,7 +79,12 @@ export function runImageNix(
   settings: NixSettings,
   run: ClosureRun = {},
 ): Promise<NixResult> {
-  return buildImageClosure(target, {
+  return buildImageClosure(target, nixOptions(settings, run));
+}
+
+/** The server's Nix settings and one run's hooks as @nixery/nix's options. */
+export function nixOptions(settings: NixSettings, run: ClosureRun = {}): NixOptions {
+  return {
     timeoutSeconds: settings.nixTimeoutSeconds ?? DEFAULT_BUILD_TIMEOUT_SECONDS,
     ...(settings.nixSubstituters !== undefined ? { substituters: settings.nixSubstituters } : {}),
     ...(settings.nixTrustedPublicKeys !== undefined
@@ -91,7 +96,7 @@ export function runImageNix(
       : {}),
     allowUnfree: settings.allowUnfree ?? false,
     ...definedOnly(run),
-  });
+  };
 }
 
 /** Stage 2: the closure, or the failure as the ImageError the registry reports. */

@@ -48,6 +48,11 @@ export class GetOrBuild<V> {
     return { from: builtHere ? 'build' : 'shared-build', value };
   }
 
+  /** Drops `key` from every tier, so the next get builds it again. */
+  async forget(key: string): Promise<void> {
+    for (const tier of this.tiers) await tier.forget?.(key);
+  }
+
   private async lookup(key: string): Promise<V | null> {
     for (const [index, tier] of this.tiers.entries()) {
       const value = await tier.get(key);

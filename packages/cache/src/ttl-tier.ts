@@ -43,6 +43,10 @@ export class TtlTier<V> implements CacheTier<V> {
     }
   }
 
+  async forget(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

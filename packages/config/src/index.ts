@@ -4,8 +4,10 @@ export { builderOptions, type ConfiguredBuilderOptions } from './builder-options
 export {
   applyFlags,
   type Config,
+  type GcConfig,
   type LoadOptions,
   loadConfig,
+  loadGcConfig,
   loadStorageConfig,
   type SettingFlags,
   withCliStoragePath,
@@ -23,3 +25,4 @@ export {
   type SettingSpec,
   settingList,
 } from './table.js';
+export { parseDuration } from './values.js';

@@ -14,7 +14,15 @@ import { type AuthConfig, authSetting } from './auth.js';
 import { type NixFleetConfig, nixFleetSetting } from './nix-fleet.js';
 import { type StorageConfig, storageSetting } from './storage.js';
 import { SETTINGS, type SettingName, settingList } from './table.js';
-import { choiceSetting, type Env, integerSetting, switchSetting, urlSetting, value } from './values.js';
+import {
+  choiceSetting,
+  durationSetting,
+  type Env,
+  integerSetting,
+  switchSetting,
+  urlSetting,
+  value,
+} from './values.js';
 
 export interface Config {
   port: number;
@@ -51,6 +59,17 @@ export interface Config {
   allowUnfree: boolean;
   /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
   evaluationConcurrency: number;
+  gc: GcConfig;
+}
+
+/** Garbage collection (`nixery gc`, and the server's periodic run). */
+export interface GcConfig {
+  /** Images not served nor built for this long are dropped (NIXERY_GC_RETENTION). */
+  retentionMs: number;
+  /** Nothing younger than this is deleted (NIXERY_GC_GRACE). */
+  graceMs: number;
+  /** The server collects this often (NIXERY_GC_INTERVAL); null: never. */
+  intervalMs: number | null;
 }
 
 /** Flag values by setting name, as commander parses them; undefined leaves the variable alone. */
@@ -102,6 +121,7 @@ export function loadConfig(options: LoadOptions): Config {
   const allowUnfree = switchSetting(env, 'allowUnfree', problems);
   const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
   const nixFleet = nixFleetSetting(env, problems);
+  const gc = gcSetting(env, problems, (nixTimeoutSeconds + evaluationTimeoutSeconds) * 1000);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -130,7 +150,38 @@ export function loadConfig(options: LoadOptions): Config {
     evaluationTimeoutSeconds,
     allowUnfree,
     evaluationConcurrency,
+    gc,
   };
+}
+
+/** Only the GC settings (for `nixery gc`), checked against the build limits as `serve` checks them. */
+export function loadGcConfig(options: { env: Env; flags?: SettingFlags }): GcConfig {
+  const env = applyFlags(options.env, options.flags);
+  const problems: string[] = [];
+  const buildSeconds =
+    integerSetting(env, 'nixTimeout', problems) + integerSetting(env, 'evalTimeout', problems);
+  const gc = gcSetting(env, problems, buildSeconds * 1000);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return gc;
+}
+
+/**
+ * The GC settings. The grace must outlast a build (evaluation and Nix limits), or gc could take
+ * the layers of a build still writing them; `buildMs` is that bound.
+ */
+function gcSetting(env: Env, problems: string[], buildMs: number): GcConfig {
+  const retentionMs = durationSetting(env, 'gcRetention', problems) as number;
+  const graceMs = durationSetting(env, 'gcGrace', problems) as number;
+  const interval = durationSetting(env, 'gcInterval', problems);
+  if (graceMs < buildMs) {
+    problems.push(
+      `${SETTINGS.gcGrace.env} must be at least ${buildMs / 1000} s (${SETTINGS.nixTimeout.env} + ${SETTINGS.evalTimeout.env}), longer than any build`,
+    );
+  }
+  if (retentionMs < graceMs) {
+    problems.push(`${SETTINGS.gcRetention.env} must not be shorter than ${SETTINGS.gcGrace.env}`);
+  }
+  return { retentionMs, graceMs, intervalMs: interval === null || interval === 0 ? null : interval };
 }
 
 /**

@@ -2,7 +2,7 @@ import { DEFAULT_COMPRESSION_LEVEL } from '@nixery/archive';
 import { DEFAULT_GROUPING_OPTIONS, GROUPING_STRATEGY_NAMES } from '@nixery/layers';
 import { DEFAULT_BUILD_TIMEOUT_SECONDS, DEFAULT_EVALUATION_TIMEOUT_SECONDS } from '@nixery/nix';
 
-export type SettingGroup = 'server' | 'source' | 'storage' | 'nix' | 'layers' | 'auth';
+export type SettingGroup = 'server' | 'source' | 'storage' | 'nix' | 'layers' | 'auth' | 'gc';
 
 /**
  * One setting: the environment variable the server reads, the flag that stands for it, its
@@ -19,8 +19,11 @@ export interface SettingSpec {
   doc: string;
   /** The README's "meaning" column (Markdown). */
   readme: string;
-  /** `integer`: a whole number from min to max; `switch`: a flag without a value (sets `1`). */
-  type: 'string' | 'integer' | 'switch' | 'true-false';
+  /**
+   * `integer`: a whole number from min to max; `switch`: a flag without a value (sets `1`);
+   * `duration`: a time such as `30d`, `6h`, `90m`, `1h30m` (values.ts, parseDuration).
+   */
+  type: 'string' | 'integer' | 'switch' | 'true-false' | 'duration';
   min?: number;
   max?: number;
   default?: number | string | boolean;
@@ -308,6 +311,35 @@ export const SETTINGS = {
     readme: 'realm named in the `WWW-Authenticate` challenge',
     type: 'string',
     default: AUTH_REALM,
+  },
+  gcRetention: {
+    env: 'NIXERY_GC_RETENTION',
+    flag: '--gc-retention <duration>',
+    group: 'gc',
+    doc: 'garbage collection drops images not served (nor built) for this long',
+    readme:
+      'garbage collection (`nixery gc --retention`, and `serve` with `NIXERY_GC_INTERVAL`) drops an image not served nor built for this long, e.g. `30d`, `12h`',
+    type: 'duration',
+    default: '30d',
+  },
+  gcGrace: {
+    env: 'NIXERY_GC_GRACE',
+    flag: '--gc-grace <duration>',
+    group: 'gc',
+    doc: 'garbage collection never deletes anything younger than this (longer than any build)',
+    readme:
+      'garbage collection never deletes a blob, manifest or record written less than this ago (so a build in flight keeps its layers); at least `NIX_TIMEOUT` + `NIXERY_EVAL_TIMEOUT`',
+    type: 'duration',
+    default: '6h',
+  },
+  gcInterval: {
+    env: 'NIXERY_GC_INTERVAL',
+    flag: '--gc-interval <duration>',
+    group: 'gc',
+    doc: 'run garbage collection in the server this often (off by default)',
+    readme:
+      '`serve` runs garbage collection this often, e.g. `1d` (one run at a time, logged, counted in `/metrics`); unset or `0`: never',
+    type: 'duration',
   },
 } as const satisfies Record<string, SettingSpec>;
 

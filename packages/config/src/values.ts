@@ -80,3 +80,43 @@ export function urlSetting(env: Env, name: SettingName, problems: string[]): str
   }
   return raw;
 }
+
+const DURATION_UNITS_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * A duration in ms: a whole number of seconds, or number-unit pairs (`ms`, `s`, `m`, `h`, `d`,
+ * `w`) such as `30d`, `6h`, `1h30m`; null for anything else.
+ */
+export function parseDuration(text: string): number | null {
+  const raw = text.trim();
+  if (/^[0-9]+$/.test(raw)) return Number(raw) * 1000;
+  if (!/^([0-9]+(ms|s|m|h|d|w))+$/.test(raw)) return null;
+  let total = 0;
+  for (const [, amount, unit] of raw.matchAll(/([0-9]+)(ms|s|m|h|d|w)/g)) {
+    total += Number(amount) * (DURATION_UNITS_MS[unit as string] as number);
+  }
+  return Number.isSafeInteger(total) ? total : null;
+}
+
+/** A `duration` setting in ms; its table default when unset (null when it has none). */
+export function durationSetting(env: Env, name: SettingName, problems: string[]): number | null {
+  const spec = SETTINGS[name] as { env: string; default?: unknown };
+  const fallback = typeof spec.default === 'string' ? parseDuration(spec.default) : null;
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const ms = parseDuration(raw);
+  if (ms === null) {
+    problems.push(
+      `${spec.env}=${JSON.stringify(raw)} must be a duration: seconds, or a number with a unit (ms, s, m, h, d, w), e.g. 30d or 1h30m`,
+    );
+    return fallback;
+  }
+  return ms;
+}

@@ -34,6 +34,26 @@ describe('loadConfig', () => {
     ]);
   });
 
+  test('garbage collection durations', () => {
+    const config = loadConfig({
+      env: {
+        STORAGE_PATH: '/s',
+        NIXERY_GC_RETENTION: '2w',
+        NIXERY_GC_GRACE: '1h30m',
+        NIXERY_GC_INTERVAL: '3600',
+      },
+    });
+    expect(config.gc).toEqual({ retentionMs: 14 * 86_400_000, graceMs: 5_400_000, intervalMs: 3_600_000 });
+    expect(loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_GC_INTERVAL: '0' } }).gc.intervalMs).toBeNull();
+    expect(problems({ STORAGE_PATH: '/s', NIXERY_GC_RETENTION: '30 days', NIXERY_GC_GRACE: '1m' })).toEqual([
+      'NIXERY_GC_RETENTION="30 days" must be a duration: seconds, or a number with a unit (ms, s, m, h, d, w), e.g. 30d or 1h30m',
+      'NIXERY_GC_GRACE must be at least 360 s (NIX_TIMEOUT + NIXERY_EVAL_TIMEOUT), longer than any build',
+    ]);
+    expect(problems({ STORAGE_PATH: '/s', NIXERY_GC_RETENTION: '1h' })).toEqual([
+      'NIXERY_GC_RETENTION must not be shorter than NIXERY_GC_GRACE',
+    ]);
+  });
+
   test('defaults', () => {
     expect(loadConfig({ env: { STORAGE_PATH: '/var/lib/nixery' } })).toEqual<Config>({
       port: 8080,
@@ -53,6 +73,7 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
+      gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
     });
   });
 
@@ -89,6 +110,7 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
+      gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
     });
   });
 

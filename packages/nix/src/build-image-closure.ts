@@ -1,10 +1,16 @@
 import { join } from 'node:path';
 import { nixSession } from './nix-session.js';
 import { parsePathInfoJson } from './path-info.js';
-import { buildTargets, outPaths } from './plan.js';
+import { buildTargets, outPaths, type PlannedDerivation, type PlannedPackage } from './plan.js';
 import { planImage } from './plan-image.js';
 import { CLOSURE_PATH_INFO_ARGS } from './run-nix.js';
 import type { BuildRequest, ImagePackage, NixOptions, NixResult } from './types.js';
+
+/** What the build needs of an evaluation: the names' derivations and coreutils' (for /usr/bin/env). */
+export interface BuildPlan {
+  packages: PlannedPackage[];
+  env: PlannedDerivation | null;
+}
 
 /**
  * Evaluates, builds and measures the closure of an image's packages:
@@ -18,10 +24,22 @@ import type { BuildRequest, ImagePackage, NixOptions, NixResult } from './types.
  */
 export async function buildImageClosure(request: BuildRequest, options: NixOptions): Promise<NixResult> {
   const session = nixSession(request, options);
-  const { programs, common } = session;
   const planned = await planImage(request, options, session);
   if (!planned.ok) return planned;
-  const { plan } = planned;
+  return buildPlannedClosure(request, planned.plan, options, session);
+}
+
+/**
+ * Steps 2 and 3 of buildImageClosure for derivations already written (by an earlier
+ * evaluation): builds and measures the closure without evaluating the package set.
+ */
+export async function buildPlannedClosure(
+  request: BuildRequest,
+  plan: BuildPlan,
+  options: NixOptions,
+  session = nixSession(request, options),
+): Promise<NixResult> {
+  const { programs, common } = session;
 
   const targets = [...plan.packages.flatMap(buildTargets), ...(plan.env ? buildTargets(plan.env) : [])];
   // With a root directory, every built output gets an indirect GC root (result, result-2, …) there,

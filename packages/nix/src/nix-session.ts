@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { NixBuildProgressParser } from './build-progress.js';
 import { isUnsupportedSystem, parseUnknownPackages } from './classify.js';
 import { causeFirst, errorBlocks, failedDerivation } from './nix-errors.js';
 import { type NixRun, runNix } from './run-nix.js';
@@ -21,7 +22,7 @@ const BUILD_PROCESS_LIMIT_SECONDS = 6 * 3600;
 
 /** The programs, common arguments and failure mapping one image's Nix calls share. */
 export interface NixSession {
-  programs: { build: string; instantiate: string; nix: string };
+  programs: { build: string; instantiate: string; nix: string; store: string };
   /** Arguments every Nix call gets (substituters, keys, builders, extra arguments). */
   common: string[];
   run(step: NixStep, file: string, args: string[]): Promise<NixRun>;
@@ -40,12 +41,14 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
   return {
     programs: nixPrograms(options.nixBuildPath),
     common: [...nixSettingArgs(options), ...(options.extraNixArgs ?? [])],
-    run: (step, file, args) =>
-      runNix(file, args, {
+    run: (step, file, args) => {
+      options.onStep?.(step);
+      return runNix(file, args, {
         timeoutMs: limitSeconds(step) * 1000,
-        onLogLine: options.onLogLine,
+        onLogLine: step === 'build' ? progressReading(options) : options.onLogLine,
         signal: options.signal,
-      }),
+      });
+    },
     failure: (step, run) => {
       if (run.notFound || run.startError !== null) {
         return {
@@ -92,6 +95,18 @@ function nixSettingArgs(options: NixOptions): string[] {
   return settings.flatMap(([name, value]) => (value === undefined ? [] : ['--option', name, value]));
 }
 
+/** The build step's log consumer: each line to onLogLine, and the progress it shows to onBuildProgress. */
+function progressReading(options: NixOptions): ((line: string) => void) | undefined {
+  const { onLogLine, onBuildProgress } = options;
+  if (!onBuildProgress) return onLogLine;
+  const parser = new NixBuildProgressParser();
+  return (line) => {
+    onLogLine?.(line);
+    const progress = parser.feed(line);
+    if (progress) onBuildProgress(progress);
+  };
+}
+
 /** Nix's own `--timeout` / `--max-silent-time` ("… timed out after N seconds"). */
 function isBuildTimeout(tail: readonly string[]): boolean {
   return tail.some((line) => /timed out after \d+ seconds|silent for \d+ seconds/.test(line));
@@ -99,8 +114,18 @@ function isBuildTimeout(tail: readonly string[]): boolean {
 
 function nixPrograms(nixBuildPath: string | undefined) {
   if (nixBuildPath === undefined || !nixBuildPath.includes('/')) {
-    return { build: nixBuildPath ?? 'nix-build', instantiate: 'nix-instantiate', nix: 'nix' };
+    return {
+      build: nixBuildPath ?? 'nix-build',
+      instantiate: 'nix-instantiate',
+      nix: 'nix',
+      store: 'nix-store',
+    };
   }
   const dir = dirname(nixBuildPath);
-  return { build: nixBuildPath, instantiate: join(dir, 'nix-instantiate'), nix: join(dir, 'nix') };
+  return {
+    build: nixBuildPath,
+    instantiate: join(dir, 'nix-instantiate'),
+    nix: join(dir, 'nix'),
+    store: join(dir, 'nix-store'),
+  };
 }

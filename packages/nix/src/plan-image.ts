@@ -1,11 +1,38 @@
 import { IMAGE_NIX_PATH } from './expressions.js';
 import { errorBlocks, refusalOf } from './nix-errors.js';
 import { type NixSession, nixSession } from './nix-session.js';
-import { type ImagePlan, parsePlan, type UnplannedPackage } from './plan.js';
+import {
+  type ImagePlan,
+  type PlannedDerivation,
+  type PlannedPackage,
+  parsePlan,
+  type UnplannedPackage,
+} from './plan.js';
 import type { BuildRequest, NixFailure, NixOptions, PackageProblem } from './types.js';
 
 /** Past this many names, an uncatchable evaluation error is reported for the image, not per name. */
 const MAX_ISOLATED_NAMES = 8;
+
+/**
+ * What evaluating some names gave: the names that resolved and coreutils (for /usr/bin/env), even
+ * when others failed (so a caller can remember them), and the failure, if any.
+ */
+export interface NameResolution {
+  found: PlannedPackage[];
+  /** coreutils' derivation (null: the set has none); absent when no evaluation gave a plan. */
+  env?: PlannedDerivation | null;
+  failure: NixFailure | null;
+}
+
+/** planImage's answer: the whole plan, or the failure (as resolveNames found it). */
+export async function planImage(
+  request: BuildRequest,
+  options: NixOptions,
+  session: NixSession = nixSession(request, options),
+): Promise<{ ok: true; plan: ImagePlan } | NixFailure> {
+  const { found, env, failure } = await resolveNames(request, options, session);
+  return failure ?? { ok: true, plan: { packages: found, unplanned: [], env: env ?? null } };
+}
 
 /**
  * Resolves an image's names with one evaluation of `nix/image.nix -A plan` (which writes the
@@ -14,38 +41,42 @@ const MAX_ISOLATED_NAMES = 8;
  * uncaught, for Nix's message; when the combined evaluation itself died of an uncatchable error,
  * each name is evaluated alone to find whose it is (up to MAX_ISOLATED_NAMES names).
  */
-export async function planImage(
+export async function resolveNames(
   request: BuildRequest,
   options: NixOptions,
   session: NixSession = nixSession(request, options),
-): Promise<{ ok: true; plan: ImagePlan } | NixFailure> {
+): Promise<NameResolution> {
   const slot = options.evaluationSlot ?? ((task) => task());
   const evaluate = (packages: string[], strict: boolean) =>
-    slot(() => {
+    slot(async () => {
       options.onEvaluation?.();
-      return session.run('evaluation', session.programs.instantiate, [
-        '--eval',
-        '--strict',
-        '--json',
-        '--read-write-mode',
-        ...session.common,
-        options.imageNixPath ?? IMAGE_NIX_PATH,
-        '-A',
-        'plan',
-        '--argstr',
-        'source',
-        request.source.nixArg,
-        '--argstr',
-        'packages',
-        JSON.stringify(packages),
-        '--argstr',
-        'system',
-        request.system,
-        '--argstr',
-        'settings',
-        JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
-        ...(strict ? ['--argstr', 'strict', 'true'] : []),
-      ]);
+      try {
+        return await session.run('evaluation', session.programs.instantiate, [
+          '--eval',
+          '--strict',
+          '--json',
+          '--read-write-mode',
+          ...session.common,
+          options.imageNixPath ?? IMAGE_NIX_PATH,
+          '-A',
+          'plan',
+          '--argstr',
+          'source',
+          request.source.nixArg,
+          '--argstr',
+          'packages',
+          JSON.stringify(packages),
+          '--argstr',
+          'system',
+          request.system,
+          '--argstr',
+          'settings',
+          JSON.stringify({ allowUnfree: options.allowUnfree ?? false }),
+          ...(strict ? ['--argstr', 'strict', 'true'] : []),
+        ]);
+      } finally {
+        options.onEvaluationEnd?.();
+      }
     });
 
   /** Why one name fails (null: it does not, alone), or the failure that stopped the asking. */
@@ -67,34 +98,46 @@ export async function planImage(
     return answers.filter((a): a is PackageProblem => a !== null);
   };
 
+  const failed = (
+    failure: NixFailure,
+    found: PlannedPackage[] = [],
+    env: PlannedDerivation | null = null,
+  ) => ({
+    found,
+    env,
+    failure,
+  });
+
   const evaluation = await evaluate(request.packages, false);
   if (evaluation.exitCode !== 0) {
     const stopped = session.failure('evaluation', evaluation);
-    if (stopped.kind !== 'build-failed') return stopped;
+    if (stopped.kind !== 'build-failed') return failed(stopped);
     // An error builtins.tryEval cannot catch (abort, a missing file): find whose it is.
     const [only] = request.packages;
     if (request.packages.length === 1 && only !== undefined) {
-      return { ok: false, kind: 'package-problems', problems: [problemFrom(only, evaluation.tail)] };
+      return failed({ ok: false, kind: 'package-problems', problems: [problemFrom(only, evaluation.tail)] });
     }
-    if (request.packages.length > MAX_ISOLATED_NAMES) return evaluationFailed(stopped);
+    if (request.packages.length > MAX_ISOLATED_NAMES) return failed(evaluationFailed(stopped));
     const problems = await explainAll(request.packages.map((name) => ({ name })));
-    if (!Array.isArray(problems)) return problems;
+    if (!Array.isArray(problems)) return failed(problems);
     // Every name failing alone with the same error is the package set failing, not the names.
     const messages = new Set(problems.map((p) => p.message));
     if (problems.length === 0 || (problems.length === request.packages.length && messages.size === 1)) {
-      return evaluationFailed(stopped);
+      return failed(evaluationFailed(stopped));
     }
-    return { ok: false, kind: 'package-problems', problems };
+    return failed({ ok: false, kind: 'package-problems', problems });
   }
 
   const plan = parsePlan(evaluation.stdout);
-  if (plan.unplanned.length === 0) return { ok: true, plan };
+  const { packages: found, env } = plan;
+  if (plan.unplanned.length === 0) return { found, env, failure: null };
   if (plan.unplanned.every((p) => p.status === 'unknown')) {
-    return { ok: false, kind: 'unknown-packages', names: plan.unplanned.map((p) => p.name) };
+    const names = plan.unplanned.map((p) => p.name);
+    return failed({ ok: false, kind: 'unknown-packages', names }, found, env);
   }
-  const failed = plan.unplanned.filter((p) => p.status === 'failed');
-  const explained = await explainAll(failed.map((known) => ({ name: known.name, known })));
-  if (!Array.isArray(explained)) return explained;
+  const failing = plan.unplanned.filter((p) => p.status === 'failed');
+  const explained = await explainAll(failing.map((known) => ({ name: known.name, known })));
+  if (!Array.isArray(explained)) return failed(explained, found, env);
   const byName = new Map(explained.map((p) => [p.name, p]));
   const problems = plan.unplanned.map(
     (p): PackageProblem =>
@@ -107,7 +150,7 @@ export async function planImage(
             message: `evaluating ${p.attr} failed inside builtins.tryEval but not on its own`,
           }),
   );
-  return { ok: false, kind: 'package-problems', problems };
+  return failed({ ok: false, kind: 'package-problems', problems }, found, env);
 }
 
 /** A name's problem from the stderr of an evaluation of it alone. */

@@ -1,6 +1,8 @@
 import type { RuntimeGraphJson } from '@nixery/layers';
 import type { ResolvedSource } from '@nixery/source';
+import type { NixBuildProgress } from './build-progress.js';
 import type { Refusal } from './nix-errors.js';
+import type { NixStep } from './nix-session.js';
 
 // The runtime graph is @nixery/layers' input contract; the runner produces exactly that shape.
 export type { PathInfo, RuntimeGraphJson } from '@nixery/layers';
@@ -111,6 +113,12 @@ export interface NixOptions {
   evaluationSlot?: <T>(run: () => Promise<T>) => Promise<T>;
   /** Called as each evaluation (nix-instantiate) starts: for metrics of what a pull cost. */
   onEvaluation?: () => void;
+  /** Called as each Nix process starts, with its step (evaluations after their slot is free). */
+  onStep?: (step: NixStep) => void;
+  /** The build step's progress (derivations to build, paths to fetch, started so far), as it changes. */
+  onBuildProgress?: (progress: NixBuildProgress) => void;
+  /** Called as each evaluation ends (however it ended): with onEvaluation, how many run at once. */
+  onEvaluationEnd?: () => void;
   /** nix/image.nix; defaults to the copy in this repository. */
   imageNixPath?: string;
 }

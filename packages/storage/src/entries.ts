@@ -162,3 +162,55 @@ export function imageRecordReferences(value: unknown): { manifests: string[]; bl
   }
   return { manifests, blobs };
 }
+
+/** When a manifest was last served (`served/sha256/<hex>`); written by the registry, read by GC. */
+export interface ServedRecord {
+  /** ISO 8601 time. */
+  servedAt: string;
+}
+
+/** The time a parsed served record states; throws InvalidEntryError for anything else. */
+export function parseServedRecord(value: unknown): Date {
+  const servedAt = (value as Partial<ServedRecord> | null)?.servedAt;
+  const time = typeof servedAt === 'string' ? Date.parse(servedAt) : Number.NaN;
+  if (!Number.isFinite(time)) throw new InvalidEntryError('not a served record', 'no valid "servedAt"');
+  return new Date(time);
+}
+
+/** What a stored manifest points to: its blobs, the manifests an index lists, its OCI 1.1 subject. */
+export interface ManifestReferences {
+  /** Config and layer blobs (an image or artifact manifest); empty for an index. */
+  blobs: BlobReference[];
+  /** The manifests an image index lists. */
+  manifests: string[];
+  /** The manifest this one refers to (`subject`), or null. */
+  subject: string | null;
+}
+
+/**
+ * The references of a parsed Docker schema 2 / OCI manifest or image index. Throws
+ * InvalidEntryError when a descriptor is malformed or the value is neither.
+ */
+export function manifestReferences(value: unknown): ManifestReferences {
+  const invalid = (reason: string) => new InvalidEntryError(reason, reason);
+  const manifest = value as {
+    config?: unknown;
+    layers?: unknown;
+    manifests?: unknown;
+    subject?: unknown;
+  } | null;
+  if (typeof manifest !== 'object' || manifest === null) throw invalid('not a manifest');
+  const descriptor = (d: unknown): BlobReference => {
+    const ref = d as { digest?: unknown; size?: unknown } | null;
+    if (typeof ref?.digest !== 'string' || !isDigest(ref.digest) || typeof ref.size !== 'number')
+      throw invalid('a descriptor has no valid digest and size');
+    return { digest: ref.digest, size: ref.size };
+  };
+  const subject = manifest.subject === undefined ? null : descriptor(manifest.subject).digest;
+  if (Array.isArray(manifest.manifests) && manifest.config === undefined) {
+    return { blobs: [], manifests: manifest.manifests.map((m) => descriptor(m).digest), subject };
+  }
+  if (manifest.config === undefined || !Array.isArray(manifest.layers))
+    throw invalid('not an image manifest with a config and a layers list of descriptors, nor an index');
+  return { blobs: [manifest.config, ...manifest.layers].map(descriptor), manifests: [], subject };
+}

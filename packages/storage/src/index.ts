@@ -13,9 +13,13 @@ export {
   type LayerCacheEntry,
   type LayerRecord,
   type ManifestRef,
+  type ManifestReferences,
+  manifestReferences,
   parseLayerCacheEntry,
   parseReferrerRecords,
+  parseServedRecord,
   type ReferrerRecord,
+  type ServedRecord,
 } from './entries.js';
 export {
   BlobNotFoundError,
@@ -46,8 +50,10 @@ export {
   OBJECT_PREFIXES,
   REFERRERS_PREFIX,
   referrersObjectKey,
+  SERVED_PREFIX,
   STAGING_PREFIX,
   type StoredObjectKind,
+  servedObjectKey,
 } from './layout.js';
 export { digestHex } from './names.js';
 export { S3Driver, S3Storage, type S3StorageOptions } from './s3.js';
@@ -64,3 +70,4 @@ export type {
   Storage,
   StoredObject,
 } from './types.js';
+export { listStoredObjects, type StoredObjects } from './walk.js';

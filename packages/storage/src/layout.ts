@@ -9,6 +9,8 @@
 //   manifests/<key>.json      a manifest-cache record: a built image (@nixery/cache, entries.ts)
 //   layers/<key>.json         a layer-cache record: the blob built for a layer (@nixery/cache, entries.ts)
 //   resolutions/<key>.json    what a package name resolved to for a pinned source (@nixery/builder)
+//   served/sha256/<hex>       when a manifest was last served: a ServedRecord (entries.ts; the
+//                             registry writes it at most once a day per manifest, garbage collection reads it)
 import { randomUUID } from 'node:crypto';
 import { isDigest } from '@nixery/digest';
 import { InvalidKeyError } from './errors.js';
@@ -20,11 +22,17 @@ export const LAYER_CACHE_PREFIX = 'layers/';
 export const MANIFEST_PREFIX = 'manifests/';
 export const NAME_OUTCOME_PREFIX = 'resolutions/';
 export const REFERRERS_PREFIX = 'referrers/sha256/';
+export const SERVED_PREFIX = 'served/sha256/';
 const MANIFEST_BY_DIGEST_PREFIX = `${MANIFEST_PREFIX}sha256/`;
 /** Folders only putBlob writes to; no object key may name anything inside them. */
 const RESERVED_PREFIXES = ['blobs/', STAGING_PREFIX];
-/** The folders of keyed objects that verify (and a garbage collector) walk. */
-export const OBJECT_PREFIXES = [LAYER_CACHE_PREFIX, MANIFEST_PREFIX] as const;
+/** The folders of keyed objects that verify and garbage collection walk (walk.ts). */
+export const OBJECT_PREFIXES = [
+  LAYER_CACHE_PREFIX,
+  MANIFEST_PREFIX,
+  REFERRERS_PREFIX,
+  SERVED_PREFIX,
+] as const;
 
 const CACHE_KEY_PATTERN = /^[a-f0-9]{64}$/;
 const HEX64 = '[a-f0-9]{64}';
@@ -32,6 +40,7 @@ const LAYER_RECORD_KEY = new RegExp(`^${LAYER_CACHE_PREFIX}(${HEX64})\\.json$`);
 const IMAGE_RECORD_KEY = new RegExp(`^${MANIFEST_PREFIX}(${HEX64})\\.json$`);
 const MANIFEST_BY_DIGEST_KEY = new RegExp(`^${MANIFEST_BY_DIGEST_PREFIX}(${HEX64})$`);
 const REFERRERS_KEY = new RegExp(`^${REFERRERS_PREFIX}(${HEX64})$`);
+const SERVED_KEY = new RegExp(`^${SERVED_PREFIX}(${HEX64})$`);
 
 /** The storage name of a blob: `blobs/sha256/<hex>`. */
 export function blobName(digest: string): string {
@@ -73,6 +82,11 @@ export function referrersObjectKey(digest: string): string {
   return REFERRERS_PREFIX + digestHex(digest);
 }
 
+/** `served/sha256/<hex>`: when the manifest with that digest was last served (a ServedRecord). */
+export function servedObjectKey(digest: string): string {
+  return SERVED_PREFIX + digestHex(digest);
+}
+
 /** `layers/<key>.json`: the layer-cache record of a layer key. */
 export function layerCacheObjectKey(cacheKey: string): string {
   return `${LAYER_CACHE_PREFIX}${checkedCacheKey(cacheKey)}.json`;
@@ -83,7 +97,7 @@ export function manifestCacheObjectKey(cacheKey: string): string {
   return `${MANIFEST_PREFIX}${checkedCacheKey(cacheKey)}.json`;
 }
 
-/** `resolutions/<key>.json`: whether a name resolved (or why not) for a pinned source. */
+/** `resolutions/<key>.json`: what a name resolved to (attribute, derivation, outputs) or why not, for a pinned source. */
 export function nameOutcomeObjectKey(cacheKey: string): string {
   return `${NAME_OUTCOME_PREFIX}${checkedCacheKey(cacheKey)}.json`;
 }
@@ -99,6 +113,7 @@ export type StoredObjectKind =
   | { kind: 'image-record'; cacheKey: string }
   | { kind: 'manifest'; digest: string }
   | { kind: 'referrers'; subject: string }
+  | { kind: 'served'; digest: string }
   | { kind: 'other' };
 
 /** What an object key holds, judged by its name alone. */
@@ -111,5 +126,7 @@ export function classifyObjectKey(key: string): StoredObjectKind {
   if (m) return { kind: 'image-record', cacheKey: m[1] as string };
   m = REFERRERS_KEY.exec(key);
   if (m) return { kind: 'referrers', subject: `sha256:${m[1]}` };
+  m = SERVED_KEY.exec(key);
+  if (m) return { kind: 'served', digest: `sha256:${m[1]}` };
   return { kind: 'other' };
 }

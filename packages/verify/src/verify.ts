@@ -1,11 +1,10 @@
 import { isDigest, sha256Digest } from '@nixery/digest';
 import {
   type BlobReference,
-  classifyObjectKey,
   InvalidEntryError,
   imageRecordReferences,
+  listStoredObjects,
   manifestObjectKey,
-  OBJECT_PREFIXES,
   parseLayerCacheEntry,
   type Storage,
 } from '@nixery/storage';
@@ -104,17 +103,10 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     return null;
   };
 
-  const layerEntries: string[] = [];
-  const manifests: { key: string; digest: string }[] = [];
-  const imageRecords: string[] = [];
-  for (const prefix of OBJECT_PREFIXES) {
-    for await (const { key } of storage.listObjects(prefix)) {
-      const kind = classifyObjectKey(key);
-      if (kind.kind === 'layer-entry') layerEntries.push(key);
-      else if (kind.kind === 'manifest') manifests.push({ key, digest: kind.digest });
-      else if (kind.kind === 'image-record') imageRecords.push(key);
-    }
-  }
+  const walked = await listStoredObjects(storage);
+  const layerEntries = walked.layerEntries.map((o) => o.key);
+  const manifests = walked.manifests.map(({ key, digest }) => ({ key, digest }));
+  const imageRecords = walked.imageRecords.map((o) => o.key);
 
   for (const key of layerEntries) {
     const body = await storage.getObject(key);

@@ -22,6 +22,10 @@ export class FakeImages implements ImageService {
   /** Thrown by getImage when set. */
   fail: unknown = null;
   readonly calls: Array<{ name: string; tag: string }> = [];
+  /** Images forgotten (forgetImage), as `name:tag`. */
+  readonly forgotten: string[] = [];
+  /** Called by forgetImage: what a rebuild would put back. */
+  onForget: (() => void) | null = null;
 
   constructor() {
     const docker = this.add(DOCKER_MANIFEST, '{"schemaVersion":2,"docker":true}');
@@ -40,6 +44,11 @@ export class FakeImages implements ImageService {
     this.calls.push({ name, tag });
     if (this.fail) throw this.fail;
     return this.image;
+  }
+
+  async forgetImage(name: string, tag: string): Promise<void> {
+    this.forgotten.push(`${name}:${tag}`);
+    this.onForget?.();
   }
 
   async getManifest(digest: string) {
@@ -85,9 +94,12 @@ export async function startFakeRegistry(): Promise<{
   images: FakeImages;
   blobs: FakeBlobs;
   url: (path: string) => string;
+  /** Digests of the manifests the app reported served, in order. */
+  served: string[];
   close: () => Promise<void>;
 }> {
   const images = new FakeImages();
+  const served: string[] = [];
   const blobs = new FakeBlobs();
   const app = createRegistryApp({
     images,
@@ -98,6 +110,7 @@ export async function startFakeRegistry(): Promise<{
     sourceDescription: 'fake',
     storageDescription: 'fake',
     version: 'test',
+    onManifestServed: (digest) => served.push(digest),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -106,6 +119,7 @@ export async function startFakeRegistry(): Promise<{
     images,
     blobs,
     url: (path) => `http://127.0.0.1:${port}${path}`,
+    served,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
