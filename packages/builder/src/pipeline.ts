@@ -68,7 +68,14 @@ export interface NixSettings {
 /** What belongs to one run rather than to the settings. */
 export type ClosureRun = Pick<
   NixOptions,
-  'gcRootDir' | 'signal' | 'onLogLine' | 'evaluationSlot' | 'onEvaluation' | 'onEvaluationEnd' | 'onStep' | 'onBuildProgress'
+  | 'gcRootDir'
+  | 'signal'
+  | 'onLogLine'
+  | 'evaluationSlot'
+  | 'onEvaluation'
+  | 'onEvaluationEnd'
+  | 'onStep'
+  | 'onBuildProgress'
 >;
 
 export type ImageClosure = Extract<NixResult, { ok: true }>;
