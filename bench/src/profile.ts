@@ -5,6 +5,7 @@ import type { SetParams } from './synthetic-set.js';
 export const SECTIONS = [
   'cold',
   'warm',
+  's3',
   'scaling',
   'real',
   'memory',
@@ -23,6 +24,8 @@ export interface BenchProfile {
   pullRounds: number;
   rateSeconds: number;
   largeBlobBytes: number;
+  /** Rounds of the S3 warm pulls (three servers each round). */
+  s3PullRounds: number;
   /** Downloads of the large blob per connection (4 connections). */
   blobRepeats: number;
   pullClients: number;
@@ -39,6 +42,7 @@ export const FULL_PROFILE: BenchProfile = {
   set: { seed: '1', totalMiB: 1024, packages: 300, bigPathMiB: 500, scalePaths: [100, 1000, 5000] },
   coldImageBytes: 300_000_000,
   pullRounds: 5,
+  s3PullRounds: 3,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
   blobRepeats: 4,
@@ -53,6 +57,7 @@ export const SMOKE_PROFILE: BenchProfile = {
   set: { seed: 'smoke', totalMiB: 4, packages: 20, bigPathMiB: 2, scalePaths: [20, 120] },
   coldImageBytes: 3_000_000,
   pullRounds: 1,
+  s3PullRounds: 1,
   rateSeconds: 1,
   largeBlobBytes: 2_000_000,
   blobRepeats: 1,
@@ -70,8 +75,8 @@ export function profileFor(argv: readonly string[], env: NodeJS.ProcessEnv): Ben
 }
 
 /**
- * `cold,scaling` → those sections. The warm-pull and memory sections pull the cold-build image,
- * so asking for them runs the cold build too.
+ * `cold,scaling` → those sections. The warm-pull, S3 and memory sections pull the cold-build
+ * image, so asking for them runs the cold build too.
  */
 export function parseSections(list: string): SectionName[] {
   const names = list
@@ -83,6 +88,6 @@ export function parseSections(list: string): SectionName[] {
       throw new Error(`unknown benchmark section "${name}" (sections: ${SECTIONS.join(', ')})`);
   }
   const wanted = new Set(names as SectionName[]);
-  if (wanted.has('warm') || wanted.has('memory')) wanted.add('cold');
+  if (wanted.has('warm') || wanted.has('s3') || wanted.has('memory')) wanted.add('cold');
   return SECTIONS.filter((name) => wanted.has(name));
 }

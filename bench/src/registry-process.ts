@@ -14,6 +14,8 @@ export interface RegistryProcessOptions {
   storagePath: string;
   pkgsPath: string;
   nixTimeoutSeconds?: number;
+  /** More variables for the server (another storage backend, …); they win over the defaults. */
+  env?: Record<string, string>;
 }
 
 /** The registry running as a child process: `nixery serve` from the compiled CLI, as the quick start runs it. */
@@ -43,6 +45,7 @@ export class RegistryProcess {
         // A package path is an unpinned source: keep a built image for the whole run instead of
         // asking Nix again every minute, so the warm figures measure serving, not re-evaluation.
         NIXERY_UNPINNED_TTL: '3600',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

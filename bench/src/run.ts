@@ -10,6 +10,7 @@ import { type BenchProfile, SECTIONS, type SectionName } from './profile.js';
 import { runRealFiles } from './real-files.js';
 import type { RegistryProcess } from './registry-process.js';
 import type { BenchResults, Figure, SectionOutcome } from './results.js';
+import { runS3Pull } from './s3-pull.js';
 import { runScaling } from './scaling.js';
 import { narBytes, prepareSet } from './synthetic-set.js';
 import { runWarmPull } from './warm-pull.js';
@@ -115,9 +116,25 @@ export async function runBenchmarks(
       sections.warmPull = { ok: true, result: warm.result };
       figures.push(...warm.figures);
     }
+    for (const peer of running.splice(0)) await peer.stop();
+
+    if (wants('s3') && registry && coldImage) {
+      const s3 = await runS3Pull({
+        filesystem: { name: 'filesystem', url: registry.url, repository: coldImage },
+        pkgsPath: set.path,
+        storagePath,
+        rounds: profile.s3PullRounds,
+        workDir,
+        log,
+      });
+      sections.s3Pull = { ok: true, result: s3.result };
+      notes.push(
+        'S3 is s3rver, a Node server on the same two cores as the registry and the client: the S3 figures show the cost of each path through the server, not a real object store.',
+      );
+      figures.push(...s3.figures);
+    }
     await registry?.stop();
     registry = null;
-    for (const peer of running.splice(0)) await peer.stop();
 
     if (wants('scaling')) {
       const scaling = await runScaling({ set, workDir, log });

@@ -32,4 +32,11 @@ describe('figures and statistics', () => {
     expect(profileFor([], { BENCH_SMOKE: '0' }).mode).toBe('full');
     expect(profileFor([], {}).mode).toBe('full');
   });
+
+  test('--only= picks sections; those that pull the cold-build image bring it along', () => {
+    expect(profileFor(['--only=s3'], {}).sections).toEqual(['cold', 's3']);
+    expect(profileFor([], { BENCH_ONLY: 'scaling, warm' }).sections).toEqual(['cold', 'warm', 'scaling']);
+    expect(profileFor(['--smoke', '--only=real'], {}).sections).toEqual(['real']);
+    expect(() => profileFor(['--only=s4'], {})).toThrow(/unknown benchmark section "s4"/);
+  });
 });

@@ -12,6 +12,7 @@ import { SMOKE_PROFILE } from '../src/profile.js';
 import type { RealFilesResult } from '../src/real-files.js';
 import { type BenchResults, renderMarkdown } from '../src/results.js';
 import { runBenchmarks } from '../src/run.js';
+import type { S3PullResult } from '../src/s3-pull.js';
 import type { ScalingPoint } from '../src/scaling.js';
 import type { WarmPullResult } from '../src/warm-pull.js';
 
@@ -114,6 +115,14 @@ describe('benchmark smoke run', () => {
       // nix-instantiate cannot evaluate anything in under 5 MB.
       expect(cost.peakRssBytes).toBeGreaterThan(5_000_000);
     }
+  });
+
+  test('S3 warm pull: one redirecting and one streaming instance over one bucket, beside the filesystem', () => {
+    const s3 = section<S3PullResult>('s3Pull');
+    expect(s3.blobStatus).toEqual({ presigned: 307, streamed: 200 });
+    for (const name of ['filesystem', 's3-presigned', 's3-streamed'])
+      expect(s3.skopeo[name]?.runsMs, name).toHaveLength(SMOKE_PROFILE.s3PullRounds);
+    expect(s3.imageBytes).toBe(section<WarmPullResult>('warmPull').imageBytes);
   });
 
   test('scaling: each scale image holds exactly the store paths it was generated with', () => {

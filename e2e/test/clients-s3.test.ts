@@ -5,42 +5,35 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Storage } from '@nixery/storage';
 import { verifyStorage } from '@nixery/verify';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  S3_TEST_REGION,
-  S3RVER_CREDENTIALS,
-  type S3TestServer,
-  startS3Server,
-} from '../../packages/storage/test/support/s3-server.js';
 import { podmanSandbox } from './support/clients.js';
 import { startTestRegistry, type TestRegistry } from './support/registry.js';
+import {
+  type S3TestServer,
+  s3RegistryEnv,
+  s3TestStorage,
+  startS3Server,
+  useS3rverCredentials,
+} from './support/s3.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 let server: S3TestServer;
 let scratch: string;
-const previous = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+let restoreCredentials: (() => void) | undefined;
 beforeAll(async () => {
   server = await startS3Server();
   scratch = await mkdtemp(join(tmpdir(), 'nixery-s3-clients-'));
   // The registry takes credentials from the SDK's standard chain, here its environment variables.
-  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+  restoreCredentials = useS3rverCredentials();
 });
 afterAll(async () => {
-  restore('AWS_ACCESS_KEY_ID', previous.id);
-  restore('AWS_SECRET_ACCESS_KEY', previous.secret);
+  restoreCredentials?.();
   await server?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
-
-function restore(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-}
 
 describe.each([
   { presigned: true, label: 'redirects to presigned URLs' },
@@ -50,16 +43,7 @@ describe.each([
   const bucket = `e2e-${randomUUID()}`;
   beforeAll(async () => {
     await server.createBucket(bucket);
-    registry = await startTestRegistry({
-      env: {
-        NIXERY_STORAGE_BACKEND: 's3',
-        S3_BUCKET: bucket,
-        AWS_REGION: S3_TEST_REGION,
-        S3_ENDPOINT: server.endpoint,
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_USE_PRESIGNED_URLS: String(presigned),
-      },
-    });
+    registry = await startTestRegistry({ env: s3RegistryEnv(server.endpoint, bucket, presigned) });
   });
   afterAll(async () => {
     await registry?.stop();
@@ -128,15 +112,7 @@ describe.each([
   });
 
   test('the bucket verifies clean afterwards', async () => {
-    const report = await verifyStorage(
-      new S3Storage({
-        bucket,
-        region: S3_TEST_REGION,
-        endpoint: server.endpoint,
-        forcePathStyle: true,
-        credentials: S3RVER_CREDENTIALS,
-      }),
-    );
+    const report = await verifyStorage(s3TestStorage(server.endpoint, bucket));
     expect(report.problems).toEqual([]);
     expect(report.blobs.checked).toBeGreaterThan(2);
     // The image's Docker and OCI manifests, and the SBOM artifact manifest referring to each.

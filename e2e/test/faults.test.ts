@@ -2,7 +2,7 @@
 // the object store dying mid-upload; the server itself killed with SIGKILL mid-build. Each time
 // the client gets a clear error in the registry's format, storage holds nothing false, and the
 // next request succeeds once the fault is gone.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   descendantsMatching,
   mountTmpfs,
+  pullAndCheck,
   registryError,
   stagingNames,
   startRegistryProcess,
@@ -23,23 +24,6 @@ import { freeLoopbackPort, outageProxy, startEmulatorOnPort } from './support/fa
 import { metricValue, startTestRegistry, type TestRegistry } from './support/registry.js';
 
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
-const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** Pulls name:latest like a client: manifest, then every blob, checking each blob's digest. */
-async function pullAndCheck(baseUrl: string, name: string): Promise<{ layers: number }> {
-  const response = await fetch(`${baseUrl}/v2/${name}/manifests/latest`, { headers: ACCEPT });
-  expect(response.status, await response.clone().text()).toBe(200);
-  const manifest = (await response.json()) as {
-    config: { digest: string };
-    layers: { digest: string; size: number }[];
-  };
-  for (const blob of [manifest.config, ...manifest.layers]) {
-    const got = await fetch(`${baseUrl}/v2/${name}/blobs/${blob.digest}`);
-    expect(got.status).toBe(200);
-    expect(sha256(new Uint8Array(await got.arrayBuffer()))).toBe(blob.digest);
-  }
-  return { layers: manifest.layers.length };
-}
 
 describe('Nix faults', () => {
   let registry: TestRegistry;

@@ -1,6 +1,7 @@
 // Helpers for fault-injection tests: a tmpfs to fill, a registry in a child process to kill,
 // Nix processes to find, and an integrity check of a storage folder.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,34 @@ export async function registryError(
   const body = (await response.json()) as { errors: { code: string; message: string; detail: unknown }[] };
   expect(body.errors).toHaveLength(1);
   return body.errors[0]!;
+}
+
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+
+/**
+ * Pulls name:tag like a client: the manifest, then every blob (following redirects), checking
+ * each blob's digest. Returns the manifest's digest and its layer count.
+ */
+export async function pullAndCheck(
+  baseUrl: string,
+  name: string,
+  tag = 'latest',
+): Promise<{ digest: string; layers: number }> {
+  const response = await fetch(`${baseUrl}/v2/${name}/manifests/${tag}`, {
+    headers: { accept: DOCKER_MANIFEST },
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+  const manifest = (await response.json()) as {
+    config: { digest: string };
+    layers: { digest: string; size: number }[];
+  };
+  for (const blob of [manifest.config, ...manifest.layers]) {
+    const got = await fetch(`${baseUrl}/v2/${name}/blobs/${blob.digest}`);
+    expect(got.status).toBe(200);
+    const bytes = new Uint8Array(await got.arrayBuffer());
+    expect(`sha256:${createHash('sha256').update(bytes).digest('hex')}`).toBe(blob.digest);
+  }
+  return { digest: response.headers.get('docker-content-digest') ?? '', layers: manifest.layers.length };
 }
 
 /**

@@ -55,6 +55,10 @@ export interface NixSettings {
   nixTimeoutSeconds?: number;
   /** Passed to Nix as `substituters`; undefined keeps Nix's own configuration. */
   nixSubstituters?: string;
+  /** Passed to Nix as `trusted-public-keys` (the binary caches' keys); undefined keeps Nix's. */
+  nixTrustedPublicKeys?: string;
+  /** Passed to Nix as `builders` (remote builders, Nix's machine format); undefined keeps Nix's. */
+  nixBuilders?: string;
   /** NIXERY_EVAL_TIMEOUT: each evaluation. */
   evaluationTimeoutSeconds?: number;
   /** nixpkgs' `config.allowUnfree`. */
@@ -92,6 +96,10 @@ export function nixOptions(settings: NixSettings, run: ClosureRun = {}): NixOpti
   return {
     timeoutSeconds: settings.nixTimeoutSeconds ?? DEFAULT_BUILD_TIMEOUT_SECONDS,
     ...(settings.nixSubstituters !== undefined ? { substituters: settings.nixSubstituters } : {}),
+    ...(settings.nixTrustedPublicKeys !== undefined
+      ? { trustedPublicKeys: settings.nixTrustedPublicKeys }
+      : {}),
+    ...(settings.nixBuilders !== undefined ? { builders: settings.nixBuilders } : {}),
     ...(settings.evaluationTimeoutSeconds !== undefined
       ? { evaluationTimeoutSeconds: settings.evaluationTimeoutSeconds }
       : {}),

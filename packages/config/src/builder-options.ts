@@ -10,6 +10,10 @@ export function builderOptions(config: Config): ConfiguredBuilderOptions {
     source: config.source,
     nixTimeoutSeconds: config.nixTimeoutSeconds,
     ...(config.nixSubstituters !== null ? { nixSubstituters: config.nixSubstituters } : {}),
+    ...(config.nixFleet.trustedPublicKeys !== null
+      ? { nixTrustedPublicKeys: config.nixFleet.trustedPublicKeys }
+      : {}),
+    ...(config.nixFleet.builders !== null ? { nixBuilders: config.nixFleet.builders } : {}),
     allowUnfree: config.allowUnfree,
     evaluationTimeoutSeconds: config.evaluationTimeoutSeconds,
     evaluationConcurrency: config.evaluationConcurrency,

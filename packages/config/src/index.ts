@@ -12,6 +12,7 @@ export {
   type SettingFlags,
   withCliStoragePath,
 } from './load.js';
+export type { NixFleetConfig } from './nix-fleet.js';
 export { README_TABLE_END, README_TABLE_START, readmeTable, withReadmeTable } from './readme-table.js';
 export type { StorageConfig } from './storage.js';
 export {

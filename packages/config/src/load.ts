@@ -15,6 +15,7 @@ import {
   sourceProblems,
 } from '@nixery/source';
 import { type AuthConfig, authSetting } from './auth.js';
+import { type NixFleetConfig, nixFleetSetting } from './nix-fleet.js';
 import { type StorageConfig, storageSetting } from './storage.js';
 import { SETTINGS, type SettingName, settingList } from './table.js';
 import {
@@ -51,6 +52,8 @@ export interface Config {
    * (no binary cache) for the bundled set, which is built offline anyway.
    */
   nixSubstituters: string | null;
+  /** Remote builders and binary-cache keys (NIXERY_NIX_BUILDERS, NIXERY_TRUSTED_PUBLIC_KEYS). */
+  nixFleet: NixFleetConfig;
   auth: AuthConfig | null;
   /** Parent of the per-build GC-root folders (NIXERY_GCROOTS_DIR, absolute); null: @nixery/nix's default. */
   gcRootsDir: string | null;
@@ -128,6 +131,7 @@ export function loadConfig(options: LoadOptions): Config {
   const evaluationTimeoutSeconds = integerSetting(env, 'evalTimeout', problems);
   const allowUnfree = switchSetting(env, 'allowUnfree', problems);
   const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
+  const nixFleet = nixFleetSetting(env, problems);
   const gc = gcSetting(env, problems, (nixTimeoutSeconds + evaluationTimeoutSeconds) * 1000);
   const platforms = platformsSetting(env, problems);
   const extraPlatforms = nixSystemsSetting(env, problems);
@@ -153,6 +157,7 @@ export function loadConfig(options: LoadOptions): Config {
     layerStrategy,
     gzipLevel,
     nixSubstituters: substituters !== undefined ? substituters : bundledSource ? '' : null,
+    nixFleet,
     auth,
     gcRootsDir: gcRootsDir === undefined ? null : resolve(gcRootsDir),
     evaluationTimeoutSeconds,

@@ -267,6 +267,24 @@ export const SETTINGS = {
       "Nix systems this machine may build besides its own, e.g. `aarch64-linux` (Nix's `extra-platforms`: for a machine with binfmt emulation). Unset: Nix's own configuration; with the bundled set, `aarch64-linux` whenever `linux/arm64` is served (its arm64 stand-ins are built by the host's shell)",
     type: 'string',
   },
+  trustedPublicKeys: {
+    env: 'NIXERY_TRUSTED_PUBLIC_KEYS',
+    flag: '--trusted-public-keys <keys>',
+    group: 'nix',
+    doc: 'public keys of the binary caches, space-separated',
+    readme:
+      "public keys (`name:base64`, space-separated) whose signatures Nix accepts on paths from the substituters, e.g. a fleet's shared binary cache (Nix's `trusted-public-keys`; replaces Nix's own list); unset: Nix's own configuration",
+    type: 'string',
+  },
+  nixBuilders: {
+    env: 'NIXERY_NIX_BUILDERS',
+    flag: '--nix-builders <machines>',
+    group: 'nix',
+    doc: "Nix remote builders in Nix's machine format, '' for none",
+    readme:
+      "Nix remote builders, in Nix's machine format (`ssh-ng://builder x86_64-linux /key 4; …` or `@/etc/nix/machines`; Nix's `builders`): builds go to a build farm; `''` for none; unset: Nix's own configuration",
+    type: 'string',
+  },
   allowUnfree: {
     env: 'NIXERY_ALLOW_UNFREE',
     flag: '--allow-unfree',

@@ -145,6 +145,8 @@ describe('builderOptions', () => {
   test("leaves out what keeps the builder's own default", () => {
     const options = builderOptions(loadConfig({ env: { STORAGE_PATH: '/s', NIXERY_PKGS_PATH: '/pkgs' } }));
     expect(options).not.toHaveProperty('nixSubstituters');
+    expect(options).not.toHaveProperty('nixBuilders');
+    expect(options).not.toHaveProperty('nixTrustedPublicKeys');
     expect(options).not.toHaveProperty('gcRootsDir');
   });
 });

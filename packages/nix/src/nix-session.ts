@@ -23,7 +23,7 @@ const BUILD_PROCESS_LIMIT_SECONDS = 6 * 3600;
 /** The programs, common arguments and failure mapping one image's Nix calls share. */
 export interface NixSession {
   programs: { build: string; instantiate: string; nix: string; store: string };
-  /** Arguments every Nix call gets (substituters, extra arguments). */
+  /** Arguments every Nix call gets (substituters, keys, builders, extra arguments). */
   common: string[];
   run(step: NixStep, file: string, args: string[]): Promise<NixRun>;
   /** A failed step as a typed result. */
@@ -40,10 +40,7 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
         : BUILD_PROCESS_LIMIT_SECONDS;
   return {
     programs: nixPrograms(options.nixBuildPath),
-    common: [
-      ...(options.substituters !== undefined ? ['--option', 'substituters', options.substituters] : []),
-      ...(options.extraNixArgs ?? []),
-    ],
+    common: [...nixSettingArgs(options), ...(options.extraNixArgs ?? [])],
     run: (step, file, args) => {
       options.onStep?.(step);
       return runNix(file, args, {
@@ -86,6 +83,16 @@ export function nixSession(request: BuildRequest, options: NixOptions): NixSessi
       };
     },
   };
+}
+
+/** The configured Nix settings as `--option NAME VALUE` pairs; unset ones keep Nix's configuration. */
+function nixSettingArgs(options: NixOptions): string[] {
+  const settings: [string, string | undefined][] = [
+    ['substituters', options.substituters],
+    ['trusted-public-keys', options.trustedPublicKeys],
+    ['builders', options.builders],
+  ];
+  return settings.flatMap(([name, value]) => (value === undefined ? [] : ['--option', name, value]));
 }
 
 /** The build step's log consumer: each line to onLogLine, and the progress it shows to onBuildProgress. */

@@ -83,6 +83,16 @@ export interface NixOptions {
   nixBuildPath?: string;
   /** `--option substituters <value>`; undefined keeps Nix's own configuration, '' turns caches off. */
   substituters?: string;
+  /**
+   * `--option trusted-public-keys <value>`: the keys whose signatures on substituted paths Nix
+   * accepts (replaces Nix's list); undefined keeps Nix's own configuration.
+   */
+  trustedPublicKeys?: string;
+  /**
+   * `--option builders <value>`: Nix remote builders in Nix's machine format (`ssh-ng://host
+   * x86_64-linux`, `@/etc/nix/machines`); '' for none, undefined keeps Nix's own configuration.
+   */
+  builders?: string;
   /** Extra arguments for every Nix call (e.g. ['--option', 'sandbox', 'false']). */
   extraNixArgs?: string[];
   /** Receives every line Nix writes to stderr, as it arrives. */

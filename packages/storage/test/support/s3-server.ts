@@ -13,6 +13,21 @@ import S3rver from 's3rver';
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export const S3_TEST_REGION = 'us-east-1';
 
+/** Creates an empty bucket on the s3rver at `endpoint` (the driver never creates buckets). */
+export async function createS3Bucket(endpoint: string, name: string): Promise<void> {
+  const client = new S3Client({
+    endpoint,
+    region: S3_TEST_REGION,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } finally {
+    client.destroy();
+  }
+}
+
 export interface S3TestServer {
   /** `http://127.0.0.1:<port>`, the value for S3_ENDPOINT. */
   readonly endpoint: string;
@@ -58,32 +73,30 @@ function answerFirstByteRanges(store: FilesystemStore): void {
   };
 }
 
-export async function startS3Server(): Promise<S3TestServer> {
-  const directory = await mkdtemp(path.join(tmpdir(), 's3rver-'));
+/**
+ * Starts s3rver on the loopback: on a free port with a fresh folder by default; with `port` and
+ * `directory`, where a previous run left its buckets (a restarted server keeps its data, as a
+ * real bucket does through an outage; the folder is then the caller's to remove).
+ */
+export async function startS3Server(
+  options: { port?: number; directory?: string } = {},
+): Promise<S3TestServer> {
+  const directory = options.directory ?? (await mkdtemp(path.join(tmpdir(), 's3rver-')));
   const server = new (S3rver as new (options: object) => S3rverInstance)({
     address: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     silent: true,
     directory,
   });
   answerFirstByteRanges(server.store);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: S3_TEST_REGION,
-    forcePathStyle: true,
-    credentials: S3RVER_CREDENTIALS,
-  });
   return {
     endpoint,
-    async createBucket(name) {
-      await client.send(new CreateBucketCommand({ Bucket: name }));
-    },
+    createBucket: (name) => createS3Bucket(endpoint, name),
     async stop() {
-      client.destroy();
       await server.close();
-      await rm(directory, { recursive: true, force: true });
+      if (options.directory === undefined) await rm(directory, { recursive: true, force: true });
     },
   };
 }
