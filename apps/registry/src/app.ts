@@ -25,6 +25,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** True once a graceful shutdown began: /readyz says 503 and every response closes its connection. */
+  isDraining?: () => boolean;
   /** Optional access check run before every `/v2/` and `/metrics` request (see auth.ts). */
   authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
@@ -50,6 +52,11 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
     }),
   );
   app.use(refuseRequestBodies);
+  app.use((_req, res, next) => {
+    // Draining: each keep-alive connection takes its last request.
+    if (deps.isDraining?.()) res.setHeader('Connection', 'close');
+    next();
+  });
 
   app.get('/', (req, res) => {
     res.type('html').send(
@@ -63,8 +70,13 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
       }),
     );
   });
+  // Liveness: the process answers. Readiness: it also takes new pulls (not while draining).
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const draining = deps.isDraining?.() ?? false;
+    res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ready' });
   });
   app.get('/metrics', async (req, res) => {
     const denied = await deps.authorize?.(req, res);

@@ -51,6 +51,8 @@ import {
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
+  /** A build is needed and waits for admission (see ImageBuilderOptions.admit); build-start follows once it runs. */
+  | { type: 'build-queued'; image: string }
   | { type: 'build-start'; image: string }
   | { type: 'build-end'; image: string; timings: BuildTimings }
   | { type: 'build-failed'; image: string; error: ImageError; ms: number }
@@ -78,7 +80,16 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    */
   unpinnedTtlMs?: number;
   onEvent?: (event: BuilderEvent) => void;
+  /**
+   * Wraps the start of every build that getImage needs (never a cache hit): the registry's
+   * admission gate. It calls `start` when the build may run, passing the signal the build obeys,
+   * or rejects. `signal` aborts when no caller waits for the build any more. Default: start now.
+   */
+  admit?: BuildAdmission;
 }
+
+/** How a build is let in: see ImageBuilderOptions.admit. */
+type BuildAdmission = <T>(signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
  * The image pipeline: name → packages → Nix closure → layer groups (planImage) → layer blobs →
@@ -133,11 +144,19 @@ export class ImageBuilder {
     const [images, key] = cacheKey
       ? [this.pinnedImages, cacheKey]
       : [this.unpinnedImages, `${resolved.id}\0${request.arch}\0${request.packages.join('\0')}`];
-    const outcome = await images.get(key, (signal) => this.build(image, signal), {
-      store: stripTimings,
-      onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const admit: BuildAdmission = this.options.admit ?? ((signal, start) => start(signal));
+    const outcome = await images.get(
+      key,
+      (signal) => {
+        this.emit({ type: 'build-queued', image: request.name });
+        return admit(signal, (admitted) => this.build(image, admitted));
+      },
+      {
+        store: stripTimings,
+        onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
     return outcome.value;
   }
 

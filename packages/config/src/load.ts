@@ -48,6 +48,12 @@ export interface Config {
   allowUnfree: boolean;
   /** At most this many Nix evaluations at once (NIXERY_EVAL_CONCURRENCY; default: the core count). */
   evaluationConcurrency: number;
+  /** Image builds at once (NIXERY_MAX_BUILDS; default: the core count); the registry's admission gate. */
+  maxBuilds: number;
+  /** Builds that may wait for a place (NIXERY_BUILD_QUEUE); more get 429. */
+  buildQueue: number;
+  /** On SIGTERM, how long builds in flight may finish (NIXERY_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutSeconds: number;
 }
 
 /** Flag values by setting name, as commander parses them; undefined leaves the variable alone. */
@@ -98,6 +104,9 @@ export function loadConfig(options: LoadOptions): Config {
   const evaluationTimeoutSeconds = integerSetting(env, 'evalTimeout', problems);
   const allowUnfree = switchSetting(env, 'allowUnfree', problems);
   const evaluationConcurrency = integerSetting(env, 'evalConcurrency', problems, availableParallelism());
+  const maxBuilds = integerSetting(env, 'maxBuilds', problems, availableParallelism());
+  const buildQueue = integerSetting(env, 'buildQueue', problems);
+  const shutdownTimeoutSeconds = integerSetting(env, 'shutdownTimeout', problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -125,6 +134,9 @@ export function loadConfig(options: LoadOptions): Config {
     evaluationTimeoutSeconds,
     allowUnfree,
     evaluationConcurrency,
+    maxBuilds,
+    buildQueue,
+    shutdownTimeoutSeconds,
   };
 }
 

@@ -52,6 +52,9 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
+      maxBuilds: availableParallelism(),
+      buildQueue: 32,
+      shutdownTimeoutSeconds: 30,
     });
   });
 
@@ -87,6 +90,9 @@ describe('loadConfig', () => {
       evaluationTimeoutSeconds: 300,
       allowUnfree: false,
       evaluationConcurrency: availableParallelism(),
+      maxBuilds: availableParallelism(),
+      buildQueue: 32,
+      shutdownTimeoutSeconds: 30,
     });
   });
 
