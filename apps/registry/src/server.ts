@@ -52,7 +52,9 @@ const LINGER_MS = 10_000;
 /** Composes storage, builder and app from a validated configuration and starts listening. */
 export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
   const { config } = options;
-  const logger = options.logger ?? pino({ name: 'nixery' });
+  // Asynchronous log writes: synchronous ones to a slow pipe blocked the event loop for seconds
+  // under a build storm (pino flushes what is buffered when the process exits).
+  const logger = options.logger ?? pino({ name: 'nixery' }, pino.destination({ sync: false }));
   await refuseUnusablePackageSet(config, logger);
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
