@@ -2,7 +2,7 @@ import { FULL_REAL_ROOTS, SMOKE_REAL_ROOTS } from './real-set.js';
 import type { SetParams } from './synthetic-set.js';
 
 /** The sections of a run, in the order they run; `--only` picks some of them. */
-export const SECTIONS = ['cold', 'warm', 'scaling', 'real', 'memory', 'grouping', 'reuse'] as const;
+export const SECTIONS = ['cold', 'warm', 'scaling', 'real', 'memory', 'grouping', 'reuse', 'storm'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** How big each benchmark is: the full run (`pnpm bench`) or the CI-sized smoke run. */

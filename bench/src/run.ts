@@ -10,6 +10,7 @@ import { runRealFiles } from './real-files.js';
 import type { RegistryProcess } from './registry-process.js';
 import type { BenchResults, Figure, SectionOutcome } from './results.js';
 import { runScaling } from './scaling.js';
+import { runStorm } from './storm.js';
 import { narBytes, prepareSet } from './synthetic-set.js';
 import { runWarmPull } from './warm-pull.js';
 
@@ -162,6 +163,12 @@ export async function runBenchmarks(
     }
     sections[section] = { ok: true, result: outcome.result.details ?? outcome.result };
     figures.push(...outcome.result.figures);
+  }
+
+  if (wants('storm')) {
+    const storm = await runStorm({ smoke: profile.mode === 'smoke', log });
+    sections.storm = { ok: true, result: storm.result };
+    figures.push(...storm.figures);
   }
 
   await rm(storagePath, { recursive: true, force: true });
