@@ -36,7 +36,9 @@ describe('AdmissionGate', () => {
       onChange: (state) => states.push(state),
     });
     const builds = [manualBuild(), manualBuild(), manualBuild(), manualBuild()];
-    const results = builds.map((b) => gate.run(new AbortController().signal, b.start).catch((e: unknown) => e));
+    const results = builds.map((b) =>
+      gate.run(new AbortController().signal, b.start).catch((e: unknown) => e),
+    );
     await tick();
     expect(builds.map((b) => b.started)).toEqual([true, true, false, false]);
     expect(gate.state).toEqual({ running: 2, queued: 1, draining: false });
