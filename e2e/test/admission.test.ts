@@ -201,3 +201,66 @@ describe('admission control under a storm of cold pulls', () => {
     }
   });
 });
+
+describe('admission: clients leaving the queue', () => {
+  let storage: string;
+  let server: ServeProcess;
+  beforeAll(async () => {
+    storage = await mkdtemp(join(tmpdir(), 'nixery-admission-'));
+    server = await startServe(['--max-builds', '1', '--build-queue', '1'], {
+      STORAGE_PATH: storage,
+      NIXERY_GCROOTS_DIR: join(storage, 'gcroots'),
+    });
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    await rm(storage, { recursive: true, force: true });
+  });
+
+  const until = async (what: string, check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 60_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const pull = (image: string, signal?: AbortSignal) =>
+    fetch(`${server.url}/v2/${image}/manifests/latest`, { headers: ACCEPT, ...(signal ? { signal } : {}) });
+
+  test('a queued build keeps its place while any of its clients waits, and frees it when the last one leaves', {
+    timeout: 300_000,
+  }, async () => {
+    const { url } = server;
+    // clang's 76 MiB layer keeps the one place busy for seconds.
+    const running = pull('clang');
+    await until('clang to run', async () => (await metric(url, 'nixery_builds_running')) === 1);
+
+    // Two clients wait for the same image: one place in the queue.
+    const leaving = new AbortController();
+    const left = pull('shell/gzip', leaving.signal).catch((e: unknown) => e);
+    const staying = new AbortController();
+    const stayed = pull('shell/gzip', staying.signal).catch((e: unknown) => e);
+    await until('shell/gzip to queue', async () => (await metric(url, 'nixery_builds_queued')) === 1);
+    leaving.abort();
+    expect(await left).toBeInstanceOf(Error);
+    // The other client still waits for that build, so the queue is still full.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await metric(url, 'nixery_builds_queued')).toBe(1);
+    const full = await pull('shell/xz');
+    expect(full.status).toBe(429);
+    expect(full.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+
+    // Once its last client leaves, the build leaves the queue, and the place is free again.
+    staying.abort();
+    expect(await stayed).toBeInstanceOf(Error);
+    await until('the place to free', async () => (await metric(url, 'nixery_builds_queued')) === 0);
+    const next = pull('shell/less');
+    await until('shell/less to queue', async () => (await metric(url, 'nixery_builds_queued')) === 1);
+    // All of it happened while clang's build held the one place.
+    expect(await metric(url, 'nixery_builds_total', { result: 'success' })).toBe(0);
+    expect((await running).status).toBe(200);
+    expect((await next).status).toBe(200);
+    expect(await metric(url, 'nixery_builds_refused_total', { reason: 'queue-full' })).toBe(1);
+  });
+});
