@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { sha256Digest } from '@nixery/digest';
 import type { ReferrerDescriptor } from '@nixery/sbom';
 import { pino } from 'pino';
-import { createRegistryApp } from '../../src/app.js';
+import { createRegistryApp, type RegistryAppDeps } from '../../src/app.js';
 import { RegistryMetrics } from '../../src/metrics.js';
 import { RecentErrors } from '../../src/recent-errors.js';
 import type { BlobStore, ImageManifests, ImageService } from '../../src/services.js';
@@ -81,7 +81,7 @@ export class FakeBlobs implements BlobStore {
 }
 
 /** The registry app over fakes, listening on an ephemeral port. */
-export async function startFakeRegistry(): Promise<{
+export async function startFakeRegistry(extra: Partial<RegistryAppDeps> = {}): Promise<{
   images: FakeImages;
   blobs: FakeBlobs;
   url: (path: string) => string;
@@ -98,6 +98,7 @@ export async function startFakeRegistry(): Promise<{
     sourceDescription: 'fake',
     storageDescription: 'fake',
     version: 'test',
+    ...extra,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
