@@ -1,7 +1,5 @@
 // The packing worker: runs packStorePaths for one job at a time and hands the tar over in
 // chunks, never more than the main thread has room for (credits in shared memory).
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { UnsupportedFileTypeError } from './entries.js';
@@ -11,14 +9,6 @@ import { type PackJob, packStorePaths } from './pack-job.js';
 import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
 
 class JobAborted extends Error {}
-
-// Packing yields the CPU to the thread serving requests: on Linux a nice value is per thread, and
-// /proc/thread-self names this one. Elsewhere (or when not permitted) the worker runs as it is.
-try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10);
-} catch {
-  // Not Linux, or not allowed: no change.
-}
 
 function serialise(error: unknown): SerialisedError {
   if (error instanceof UnsupportedFileTypeError) {

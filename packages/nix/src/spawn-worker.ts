@@ -1,13 +1,9 @@
 // The worker thread that starts Nix (see run-nix.ts): spawning a process blocks the calling
 // thread for the fork and exec, which on a loaded machine took ~100 ms per Nix run of the
 // server's event loop. Messages: see spawn-protocol.ts.
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { runNixHere } from './run-nix-here.js';
 import type { FromSpawner, ToSpawner } from './spawn-protocol.js';
-
-/** Added to Nix's nice value: under load, serving cached pulls comes before building new ones. */
-const NIX_NICENESS = 10;
 
 const port = parentPort;
 if (!port) throw new Error('spawn-worker.ts runs only as a worker thread');
@@ -27,15 +23,7 @@ port.on('message', (message: ToSpawner) => {
     timeoutMs,
     signal: controller.signal,
     onLogLine: (line) => send({ type: 'line', id, line }),
-    onStart: (pid) => {
-      // Builds yield the CPU to the server's requests (its builders, forked later, inherit this).
-      try {
-        setPriority(pid, NIX_NICENESS);
-      } catch {
-        // Already gone, or not allowed: it runs as it is.
-      }
-      send({ type: 'pid', id, pid });
-    },
+    onStart: (pid) => send({ type: 'pid', id, pid }),
   })
     .then(
       (result) => send({ type: 'done', id, result }),
