@@ -149,14 +149,19 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   // Operators find the host paths here; the public front page names the kinds only.
   logger.info({ url, source: config.source, storage: config.storage }, 'registry listening');
+  let released = false;
   const release = () => {
+    if (released) return;
+    released = true;
     accessControl?.close();
     metrics.close();
   };
   const close = () =>
     new Promise<void>((resolve, reject) => {
       server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
+      // After a shutdown the server no longer listens; closing again is a no-op, not an error.
+      if (!server.listening) resolve();
+      else server.close((error) => (error ? reject(error) : resolve()));
     }).finally(release);
   let stopping: Promise<void> | null = null;
   const shutdown = async (timeoutMs: number) => {
