@@ -12,6 +12,7 @@ export const SECTIONS = [
   'evaluation',
   'grouping',
   'reuse',
+  'storm',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 

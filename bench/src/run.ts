@@ -12,6 +12,7 @@ import type { RegistryProcess } from './registry-process.js';
 import type { BenchResults, Figure, SectionOutcome } from './results.js';
 import { runS3Pull } from './s3-pull.js';
 import { runScaling } from './scaling.js';
+import { runStorm } from './storm.js';
 import { narBytes, prepareSet } from './synthetic-set.js';
 import { runWarmPull } from './warm-pull.js';
 
@@ -186,6 +187,12 @@ export async function runBenchmarks(
     }
     sections[section] = { ok: true, result: outcome.result.details ?? outcome.result };
     figures.push(...outcome.result.figures);
+  }
+
+  if (wants('storm')) {
+    const storm = await runStorm({ smoke: profile.mode === 'smoke', log });
+    sections.storm = { ok: true, result: storm.result };
+    figures.push(...storm.figures);
   }
 
   await rm(storagePath, { recursive: true, force: true });

@@ -29,6 +29,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** True once a graceful shutdown began: /readyz says 503 and every response closes its connection. */
+  isDraining?: () => boolean;
   /** The platforms served (`linux/arm64/v8`, …), for the front page; default: not shown. */
   platforms?: readonly string[];
   /** Builds in flight and recently finished, for `/builds` (none: the routes list nothing). */
@@ -91,6 +93,8 @@ async function serveWarm(
   requestLog: RequestLog,
 ): Promise<void> {
   requestLog(req, res);
+  // Draining: each keep-alive connection takes its last request, warm or not.
+  if (deps.isDraining?.()) res.setHeader('Connection', 'close');
   const method = req.method as string;
   res.on('finish', () => {
     deps.metrics.requests.inc({ route: 'manifest', method, status: String(res.statusCode) });
@@ -135,6 +139,11 @@ function buildApp(
     next();
   });
   app.use(refuseRequestBodies);
+  app.use((_req, res, next) => {
+    // Draining: each keep-alive connection takes its last request.
+    if (deps.isDraining?.()) res.setHeader('Connection', 'close');
+    next();
+  });
 
   app.get('/', (req, res) => {
     res.type('html').send(
@@ -150,8 +159,13 @@ function buildApp(
       }),
     );
   });
+  // Liveness: the process answers. Readiness: it also takes new pulls (not while draining).
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const draining = deps.isDraining?.() ?? false;
+    res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ready' });
   });
   app.get('/metrics', async (req, res) => {
     const denied = await deps.authorize?.(req, res);

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { ImageError, type ImageFailureReason } from '@nixery/builder';
 import { RequestError } from '@nixery/source';
+import { AdmissionRefusedError } from './admission.js';
 
 /** The distribution spec's error codes this registry answers with. */
 export type RegistryErrorCode =
@@ -30,6 +31,10 @@ export type RegistryFailureReason =
   | 'build-unknown'
   | 'unauthenticated'
   | 'throttled'
+  /** The build queue is full (admission.ts): retry after a while. */
+  | 'queue-full'
+  /** The server is shutting down and starts no build; another instance, or this one restarted, will. */
+  | 'draining'
   /** An unexpected failure while a blob was served (its code names the blob route). */
   | 'blob-internal';
 
@@ -69,6 +74,9 @@ export const FAILURE_RESPONSES: Readonly<
   'build-unknown': { status: 404, code: 'NAME_UNKNOWN' },
   unauthenticated: { status: 401, code: 'UNAUTHORIZED' },
   throttled: { status: 429, code: 'TOOMANYREQUESTS' },
+  'queue-full': { status: 429, code: 'TOOMANYREQUESTS' },
+  // The spec's codes have none for "try elsewhere"; the manifest is what could not be had.
+  draining: { status: 503, code: 'MANIFEST_UNKNOWN' },
   'blob-internal': { status: 500, code: 'BLOB_UNKNOWN' },
 };
 
@@ -77,6 +85,8 @@ export class RegistryError extends Error {
   override readonly name = 'RegistryError';
   readonly status: number;
   readonly code: RegistryErrorCode;
+  /** Sent as Retry-After when set. */
+  retryAfterSeconds: number | null = null;
   constructor(
     readonly reason: RegistryFailureReason,
     message: string,
@@ -95,6 +105,13 @@ export function registryErrorFrom(error: unknown): RegistryError | null {
     return new RegistryError(error.reason, error.message, error.detail, { cause: error.cause });
   }
   if (error instanceof RequestError) return new RegistryError(error.reason, error.message);
+  if (error instanceof AdmissionRefusedError) {
+    const refused = new RegistryError(error.reason, error.message, {
+      retryAfterSeconds: error.retryAfterSeconds,
+    });
+    refused.retryAfterSeconds = error.retryAfterSeconds;
+    return refused;
+  }
   return null;
 }
 
@@ -110,6 +127,7 @@ export function sendRegistryError(res: ServerResponse, error: RegistryError): vo
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
+  if (error.retryAfterSeconds !== null) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   if (error.code === 'UNAUTHORIZED' && !res.getHeader('WWW-Authenticate')) {
     res.setHeader('WWW-Authenticate', 'Basic realm="nixery"');
   }

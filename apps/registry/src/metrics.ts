@@ -1,6 +1,10 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BuilderEvent } from '@nixery/builder';
 import type { GcReport } from '@nixery/gc';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How often the event-loop delay is sampled (perf_hooks' resolution, ms). */
+const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /** The registry's Prometheus metrics, each instance with its own registry (tests start many). */
 export class RegistryMetrics {
@@ -87,9 +91,62 @@ export class RegistryMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly buildsRunning = new Gauge({
+    name: 'nixery_builds_running',
+    help: 'Image builds admitted and running now (at most NIXERY_MAX_BUILDS)',
+    registers: [this.registry],
+  });
+  readonly buildsQueued = new Gauge({
+    name: 'nixery_builds_queued',
+    help: 'Image builds waiting for admission now (at most NIXERY_BUILD_QUEUE)',
+    registers: [this.registry],
+  });
+  readonly buildsRefused = new Counter({
+    name: 'nixery_builds_refused_total',
+    help: 'Builds refused by admission: queue-full (429) or draining (503, shutting down)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** Since the previous scrape; reset by each. */
+  private readonly loopWindow: IntervalHistogram = monitorEventLoopDelay({
+    resolution: EVENT_LOOP_RESOLUTION_MS,
+  });
+  /** Since the start; never reset. */
+  private readonly loopLifetime: IntervalHistogram = monitorEventLoopDelay({
+    resolution: EVENT_LOOP_RESOLUTION_MS,
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.loopWindow.enable();
+    this.loopLifetime.enable();
+    const { loopWindow, loopLifetime } = this;
+    new Gauge({
+      name: 'nixery_event_loop_delay_seconds',
+      help: `Event-loop delay (perf_hooks.monitorEventLoopDelay, ${EVENT_LOOP_RESOLUTION_MS} ms resolution) since the previous scrape, by quantile (1: the maximum)`,
+      labelNames: ['quantile'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const q of [0.5, 0.9, 0.99])
+          this.set({ quantile: String(q) }, loopWindow.percentile(q * 100) / 1e9);
+        this.set({ quantile: '1' }, loopWindow.max / 1e9);
+        loopWindow.reset();
+      },
+    });
+    new Gauge({
+      name: 'nixery_event_loop_delay_max_seconds',
+      help: 'The longest event-loop delay since the server started',
+      registers: [this.registry],
+      collect() {
+        this.set(loopLifetime.max / 1e9);
+      },
+    });
+  }
+
+  /** Stops the event-loop monitors (a server closing). */
+  close(): void {
+    this.loopWindow.disable();
+    this.loopLifetime.disable();
   }
 
   /** Counts one garbage collection's deletions. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
 import { ServedRecorder, startPeriodicGc } from '@nixery/gc';
@@ -7,6 +8,7 @@ import { checkPackageSet } from '@nixery/nix';
 import { type PackageSource, platformName, resolveSourceForTag } from '@nixery/source';
 import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
+import { AdmissionGate, AdmissionRefusedError } from './admission.js';
 import { createRegistryHandler } from './app.js';
 import { createAccessControl } from './auth.js';
 import { BuildBoard } from './build-board.js';
@@ -40,13 +42,28 @@ export interface RunningRegistry {
   builder: ImageBuilder;
   metrics: RegistryMetrics;
   board: BuildBoard;
+  admission: AdmissionGate;
+  /** Closes at once: every connection is cut, builds in flight are left to their fate. */
   close(): Promise<void>;
+  /**
+   * The graceful stop (SIGTERM): stops listening, says not ready, refuses new builds (503), lets
+   * the builds in flight finish for up to `timeoutMs` (default NIXERY_SHUTDOWN_TIMEOUT), then
+   * stops the rest and closes. Resolves when it is done; calling it again returns the same.
+   */
+  shutdown(options?: { timeoutMs?: number }): Promise<void>;
 }
+
+/** After the deadline, how long stopped builds may take to unwind (Nix gets SIGTERM, then SIGKILL after 3 s). */
+const UNWIND_MS = 15_000;
+/** After the builds, how long responses still being sent may take before their connections are cut. */
+const LINGER_MS = 10_000;
 
 /** Composes storage, builder and app from a validated configuration and starts listening. */
 export async function startRegistry(options: StartOptions): Promise<RunningRegistry> {
   const { config } = options;
-  const logger = options.logger ?? pino({ name: 'nixery' });
+  // Asynchronous log writes: synchronous ones to a slow pipe blocked the event loop for seconds
+  // under a build storm (pino flushes what is buffered when the process exits).
+  const logger = options.logger ?? pino({ name: 'nixery' }, pino.destination({ sync: false }));
   await refuseUnusablePackageSet(config, logger);
   const storage = options.storage ?? createStorage(config.storage);
   const popularity = await loadPopularity(config.popularityUrl);
@@ -55,6 +72,15 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   await cleanLeftoversAtStart({ storage, gcRootsDir: config.gcRootsDir, nixTimeoutSeconds, logger });
   const metrics = new RegistryMetrics();
   const recentErrors = new RecentErrors();
+  const admission = new AdmissionGate({
+    maxBuilds: config.maxBuilds,
+    queueLimit: config.buildQueue,
+    onChange: ({ running, queued }) => {
+      metrics.buildsRunning.set(running);
+      metrics.buildsQueued.set(queued);
+    },
+    onRefused: (reason) => metrics.buildsRefused.inc({ reason }),
+  });
   const board = new BuildBoard();
 
   const builder = new ImageBuilder({
@@ -62,6 +88,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     ...(options.unpinnedTtlMs !== undefined ? { unpinnedTtlMs: options.unpinnedTtlMs } : {}),
     storage,
     popularity,
+    admit: (signal, start) => admission.run(signal, start),
     onEvent: (event) => {
       metrics.observe(event);
       if (event.type === 'build-failed') {
@@ -118,6 +145,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     ...(options.buildStreams ? { buildStreams: options.buildStreams } : {}),
     onManifestServed: (digest) => served.record(digest),
     platforms: config.platforms.map(platformName),
+    isDraining: () => admission.state.draining,
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -143,6 +171,56 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
   // Operators find the host paths here; the public front page names the kinds only.
   logger.info({ url, source: config.source, storage: config.storage }, 'registry listening');
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    accessControl?.close();
+    metrics.close();
+    void stopGc?.();
+  };
+  const close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      // After a shutdown the server no longer listens; closing again is a no-op, not an error.
+      if (!server.listening) resolve();
+      else server.close((error) => (error ? reject(error) : resolve()));
+    }).finally(release);
+  let stopping: Promise<void> | null = null;
+  const shutdown = async (timeoutMs: number) => {
+    const started = performance.now();
+    // net.Server's close stops listening and waits for the open connections; http.Server's
+    // would also cut the idle keep-alive ones, which may still bring a request (answered with
+    // `Connection: close` while draining; see app.ts) or a readiness probe.
+    const connectionsEnded = new Promise<void>((resolve) =>
+      NetServer.prototype.close.call(server, () => resolve()),
+    );
+    const drained = admission.drain();
+    logger.info(
+      { running: admission.state.running, timeoutMs },
+      'shutting down: no new builds, waiting for builds in flight',
+    );
+    const inTime = await Promise.race([drained.then(() => true), sleep(timeoutMs, false, { ref: false })]);
+    if (!inTime) {
+      logger.warn(
+        { running: admission.state.running },
+        'shutdown deadline passed: stopping the builds in flight',
+      );
+      admission.abortAll(
+        new AdmissionRefusedError(
+          'draining',
+          'the registry shut down before this build finished; try again',
+          1,
+        ),
+      );
+      await Promise.race([drained, sleep(UNWIND_MS, undefined, { ref: false })]);
+    }
+    server.closeIdleConnections();
+    await Promise.race([connectionsEnded, sleep(LINGER_MS, undefined, { ref: false })]);
+    server.closeAllConnections();
+    release();
+    logger.info({ ms: Math.round(performance.now() - started), inTime }, 'shut down');
+  };
   return {
     url,
     port,
@@ -150,13 +228,12 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     builder,
     metrics,
     board,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      })
-        .finally(() => accessControl?.close())
-        .finally(() => stopGc?.()),
+    admission,
+    close,
+    shutdown: (options = {}) => {
+      stopping ??= shutdown(options.timeoutMs ?? config.shutdownTimeoutSeconds * 1000);
+      return stopping;
+    },
   };
 }
 

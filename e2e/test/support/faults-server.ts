@@ -13,5 +13,5 @@ const registry = await startRegistry({
 });
 process.stdout.write(`READY ${registry.url}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => void registry.close().finally(() => process.exit(0)));
+  process.once(signal, () => void registry.shutdown().finally(() => process.exit(0)));
 }

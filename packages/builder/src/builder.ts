@@ -35,6 +35,7 @@ import {
   platformOfArch,
 } from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
+import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
 import {
@@ -65,6 +66,8 @@ import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } fr
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =
+  /** A build is needed and waits for admission (see ImageBuilderOptions.admit); build-start follows once it runs. */
+  | { type: 'build-queued'; image: string }
   | { type: 'build-start'; image: string }
   | { type: 'build-end'; image: string; timings: BuildTimings }
   | { type: 'build-failed'; image: string; error: ImageError; ms: number }
@@ -107,7 +110,19 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
    * build's stages and Nix log lines. Concurrent callers of one image share one build.
    */
   observeBuild?: (build: BuildInfo) => BuildObserver | undefined;
+  /**
+   * Wraps the start of every build that getImage needs (never a cache hit): the registry's
+   * admission gate. It calls `start` when the build may run, passing the signal the build obeys,
+   * or rejects. `signal` aborts when no caller waits for the build any more. Default: start now.
+   */
+  admit?: BuildAdmission;
 }
+
+/** How a build is let in: see ImageBuilderOptions.admit. */
+type BuildAdmission = <T>(signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** Memory for manifests by digest: thousands of images' manifests (a few KiB each). */
+const MANIFEST_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The image pipeline: name → packages → Nix closure → layer groups (planImage) → layer blobs →
@@ -131,6 +146,14 @@ export class ImageBuilder {
   private readonly nameOutcomes: NameOutcomes;
   /** Storage whose failures are StorageErrors, whatever the driver threw. */
   private readonly store: Storage;
+  /**
+   * Manifests by digest (content-addressed, so never stale): a cached pull's HEAD and GET need no
+   * storage read, which under a build storm waited behind gzip work in libuv's thread pool.
+   */
+  private readonly manifestBytes = new LRUCache<string, { bytes: Buffer; mediaType: string }>({
+    maxSize: MANIFEST_MEMORY_BYTES,
+    sizeCalculation: (manifest) => manifest.bytes.length + manifest.mediaType.length,
+  });
 
   constructor(private readonly options: ImageBuilderOptions) {
     this.store = reportingStorageFailures(options.storage);
@@ -181,7 +204,7 @@ export class ImageBuilder {
       system: request.system,
       requestId: options.requestId ?? null,
     };
-    const outcome = await images.get(key, (signal) => this.build(image, info, signal), {
+    const outcome = await images.get(key, (signal) => this.admitAndBuild(image, info, signal), {
       store: stripTimings,
       onLookup: (hit) => this.emit({ type: 'manifest-cache', image: request.name, hit }),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -329,8 +352,13 @@ export class ImageBuilder {
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
+    const remembered = this.manifestBytes.get(digest);
+    if (remembered) return remembered;
     const stored = await this.store.getObject(manifestObjectKey(digest));
-    return stored ? { bytes: stored.body, mediaType: stored.contentType } : null;
+    if (!stored) return null;
+    const manifest = { bytes: stored.body, mediaType: stored.contentType };
+    this.manifestBytes.set(digest, manifest);
+    return manifest;
   }
 
   /**
@@ -438,15 +466,41 @@ export class ImageBuilder {
     return nix;
   }
 
-  private async build(
+  /**
+   * A build as the admission gate lets it run: on the board as `queued` while it waits, and
+   * `failed` there if it never starts (refused, or every caller left while it waited).
+   */
+  private async admitAndBuild(
     image: ResolvedImage,
     info: BuildInfo,
     signal: AbortSignal,
   ): Promise<ImageRecord & { timings: BuildTimings }> {
-    const { request } = image;
-    const started = performance.now();
+    this.emit({ type: 'build-queued', image: image.request.name });
     const observer = guardedObserver(this.options.observeBuild?.(info));
     observer.stage({ stage: 'queued' });
+    const admit: BuildAdmission = this.options.admit ?? ((signal, start) => start(signal));
+    let started = false;
+    try {
+      return await admit(signal, (admitted) => {
+        started = true;
+        return this.build(image, observer, admitted);
+      });
+    } catch (error) {
+      if (!started) {
+        const message = error instanceof Error ? error.message : String(error);
+        observer.stage({ stage: 'failed', reason: signal.aborted ? 'cancelled' : 'refused', message });
+      }
+      throw error;
+    }
+  }
+
+  private async build(
+    image: ResolvedImage,
+    observer: BuildObserver,
+    signal: AbortSignal,
+  ): Promise<ImageRecord & { timings: BuildTimings }> {
+    const { request } = image;
+    const started = performance.now();
     this.emit({ type: 'build-start', image: request.name });
     // GC roots for the built paths live until the layers are written (see the finally below).
     // The folder is named after this process, so one left by a crash is known to be stale.
@@ -543,6 +597,7 @@ export class ImageBuilder {
         });
     for (const manifest of [docker, oci]) {
       await storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType);
+      this.manifestBytes.set(manifest.digest, { bytes: manifest.bytes, mediaType: manifest.mediaType });
     }
     return {
       name: request.name,

@@ -8,7 +8,8 @@ import type { BuildTimings } from './image-record.js';
  * evaluation limit holds it there), `evaluating` (each evaluation of the package set counted),
  * `building` (nix-build: derivations and downloads Nix announced, and how many started),
  * `grouping`, `writing` (layers finished of all, the root layer included), then `done` or
- * `failed`. `cancelled`: every caller left, so the build was stopped.
+ * `failed`. `cancelled`: every caller left, so the build was stopped; `refused`: the admission gate
+ * turned it away before it started.
  */
 export type BuildStage =
   | { stage: 'queued' }
@@ -17,7 +18,7 @@ export type BuildStage =
   | { stage: 'grouping' }
   | { stage: 'writing'; layer: number; layers: number }
   | { stage: 'done'; timings: BuildTimings }
-  | { stage: 'failed'; reason: ImageFailureReason | 'cancelled'; message: string };
+  | { stage: 'failed'; reason: ImageFailureReason | 'cancelled' | 'refused'; message: string };
 
 /** What a build is of, as an observer is told when it starts. */
 export interface BuildInfo {

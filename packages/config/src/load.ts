@@ -81,6 +81,12 @@ export interface GcConfig {
   graceMs: number;
   /** The server collects this often (NIXERY_GC_INTERVAL); null: never. */
   intervalMs: number | null;
+  /** Image builds at once (NIXERY_MAX_BUILDS; default: the core count); the registry's admission gate. */
+  maxBuilds: number;
+  /** Builds that may wait for a place (NIXERY_BUILD_QUEUE); more get 429. */
+  buildQueue: number;
+  /** On SIGTERM, how long builds in flight may finish (NIXERY_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutSeconds: number;
 }
 
 /** Flag values by setting name, as commander parses them; undefined leaves the variable alone. */
@@ -135,6 +141,9 @@ export function loadConfig(options: LoadOptions): Config {
   const gc = gcSetting(env, problems, (nixTimeoutSeconds + evaluationTimeoutSeconds) * 1000);
   const platforms = platformsSetting(env, problems);
   const extraPlatforms = nixSystemsSetting(env, problems);
+  const maxBuilds = integerSetting(env, 'maxBuilds', problems, availableParallelism());
+  const buildQueue = integerSetting(env, 'buildQueue', problems);
+  const shutdownTimeoutSeconds = integerSetting(env, 'shutdownTimeout', problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -166,6 +175,9 @@ export function loadConfig(options: LoadOptions): Config {
     gc,
     platforms,
     nixExtraPlatforms: extraPlatforms ?? bundledExtraPlatforms(bundledSource, platforms),
+    maxBuilds,
+    buildQueue,
+    shutdownTimeoutSeconds,
   };
 }
 

@@ -305,6 +305,42 @@ export const SETTINGS = {
     max: 256,
     defaultText: 'core count',
   },
+  maxBuilds: {
+    env: 'NIXERY_MAX_BUILDS',
+    flag: '--max-builds <n>',
+    group: 'server',
+    doc: 'image builds (Nix and layer writing) at once; more wait in the build queue',
+    readme:
+      'image builds at once, each its whole run (Nix evaluation, `nix-build`, layer writing); pulls needing no build never wait for them',
+    type: 'integer',
+    min: 1,
+    max: 256,
+    defaultText: 'core count',
+  },
+  buildQueue: {
+    env: 'NIXERY_BUILD_QUEUE',
+    flag: '--build-queue <n>',
+    group: 'server',
+    doc: 'builds waiting for a place; past it a pull gets 429 with Retry-After',
+    readme:
+      'builds that may wait for one of the `NIXERY_MAX_BUILDS` places; a pull finding the queue full gets `429 TOOMANYREQUESTS` with `Retry-After` (0: no queue)',
+    type: 'integer',
+    min: 0,
+    max: 100_000,
+    default: 32,
+  },
+  shutdownTimeout: {
+    env: 'NIXERY_SHUTDOWN_TIMEOUT',
+    flag: '--shutdown-timeout <seconds>',
+    group: 'server',
+    doc: 'on SIGTERM, how long builds in flight may finish before they are stopped',
+    readme:
+      'on SIGTERM: seconds the builds in flight may take to finish (new builds get 503, `/readyz` says 503) before they are stopped and the server exits',
+    type: 'integer',
+    min: 0,
+    max: 86_400,
+    default: 30,
+  },
   gcrootsDir: {
     env: 'NIXERY_GCROOTS_DIR',
     flag: '--gcroots-dir <dir>',

@@ -82,6 +82,9 @@ describe('loadConfig', () => {
       gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
       platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
       nixExtraPlatforms: null,
+      maxBuilds: availableParallelism(),
+      buildQueue: 32,
+      shutdownTimeoutSeconds: 30,
     });
   });
 
@@ -121,6 +124,9 @@ describe('loadConfig', () => {
       gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
       platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
       nixExtraPlatforms: null,
+      maxBuilds: availableParallelism(),
+      buildQueue: 32,
+      shutdownTimeoutSeconds: 30,
     });
   });
 

@@ -57,6 +57,11 @@ const HOMES: Record<number, { home: RegExp; names: RegExp }> = {
   },
   [SETTINGS.evalTimeout.default]: { home: /^packages\/nix\/src\/nix-session\.ts:/, names: /timeout|eval/i },
   [SETTINGS.layerBudget.default]: { home: /^packages\/layers\/src\/options\.ts:/, names: /budget/i },
+  [SETTINGS.buildQueue.default]: { home: /^packages\/config\/src\/table\.ts:/, names: /queue/i },
+  [SETTINGS.shutdownTimeout.default]: {
+    home: /^packages\/config\/src\/table\.ts:/,
+    names: /shutdown|drain/i,
+  },
   [SETTINGS.gzipLevel.default]: { home: /^packages\/archive\/src\/gzip\.ts:/, names: /gzip|compression/i },
 };
 

@@ -1,18 +1,8 @@
-import { execa } from 'execa';
+import { Worker } from 'node:worker_threads';
+import { type NixRun, pureNixEnv } from './run-nix-here.js';
+import type { FromSpawner, ToSpawner } from './spawn-protocol.js';
 
-export const LOG_TAIL_LINES = 50;
-
-export interface NixRun {
-  /** null when the program could not be started. */
-  exitCode: number | null;
-  stdout: string;
-  /** The last LOG_TAIL_LINES lines of stderr. */
-  tail: string[];
-  timedOut: boolean;
-  notFound: boolean;
-  /** Why the program could not be started, when it could not. */
-  startError: string | null;
-}
+export { LOG_TAIL_LINES, type NixRun, pureNixEnv } from './run-nix-here.js';
 
 export interface RunOptions {
   timeoutMs: number;
@@ -20,66 +10,129 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Grace period between SIGTERM (Nix then stops its builders itself) and SIGKILL. */
-const FORCE_KILL_AFTER_MS = 3000;
+const here = import.meta.url;
+/** Run from TypeScript sources (tests, `--conditions=source`), the worker loads through tsx. */
+const fromSource = here.endsWith('.ts');
+const workerUrl = new URL(fromSource ? './spawn-worker.ts' : './spawn-worker.js', here);
 
-/**
- * Runs one Nix command: stderr is streamed line by line (never kept in full), stdout is
- * collected (small JSON). On timeout or abort Nix receives SIGTERM, which makes it kill its
- * builders before exiting, then SIGKILL if it is still alive; the promise settles only after
- * the process has exited.
- */
-export async function runNix(file: string, args: string[], options: RunOptions): Promise<NixRun> {
-  const tail: string[] = [];
-  // An execa line transform that yields nothing: lines are handled here and stderr is not buffered.
-  // biome-ignore lint/correctness/useYield: swallowing the lines is the point
-  const onLine = function* (line: unknown) {
-    const text = String(line);
-    tail.push(text);
-    if (tail.length > LOG_TAIL_LINES) tail.shift();
-    try {
-      options.onLogLine?.(text);
-    } catch {
-      // A failing log consumer must not break the build.
-    }
-  };
-  const result = await execa(file, args, {
-    reject: false,
-    env: pureNixEnv(process.env),
-    extendEnv: false,
-    stdin: 'ignore',
-    stderr: [onLine],
-    timeout: Math.max(1, Math.floor(options.timeoutMs)),
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    cleanup: true,
-    stripFinalNewline: false,
-    maxBuffer: 256 * 1024 * 1024,
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
-  if (result.isCanceled) throw options.signal?.reason ?? new Error('Nix run aborted');
-  const code = (result as { code?: unknown }).code;
-  const notFound = code === 'ENOENT';
-  const started = result.exitCode !== undefined || result.signal !== undefined || result.timedOut;
-  return {
-    exitCode: result.exitCode ?? null,
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    tail,
-    timedOut: result.timedOut,
-    notFound,
-    startError: notFound ? `${file} was not found` : started ? null : (result.shortMessage ?? String(code)),
-  };
+interface Pending {
+  resolve: (run: NixRun & { canceled: boolean }) => void;
+  reject: (error: Error) => void;
+  onLogLine: ((line: string) => void) | undefined;
+  pid: number | null;
 }
 
+let worker: Worker | null = null;
+let nextId = 1;
+const pending = new Map<number, Pending>();
+
+function spawner(): Worker {
+  if (worker) return worker;
+  const started = fromSource
+    ? // As @nixery/archive's pack workers: the worker registers tsx itself, then loads the source.
+      new Worker(
+        `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
+        { eval: true, execArgv: ['--conditions=source'] },
+      )
+    : new Worker(workerUrl, { execArgv: [] });
+  started.on('message', (message: FromSpawner) => {
+    const run = pending.get(message.id);
+    if (!run) return;
+    switch (message.type) {
+      case 'pid':
+        run.pid = message.pid;
+        return;
+      case 'line':
+        try {
+          run.onLogLine?.(message.line);
+        } catch {
+          // A failing log consumer must not break the build.
+        }
+        return;
+      case 'done':
+        finish(message.id);
+        run.resolve(message.result);
+        return;
+      case 'failed':
+        finish(message.id);
+        run.reject(new Error(`running Nix failed: ${message.message}`));
+        return;
+    }
+  });
+  const lost = (why: string) => {
+    if (worker === started) worker = null;
+    for (const [id, run] of pending) {
+      finish(id);
+      run.reject(new Error(`the Nix spawner thread ${why}`));
+    }
+  };
+  started.on('error', (error) => lost(`failed: ${error.message}`));
+  started.on('exit', (code) => lost(`exited (${code})`));
+  started.unref();
+  worker = started;
+  return started;
+}
+
+function finish(id: number): void {
+  pending.delete(id);
+  // An idle spawner never keeps the process alive.
+  if (pending.size === 0) worker?.unref();
+}
+
+// Nix started by this process does not outlive it (execa's own clean-up is main-thread only).
+process.once('exit', () => {
+  for (const run of pending.values()) {
+    if (run.pid !== null) {
+      try {
+        process.kill(run.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+});
+
 /**
- * The environment for Nix without the variables through which nixpkgs reads the operator's own
- * settings (NIXPKGS_ALLOW_UNFREE, …_BROKEN, …_INSECURE, NIXPKGS_CONFIG): the images depend only
- * on what is configured here (nix/lib/load-pkgs.nix passes `config` and `overlays` itself).
+ * Runs one Nix command (run-nix-here.ts) from a worker thread, so that starting the process never
+ * blocks this thread's event loop. stderr comes back line by line, stdout whole (small JSON). An
+ * abort through `signal` stops Nix (SIGTERM, then SIGKILL) and rejects with the signal's reason
+ * once it has exited.
  */
-export function pureNixEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(env).filter(([name]) => !name.startsWith('NIXPKGS_ALLOW_') && name !== 'NIXPKGS_CONFIG'),
-  );
+export async function runNix(file: string, args: string[], options: RunOptions): Promise<NixRun> {
+  if (options.signal?.aborted) throw options.signal.reason;
+  const id = nextId++;
+  const thread = spawner();
+  const result = await new Promise<NixRun & { canceled: boolean }>((resolve, reject) => {
+    const onAbort = () => thread.postMessage({ type: 'abort', id } satisfies ToSpawner);
+    const forget = () => options.signal?.removeEventListener('abort', onAbort);
+    pending.set(id, {
+      resolve: (run) => {
+        forget();
+        resolve(run);
+      },
+      reject: (error) => {
+        forget();
+        reject(error);
+      },
+      onLogLine: options.onLogLine,
+      pid: null,
+    });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    thread.ref();
+    // The environment as it is now (a worker's copy is taken when it starts).
+    const env = pureNixEnv(process.env) as Record<string, string>;
+    thread.postMessage({
+      type: 'run',
+      id,
+      file,
+      args,
+      env,
+      timeoutMs: options.timeoutMs,
+    } satisfies ToSpawner);
+  });
+  const { canceled, ...run } = result;
+  if (canceled) throw options.signal?.reason ?? new Error('Nix run aborted');
+  return run;
 }
 
 /** `nix path-info` arguments for the JSON runtime graph of some paths' closures (Nix 2.8 on). */

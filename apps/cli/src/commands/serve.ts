@@ -61,10 +61,15 @@ Examples:
       process.stdout.write(
         `nixery listening on ${registry.url} (try: skopeo inspect --tls-verify=false docker://${registry.url.slice('http://'.length)}/hello)\n`,
       );
+      // The first SIGTERM/SIGINT drains (NIXERY_SHUTDOWN_TIMEOUT for builds in flight); a second
+      // one stops at once.
+      let stopping = false;
       const stop = () => {
-        void registry.close().finally(() => process.exit(0));
+        if (stopping) process.exit(EXIT.failure);
+        stopping = true;
+        void registry.shutdown().finally(() => process.exit(0));
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
 }

@@ -4,7 +4,7 @@ import type { Writable } from 'node:stream';
 import { sha256Digest } from '@nixery/digest';
 import type { ReferrerDescriptor } from '@nixery/sbom';
 import { pino } from 'pino';
-import { createRegistryHandler } from '../../src/app.js';
+import { createRegistryHandler, type RegistryAppDeps } from '../../src/app.js';
 import { RegistryMetrics } from '../../src/metrics.js';
 import { RecentErrors } from '../../src/recent-errors.js';
 import type { BlobStore, ImageManifests, ImageService } from '../../src/services.js';
@@ -100,7 +100,7 @@ export class FakeBlobs implements BlobStore {
 }
 
 /** The registry app over fakes, listening on an ephemeral port. */
-export async function startFakeRegistry(): Promise<{
+export async function startFakeRegistry(extra: Partial<RegistryAppDeps> = {}): Promise<{
   images: FakeImages;
   blobs: FakeBlobs;
   url: (path: string) => string;
@@ -121,6 +121,7 @@ export async function startFakeRegistry(): Promise<{
     storageDescription: 'fake',
     version: 'test',
     onManifestServed: (digest) => served.push(digest),
+    ...extra,
   });
   const server = createServer(handler).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

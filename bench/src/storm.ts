@@ -1,0 +1,315 @@
+// The build-storm benchmark: 40 concurrent pulls of 40 distinct uncached images of the bundled
+// demo set against `nixery serve --max-builds 2 --build-queue 10`, while a cached manifest HEAD
+// and /healthz are sent one after another. Their p99 and maximum latency during the storm are
+// reported beside the same requests on the idle server, measured in the same run.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stopChild } from './processes.js';
+import { DOCKER_MANIFEST } from './registry-process.js';
+import { type Figure, withTarget } from './results.js';
+import { round } from './stats.js';
+
+const CLI_SCRIPT = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
+
+/** Small packages of the bundled demo set; the storm pulls pairs of them. */
+const POOL = [
+  'hello',
+  'busybox',
+  'bash',
+  'coreutils',
+  'gnused',
+  'gnugrep',
+  'findutils',
+  'gawk',
+  'gnutar',
+  'gzip',
+  'diffutils',
+  'which',
+  'less',
+  'perl',
+  'zlib',
+  'bzip2',
+  'xz',
+  'openssl',
+  'ncurses',
+  'readline',
+  'pcre2',
+  'expat',
+  'libffi',
+  'gmp',
+  'attr',
+  'acl',
+  'nghttp2',
+  'libunistring',
+  'libidn2',
+  'libuv',
+  'brotli',
+  'oniguruma',
+  'libevent',
+];
+
+/** `count` distinct images: pairs of the pool. */
+export function stormImages(count: number): string[] {
+  const names = new Set<string>();
+  for (let step = 1; names.size < count; step++) {
+    for (let i = 0; i < POOL.length && names.size < count; i++) {
+      names.add([POOL[i]!, POOL[(i + step) % POOL.length]!].sort().join('/'));
+    }
+  }
+  return [...names];
+}
+
+export interface StormResult {
+  images: number;
+  admitted: number;
+  refused: number;
+  maxNixProcesses: number;
+  idle: { head: Latencies; healthz: Latencies };
+  storm: { head: Latencies; healthz: Latencies };
+  eventLoopMaxMs: number;
+  stormMs: number;
+}
+
+interface Latencies {
+  n: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export async function runStorm(options: {
+  smoke: boolean;
+  log: (line: string) => void;
+}): Promise<{ result: StormResult; figures: Figure[] }> {
+  const { log } = options;
+  if (!existsSync(CLI_SCRIPT)) throw new Error(`${CLI_SCRIPT} is missing: run pnpm build first`);
+  const storage = await mkdtemp(join(tmpdir(), 'nixery-bench-storm-'));
+  const count = options.smoke ? 8 : 40;
+  const [maxBuilds, queue] = options.smoke ? [1, 2] : [2, 10];
+  const server = await startServer(storage, maxBuilds, queue);
+  try {
+    const cached = `${server.url}/v2/shell/hello/manifests/latest`;
+    await fetch(cached, { headers: { accept: DOCKER_MANIFEST } }).then((r) => r.arrayBuffer());
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const head = () => timed(agent, cached, 'HEAD');
+    const healthz = () => timed(agent, `${server.url}/healthz`, 'GET');
+
+    log(`storm: idle figures (${options.smoke ? 1 : 5} s)`);
+    const idleFor = sleep(options.smoke ? 1000 : 5000);
+    const [idleHead, idleHealth] = await Promise.all([probe(idleFor, head), probe(idleFor, healthz)]);
+
+    log(`storm: ${count} distinct cold pulls, --max-builds ${maxBuilds} --build-queue ${queue}`);
+    let maxNix = 0;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        maxNix = Math.max(maxNix, await nixChildren(server.child.pid!));
+        await sleep(10);
+      }
+    })();
+    const started = performance.now();
+    const storm = Promise.all(
+      stormImages(count).map(async (image) => {
+        const response = await fetch(`${server.url}/v2/${image}/manifests/latest`, {
+          headers: { accept: DOCKER_MANIFEST },
+        });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    const [statuses, stormHead, stormHealth] = await Promise.all([
+      storm,
+      probe(storm, head),
+      probe(storm, healthz),
+    ]);
+    const stormMs = performance.now() - started;
+    polling = false;
+    await poller;
+    agent.destroy();
+    const other = statuses.filter((s) => s !== 200 && s !== 429);
+    if (other.length > 0) throw new Error(`storm: unexpected statuses ${other.join(', ')}`);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const loopMax = /^nixery_event_loop_delay_max_seconds (\S+)$/m.exec(metrics);
+
+    const result: StormResult = {
+      images: count,
+      admitted: statuses.filter((s) => s === 200).length,
+      refused: statuses.filter((s) => s === 429).length,
+      maxNixProcesses: maxNix,
+      idle: { head: summary(idleHead), healthz: summary(idleHealth) },
+      storm: { head: summary(stormHead), healthz: summary(stormHealth) },
+      eventLoopMaxMs: loopMax ? round(Number(loopMax[1]) * 1000) : Number.NaN,
+      stormMs: Math.round(stormMs),
+    };
+    log(`  ${JSON.stringify(result)}`);
+    return { result, figures: stormFigures(result, maxBuilds, queue) };
+  } finally {
+    await stopChild(server.child);
+    await rm(storage, { recursive: true, force: true });
+  }
+}
+
+function stormFigures(result: StormResult, maxBuilds: number, queue: number): Figure[] {
+  const section = `build storm (${result.images} cold pulls, --max-builds ${maxBuilds} --build-queue ${queue})`;
+  const figures: Figure[] = [];
+  for (const [kind, label] of [
+    ['head', 'cached manifest HEAD'],
+    ['healthz', '/healthz'],
+  ] as const) {
+    for (const [stat, key] of [
+      ['p99', 'p99Ms'],
+      ['max', 'maxMs'],
+    ] as const) {
+      const value = result.storm[kind][key];
+      const idle = result.idle[kind][key];
+      const figure: Figure = {
+        section,
+        name: `${label}, ${stat} during the storm`,
+        value,
+        unit: 'ms',
+        baseline: { name: `${stat} on the idle server`, value: idle },
+        ratio: idle > 0 ? round(value / idle) : Number.NaN,
+      };
+      // The issue's targets: 50 ms at the 99th percentile, 500 ms at most.
+      figures.push(withTarget(figure, stat === 'p99' ? '≤ 50' : '≤ 500', 'value'));
+    }
+  }
+  figures.push(
+    withTarget(
+      {
+        section,
+        name: 'most Nix processes at once (process tree, every 10 ms)',
+        value: result.maxNixProcesses,
+        unit: '',
+      },
+      `≤ ${maxBuilds}`,
+      'value',
+    ),
+    { section, name: 'pulls admitted (200)', value: result.admitted, unit: '' },
+    { section, name: 'pulls refused (429 with Retry-After)', value: result.refused, unit: '' },
+    {
+      section,
+      name: 'longest event-loop delay of the server (monitorEventLoopDelay)',
+      value: result.eventLoopMaxMs,
+      unit: 'ms',
+    },
+    { section, name: 'storm, first request to last answer', value: result.stormMs, unit: 'ms' },
+  );
+  return figures;
+}
+
+async function startServer(
+  storage: string,
+  maxBuilds: number,
+  queue: number,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI_SCRIPT,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--max-builds',
+      String(maxBuilds),
+      '--build-queue',
+      String(queue),
+    ],
+    {
+      env: {
+        ...process.env,
+        STORAGE_PATH: storage,
+        NIXERY_GCROOTS_DIR: join(storage, 'gcroots'),
+        // The cached image stays cached for the whole run (the bundled set is unpinned).
+        NIXERY_UNPINNED_TTL: '3600',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nixery serve did not start: ${output}`)), 60_000);
+    const poll = setInterval(() => {
+      const m = /nixery listening on (http:\/\/\S+) /.exec(output);
+      if (!m) return;
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve(m[1]!);
+    }, 20);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      reject(new Error(`nixery serve exited with ${code}: ${output}`));
+    });
+  });
+  return { url, child };
+}
+
+/** One request over the kept-alive agent: its latency in ms (the response read to its end). */
+function timed(agent: Agent, url: string, method: 'GET' | 'HEAD'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(url, { method, agent, headers: { accept: DOCKER_MANIFEST } }, (res) => {
+      res.resume();
+      res.once('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`${method} ${url}: HTTP ${res.statusCode}`));
+        else resolve(performance.now() - started);
+      });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** Sends `once` one after another, 20 ms apart, until `stop` settles. */
+async function probe(stop: Promise<unknown>, once: () => Promise<number>): Promise<number[]> {
+  const latencies: number[] = [];
+  let done = false;
+  void stop.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    latencies.push(await once());
+    await sleep(20);
+  }
+  return latencies;
+}
+
+function summary(latencies: number[]): Latencies {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  return { n: sorted.length, p99Ms: round(p99), maxMs: round(sorted.at(-1) ?? 0) };
+}
+
+/** How many Nix processes (nix-build, nix-instantiate, nix) `parent` runs itself now. */
+async function nixChildren(parent: number): Promise<number> {
+  let count = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
+      const [program] = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (program && ['nix-build', 'nix-instantiate', 'nix'].includes(basename(program))) count++;
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return count;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
