@@ -70,6 +70,12 @@ export interface Config {
   platforms: Platform[];
   /** Nix's `extra-platforms` (NIXERY_NIX_EXTRA_PLATFORMS); null keeps Nix's own configuration. */
   nixExtraPlatforms: string[] | null;
+  /** Image builds at once (NIXERY_MAX_BUILDS; default: the core count); the registry's admission gate. */
+  maxBuilds: number;
+  /** Builds that may wait for a place (NIXERY_BUILD_QUEUE); more get 429. */
+  buildQueue: number;
+  /** On SIGTERM, how long builds in flight may finish (NIXERY_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutSeconds: number;
   gc: GcConfig;
 }
 
@@ -81,12 +87,6 @@ export interface GcConfig {
   graceMs: number;
   /** The server collects this often (NIXERY_GC_INTERVAL); null: never. */
   intervalMs: number | null;
-  /** Image builds at once (NIXERY_MAX_BUILDS; default: the core count); the registry's admission gate. */
-  maxBuilds: number;
-  /** Builds that may wait for a place (NIXERY_BUILD_QUEUE); more get 429. */
-  buildQueue: number;
-  /** On SIGTERM, how long builds in flight may finish (NIXERY_SHUTDOWN_TIMEOUT). */
-  shutdownTimeoutSeconds: number;
 }
 
 /** Flag values by setting name, as commander parses them; undefined leaves the variable alone. */
