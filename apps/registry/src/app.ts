@@ -6,10 +6,13 @@ import { pinoHttp } from 'pino-http';
 import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
 import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
+import { explorerRouter } from './explorer-routes.js';
 import { renderFrontPage } from './front-page.js';
+import type { ImageReports } from './image-reports.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
+import type { RecentImages } from './recent-images.js';
 import { serveReferrers } from './referrers.js';
 import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
@@ -25,7 +28,9 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
-  /** Optional access check run before every `/v2/` and `/metrics` request (see auth.ts). */
+  /** The layer explorer's reports and index of recent images; without them no explorer is served. */
+  explorer?: { reports: ImageReports; recentImages: RecentImages };
+  /** Optional access check run before every `/v2/`, `/metrics` and explorer request (see auth.ts). */
   authorize?: (req: Request, res: Response) => RegistryError | null | Promise<RegistryError | null>;
 }
 
@@ -71,6 +76,10 @@ export function createRegistryApp(deps: RegistryAppDeps): express.Express {
     if (denied) return sendRegistryError(res, denied);
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+
+  if (deps.explorer) {
+    app.use(explorerRouter({ ...deps.explorer, ...(deps.authorize ? { authorize: deps.authorize } : {}) }));
+  }
 
   app.use('/v2', async (req, res) => {
     // The raw target keeps percent-encoding; an absolute-form target is reduced to its path.

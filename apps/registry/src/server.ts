@@ -8,10 +8,13 @@ import { createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { createRegistryApp } from './app.js';
 import { createAccessControl } from './auth.js';
+import { builderReports } from './image-reports.js';
 import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
 import { RecentErrors } from './recent-errors.js';
+import { RecentImages } from './recent-images.js';
+import type { ImageService } from './services.js';
 import { VERSION } from './version.js';
 
 export interface StartOptions {
@@ -87,8 +90,10 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     logger.info({ file: config.auth.file, users: config.auth.users.size }, 'access control on (Basic auth)');
   }
 
+  const recentImages = new RecentImages();
+  const images = notingRecentImages(builder, recentImages);
   const app = createRegistryApp({
-    images: builder,
+    images,
     blobs: storage,
     metrics,
     logger,
@@ -96,6 +101,13 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     sourceDescription: describeSource(config.source, config.bundledSource),
     storageDescription: storage.description,
     version: VERSION,
+    explorer: {
+      reports: builderReports(
+        { getImage: images.getImage, planImage: (name, tag, run) => builder.planImage(name, tag, run) },
+        { strategy: config.layerStrategy, budget: config.layerBudget },
+      ),
+      recentImages,
+    },
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -132,6 +144,22 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }).finally(() => accessControl?.close()),
+  };
+}
+
+/** The builder as the routes see it, noting every image it answers for in the explorer's index. */
+function notingRecentImages(
+  builder: ImageBuilder,
+  recent: RecentImages,
+): ImageService & Pick<ImageBuilder, 'getImage'> {
+  return {
+    async getImage(name, tag, options) {
+      const record = await builder.getImage(name, tag, options);
+      recent.note({ name: record.name, tag, arch: record.arch, layers: record.layers.map((l) => l.digest) });
+      return record;
+    },
+    getManifest: (digest) => builder.getManifest(digest),
+    getReferrers: (digest) => builder.getReferrers(digest),
   };
 }
 

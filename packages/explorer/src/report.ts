@@ -51,21 +51,22 @@ export interface PathReport {
   requested: boolean;
 }
 
-/** What a report is made from: an image plan's parts and, when it was built, its record. */
+/**
+ * What a report is made from: the builder's image plan (stages 1–3; `ImagePlan` fits this
+ * shape), the tag and grouping it was made with and, when the image was built, its record.
+ */
 export interface ReportInput {
-  name: string;
+  plan: {
+    request: { name: string; arch: 'amd64' | 'arm64'; packages: string[] };
+    /** The requested packages with their output paths, and the coreutils behind `/usr/bin/env`. */
+    closure: { packages: readonly { name: string; outPaths: readonly string[] }[]; envPath: string | null };
+    /** The graph the layers were grouped from. */
+    graph: RuntimeGraphJson;
+    /** Store-path layers in manifest order. */
+    layers: readonly Layer[];
+  };
   tag: string;
-  arch: 'amd64' | 'arm64';
-  packages: string[];
   grouping: { strategy: string; budget: number };
-  /** The graph the layers were grouped from. */
-  graph: RuntimeGraphJson;
-  /** Store-path layers in manifest order. */
-  layers: readonly Layer[];
-  /** The requested packages with their output paths. */
-  requested: readonly { name: string; outPaths: readonly string[] }[];
-  /** The coreutils behind `/usr/bin/env`. */
-  envPath: string | null;
   built?: BuiltImage;
 }
 
@@ -84,16 +85,16 @@ export class ReportMismatchError extends Error {
 
 /** The report of a planned (and maybe built) image. */
 export function imageReport(input: ReportInput): ImageReport {
-  const info = new Map(input.graph.graph.map((p) => [p.path, p]));
-  const pulledInBy = requestersOf(input);
-  const topLevel = new Set(input.requested.flatMap((r) => r.outPaths));
-  const built = input.built;
-  if (built && built.layers.length !== input.layers.length + 1) {
+  const { plan, built } = input;
+  const info = new Map(plan.graph.graph.map((p) => [p.path, p]));
+  const pulledInBy = requestersOf(plan);
+  const topLevel = new Set(plan.closure.packages.flatMap((r) => r.outPaths));
+  if (built && built.layers.length !== plan.layers.length + 1) {
     throw new ReportMismatchError(
-      `the built image has ${built.layers.length} layers, the plan ${input.layers.length + 1}`,
+      `the built image has ${built.layers.length} layers, the plan ${plan.layers.length + 1}`,
     );
   }
-  const layers: LayerReport[] = input.layers.map((layer, i) => {
+  const layers: LayerReport[] = plan.layers.map((layer, i) => {
     const blob = built?.layers[i];
     if (blob && blob.key !== layer.key) {
       throw new ReportMismatchError(`layer ${i + 1} of the built image is not the planned one`);
@@ -139,10 +140,10 @@ export function imageReport(input: ReportInput): ImageReport {
   }
   const narSize = layers.reduce((sum, l) => sum + l.narSize, 0);
   return {
-    name: input.name,
+    name: plan.request.name,
     tag: input.tag,
-    arch: input.arch,
-    packages: input.packages,
+    arch: plan.request.arch,
+    packages: plan.request.packages,
     grouping: input.grouping,
     manifests: built
       ? {
@@ -162,11 +163,11 @@ export function imageReport(input: ReportInput): ImageReport {
 }
 
 /** For each store path, the requested packages whose closure holds it (a walk per package). */
-function requestersOf(input: ReportInput): Map<string, string[]> {
-  const references = new Map(input.graph.graph.map((p) => [p.path, p.references]));
+function requestersOf(plan: ReportInput['plan']): Map<string, string[]> {
+  const references = new Map(plan.graph.graph.map((p) => [p.path, p.references]));
   const result = new Map<string, string[]>();
-  const roots: { name: string; outPaths: readonly string[] }[] = [...input.requested];
-  if (input.envPath !== null) roots.push({ name: '/usr/bin/env', outPaths: [input.envPath] });
+  const roots: { name: string; outPaths: readonly string[] }[] = [...plan.closure.packages];
+  if (plan.closure.envPath !== null) roots.push({ name: '/usr/bin/env', outPaths: [plan.closure.envPath] });
   for (const { name, outPaths } of roots) {
     const seen = new Set<string>();
     const stack = outPaths.filter((p) => references.has(p));

@@ -213,7 +213,7 @@ function detailsPanel(): { element: HTMLElement; show(block: Block | null, pinne
           h('dt', {}, 'Why here'),
           h('dd', { id: 'details-why' }, describePathPlacement(layer, path.path)),
         ),
-        pinnedPath ? h('p', { class: 'hint' }, 'Pinned; click another block to change.') : null,
+        ...(pinnedPath ? [h('p', { class: 'hint' }, 'Pinned; click another block to change.')] : []),
       );
     },
   };
@@ -304,10 +304,10 @@ function showImage(report: ImageReport, { offline }: { offline: boolean }): void
   app.replaceChildren(
     h('h1', {}, 'Image ', h('code', { id: 'image-name' }, report.name), `:${report.tag}`),
     summary(report),
-    offline || !report.manifests ? null : pullCommands(report),
+    ...(offline || !report.manifests ? [] : [pullCommands(report)]),
     picture,
     layerTable(report, offline),
-    offline ? null : compareForm(report),
+    ...(offline ? [] : [compareForm(report)]),
   );
   const draw = () => renderTreemap(chart, report, details.show);
   draw();
