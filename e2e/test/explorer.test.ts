@@ -56,7 +56,8 @@ async function newPage(width = 1280): Promise<Page> {
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => {
     // Failed loads are checked by URL below; the build feed's feature check may meet a 404.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+      problems.push(message.text());
   });
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname;
@@ -104,7 +105,9 @@ describe('the layer explorer in Chromium', () => {
     // One block per store path, one box per layer, as the API lists them.
     expect(await page.locator('#treemap .block').count()).toBe(api.totals.paths);
     expect(await page.locator('#treemap g.layer').count()).toBe(storeLayers.length);
-    const blockPaths = await page.locator('#treemap .block').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
+    const blockPaths = await page
+      .locator('#treemap .block')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
     expect(new Set(blockPaths)).toEqual(new Set(storeLayers.flatMap((l) => l.paths.map((p) => p.path))));
     // The list: manifest order, the manifest's compressed sizes, the digests.
     const rows = page.locator('#layers tbody tr');
@@ -116,10 +119,14 @@ describe('the layer explorer in Chromium', () => {
         nar: Number(tr.querySelectorAll('td')[3]?.getAttribute('data-bytes')),
       })),
     );
-    expect(shown).toEqual(api.layers.map((l) => ({ digest: l.digest, compressed: l.compressedSize, nar: l.narSize })));
+    expect(shown).toEqual(
+      api.layers.map((l) => ({ digest: l.digest, compressed: l.compressedSize, nar: l.narSize })),
+    );
     // Pull commands for the three clients, naming this registry.
     for (const client of ['docker', 'podman', 'skopeo']) {
-      expect(await page.locator(`#pull-${client}`).textContent()).toContain(`${registry.host}/shell/git/htop:latest`);
+      expect(await page.locator(`#pull-${client}`).textContent()).toContain(
+        `${registry.host}/shell/git/htop:latest`,
+      );
     }
     expect(problemsOf(page)).toEqual([]);
     await page.close();
@@ -130,7 +137,9 @@ describe('the layer explorer in Chromium', () => {
     await page.goto(`${registry.url}/explore/shell/git/htop`);
     await page.locator('#treemap .block').first().waitFor({ timeout: 240_000 });
     const api = await apiReport(registry, 'shell/git/htop');
-    const paths = new Map(api.layers.flatMap((l) => l.paths.map((p) => [p.path, { ...p, layer: l.index }] as const)));
+    const paths = new Map(
+      api.layers.flatMap((l) => l.paths.map((p) => [p.path, { ...p, layer: l.index }] as const)),
+    );
 
     const git = paths.get([...paths.keys()].find((p) => /-git-[0-9]/.test(p))!)!;
     await page.locator(`#treemap .block[data-path="${git.path}"]`).hover();
@@ -149,7 +158,9 @@ describe('the layer explorer in Chromium', () => {
     expect(await page.locator('#details-pulled').textContent()).toContain('git');
     // Keyboard: Tab moves from block to block, and every block has a label.
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+    const focused = await page.evaluate<string | null>(
+      "document.activeElement?.getAttribute('aria-label') ?? null",
+    );
     expect(focused).toMatch(/, in layer \d+$/);
     await page.close();
   });
@@ -165,7 +176,10 @@ describe('the layer explorer in Chromium', () => {
     await summary.waitFor({ timeout: 240_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'compare-git-htop-to-hello.png'), fullPage: true });
 
-    const [from, to] = await Promise.all([apiReport(registry, 'shell/git/htop'), apiReport(registry, 'shell/hello')]);
+    const [from, to] = await Promise.all([
+      apiReport(registry, 'shell/git/htop'),
+      apiReport(registry, 'shell/hello'),
+    ]);
     const expected = downloadBytes(from, to);
     const total = to.layers.reduce((sum, l) => sum + (l.compressedSize ?? 0), 0);
     expect(Number(await summary.getAttribute('data-download-bytes'))).toBe(expected);
@@ -223,7 +237,7 @@ describe('the layer explorer in Chromium', () => {
     await page.goto(`${registry.url}/explore/shell/git/htop`);
     await page.locator('#treemap .block').first().waitFor({ timeout: 240_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'phone-shell-git-htop.png'), fullPage: true });
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     expect(width).toBeLessThanOrEqual(390);
     const chart = await page.locator('#treemap svg').boundingBox();
     expect(chart?.width).toBeLessThanOrEqual(390);
@@ -233,7 +247,19 @@ describe('the layer explorer in Chromium', () => {
   test('nixery layers --format html: one offline file that shows the same picture from file://', async () => {
     const { stdout } = await execa(
       'node',
-      ['--conditions=source', '--import', 'tsx', 'apps/cli/src/main.ts', 'layers', 'shell', 'git', 'htop', '--format', 'html', '-q'],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        'apps/cli/src/main.ts',
+        'layers',
+        'shell',
+        'git',
+        'htop',
+        '--format',
+        'html',
+        '-q',
+      ],
       { cwd: ROOT, env: { NIXERY_NIX_SUBSTITUTERS: '' } },
     );
     const file = join(dir, 'shell-git-htop.html');
@@ -262,7 +288,9 @@ describe('the layer explorer in Chromium', () => {
     const api = await apiReport(registry, 'shell/git/htop');
     const blocks = await page
       .locator('#treemap .block')
-      .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-layer')} ${e.getAttribute('data-path')}`).sort());
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-layer')} ${e.getAttribute('data-path')}`).sort(),
+      );
     const expected = api.layers.flatMap((l) => l.paths.map((p) => `${l.index} ${p.path}`)).sort();
     expect(blocks).toEqual(expected);
     await page.locator('#treemap .block').first().hover();

@@ -1,4 +1,9 @@
-import { EXPLORER_ASSETS_BASE, EXPLORER_ASSETS_DIR, explorerPage, ReportMismatchError } from '@nixery/explorer';
+import {
+  EXPLORER_ASSETS_BASE,
+  EXPLORER_ASSETS_DIR,
+  explorerPage,
+  ReportMismatchError,
+} from '@nixery/explorer';
 import { parseImageName } from '@nixery/source';
 import express, { type Request, type Response } from 'express';
 import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
@@ -36,13 +41,23 @@ export function explorerRouter(deps: ExplorerDeps): express.Router {
 
   router.use(
     EXPLORER_ASSETS_BASE,
-    express.static(EXPLORER_ASSETS_DIR, { index: false, fallthrough: true, maxAge: '5m', dotfiles: 'ignore' }),
+    express.static(EXPLORER_ASSETS_DIR, {
+      index: false,
+      fallthrough: true,
+      maxAge: '5m',
+      dotfiles: 'ignore',
+    }),
   );
   router.get('/explore', (req, res, next) => {
     const packages = req.query.packages;
     // The front page's form: its packages as an image name.
     if (typeof packages === 'string' && packages.trim() !== '') {
-      const name = packages.trim().split(/[\s,/]+/).filter(Boolean).map(encodeURIComponent).join('/');
+      const name = packages
+        .trim()
+        .split(/[\s,/]+/)
+        .filter(Boolean)
+        .map(encodeURIComponent)
+        .join('/');
       res.redirect(303, `/explore/${name}`);
       return;
     }
@@ -89,7 +104,10 @@ export function explorerRouter(deps: ExplorerDeps): express.Router {
     } catch (error) {
       if (error instanceof ReportMismatchError) {
         // The package set moved on between the build and the plan: the next request sees one state.
-        sendRegistryError(res, new RegistryError('internal', `the image changed while it was read (${error.message}); ask again`));
+        sendRegistryError(
+          res,
+          new RegistryError('internal', `the image changed while it was read (${error.message}); ask again`),
+        );
         return;
       }
       sendRegistryError(res, registryErrorFrom(error) ?? internal(req, error));
@@ -101,7 +119,10 @@ export function explorerRouter(deps: ExplorerDeps): express.Router {
       res,
       req.method === 'GET' || req.method === 'HEAD'
         ? new RegistryError('no-endpoint', `no explorer endpoint at ${path}`)
-        : new RegistryError('method-not-offered', `${req.method} ${path} is not offered: the explorer's API only reads`),
+        : new RegistryError(
+            'method-not-offered',
+            `${req.method} ${path} is not offered: the explorer's API only reads`,
+          ),
     );
   });
   return router;
@@ -130,7 +151,10 @@ function imageOfRequest(req: Request): { name: string; tag: string } {
     const first = name.split('/')[0];
     if (arch === 'arm64' && first !== 'arm64') name = `arm64/${name}`;
     if (arch === 'amd64' && first === 'arm64') {
-      throw new RegistryError('invalid-name', 'the name asks for arm64 and the platform for linux/amd64', { name, platform });
+      throw new RegistryError('invalid-name', 'the name asks for arm64 and the platform for linux/amd64', {
+        name,
+        platform,
+      });
     }
   }
   try {

@@ -56,7 +56,9 @@ async function narSizes(paths: string[]): Promise<Map<string, number>> {
     env: { ...process.env, NIX_CONFIG: 'experimental-features = nix-command' },
     maxBuffer: 64 * 1024 * 1024,
   });
-  const parsed = JSON.parse(stdout) as { path: string; narSize: number }[] | Record<string, { narSize: number }>;
+  const parsed = JSON.parse(stdout) as
+    | { path: string; narSize: number }[]
+    | Record<string, { narSize: number }>;
   const list = Array.isArray(parsed) ? parsed : Object.entries(parsed).map(([path, v]) => ({ path, ...v }));
   return new Map(list.map((p) => [p.path, p.narSize]));
 }
@@ -68,14 +70,19 @@ describe('GET /api/images/<name>', () => {
       headers: { accept: DOCKER },
     });
     const digest = manifest.headers.get('docker-content-digest');
-    const body = (await manifest.json()) as { layers: { digest: string; size: number }[]; config: { digest: string } };
+    const body = (await manifest.json()) as {
+      layers: { digest: string; size: number }[];
+      config: { digest: string };
+    };
     expect(image.manifests?.docker.digest).toBe(digest);
     expect(image.config?.digest).toBe(body.config.digest);
     expect(image.layers.map((l) => l.digest)).toEqual(body.layers.map((l) => l.digest));
     expect(image.layers.map((l) => l.compressedSize)).toEqual(body.layers.map((l) => l.size));
     expect(image.totals.compressedSize).toBe(body.layers.reduce((sum, l) => sum + l.size, 0));
     expect(image.layers.at(-1)?.kind).toBe('root');
-    expect(image.packages).toEqual(expect.arrayContaining(['git', 'htop', 'cacert', 'iana-etc', 'coreutils']));
+    expect(image.packages).toEqual(
+      expect.arrayContaining(['git', 'htop', 'cacert', 'iana-etc', 'coreutils']),
+    );
   });
 
   test("the store paths are the closure Nix reports, each with Nix's NAR size", async () => {
@@ -112,11 +119,17 @@ describe('GET /api/images/<name>', () => {
     const second = await report('shell/hello');
     const shared = second.layers.filter((l) => first.layers.some((f) => f.digest === l.digest));
     expect(shared.length).toBeGreaterThan(0);
-    for (const layer of shared) expect(layer.sharedWith).toContainEqual({ name: 'shell/git/htop', tag: 'latest' });
+    for (const layer of shared)
+      expect(layer.sharedWith).toContainEqual({ name: 'shell/git/htop', tag: 'latest' });
     const own = second.layers.filter((l) => !first.layers.some((f) => f.digest === l.digest));
-    for (const layer of own) expect(layer.sharedWith).not.toContainEqual({ name: 'shell/git/htop', tag: 'latest' });
-    const recent = (await (await fetch(`${registry.url}/api/images`)).json()) as { images: { name: string }[] };
-    expect(recent.images.map((i) => i.name)).toEqual(expect.arrayContaining(['shell/git/htop', 'shell/hello']));
+    for (const layer of own)
+      expect(layer.sharedWith).not.toContainEqual({ name: 'shell/git/htop', tag: 'latest' });
+    const recent = (await (await fetch(`${registry.url}/api/images`)).json()) as {
+      images: { name: string }[];
+    };
+    expect(recent.images.map((i) => i.name)).toEqual(
+      expect.arrayContaining(['shell/git/htop', 'shell/hello']),
+    );
   });
 
   test('an unknown package is a 404 naming it; a bad name a 400; bad platform and writes refused', async () => {
@@ -158,12 +171,20 @@ describe('GET /api/images/<name>', () => {
 
 describe('a private instance', () => {
   test('protects the explorer, its assets and its API like /v2/', async () => {
-    for (const path of ['/explore', '/explore/hello', '/explorer-assets/explorer.js', '/api/images', '/api/images/hello']) {
+    for (const path of [
+      '/explore',
+      '/explore/hello',
+      '/explorer-assets/explorer.js',
+      '/api/images',
+      '/api/images/hello',
+    ]) {
       const response = await fetch(`${privateRegistry.url}${path}`);
       expect(response.status, path).toBe(401);
       expect(response.headers.get('www-authenticate'), path).toMatch(/^Basic realm=/);
     }
-    const allowed = await fetch(`${privateRegistry.url}/api/images/hello`, { headers: { authorization: ALICE } });
+    const allowed = await fetch(`${privateRegistry.url}/api/images/hello`, {
+      headers: { authorization: ALICE },
+    });
     expect(allowed.status).toBe(200);
     expect(((await allowed.json()) as ImageReport).name).toBe('hello');
     const page = await fetch(`${privateRegistry.url}/explore/hello`, { headers: { authorization: ALICE } });

@@ -61,7 +61,9 @@ export function registerLayers(program: Command): void {
       'with a path-info --graph: the requested store paths (default: paths nothing else references)',
     )
     .addOption(
-      new Option('--format <format>', 'output format').choices(['table', 'json', 'dot', 'html']).default('table'),
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'dot', 'html'])
+        .default('table'),
     )
     .addOption(budgetOption('--budget <n>'))
     .addOption(strategyOption())
@@ -111,7 +113,8 @@ export async function runLayers(packages: string[], flags: LayersFlags): Promise
   const strategy = { strategy: settings.layerStrategy, budget: settings.layerBudget };
   if (flags.graph === undefined) {
     const plan = await planOfPackages(packages, flags, settings, grouping);
-    if (flags.format === 'html') return standaloneHtml(imageReport({ plan, tag: flags.tag, grouping: strategy }));
+    if (flags.format === 'html')
+      return standaloneHtml(imageReport({ plan, tag: flags.tag, grouping: strategy }));
     return formatLayers(flags.format, plan.graph, plan.layers, popularity);
   }
   const graph = await readGraph(flags.graph, flags.top);
@@ -136,7 +139,11 @@ function graphReport(
   const packages = top.map((path) => ({ name: storePathName(path), outPaths: [path] }));
   return imageReport({
     plan: {
-      request: { name: packages.map((p) => p.name).join('/') || 'graph', arch: 'amd64', packages: packages.map((p) => p.name) },
+      request: {
+        name: packages.map((p) => p.name).join('/') || 'graph',
+        arch: 'amd64',
+        packages: packages.map((p) => p.name),
+      },
       closure: { packages, envPath: null },
       graph,
       layers,

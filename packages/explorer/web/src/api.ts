@@ -26,16 +26,22 @@ export async function fetchImage(name: string, tag: string, signal?: AbortSignal
   for (let attempt = 0; ; attempt++) {
     let response: Response;
     try {
-      response = await fetch(imageApiPath(name, tag), { headers: { accept: 'application/json' }, signal: signal ?? null });
+      response = await fetch(imageApiPath(name, tag), {
+        headers: { accept: 'application/json' },
+        signal: signal ?? null,
+      });
     } catch (error) {
-      if (signal?.aborted || attempt >= 30) throw new ApiError(`the registry could not be reached: ${String(error)}`, 0, null);
+      if (signal?.aborted || attempt >= 30)
+        throw new ApiError(`the registry could not be reached: ${String(error)}`, 0, null);
       await pause(2000);
       continue;
     }
     const type = response.headers.get('content-type') ?? '';
     if (response.ok) return (await response.json()) as ImageReport;
     if (type.includes('json')) {
-      const body = (await response.json().catch(() => null)) as { errors?: { code?: string; message?: string }[] } | null;
+      const body = (await response.json().catch(() => null)) as {
+        errors?: { code?: string; message?: string }[];
+      } | null;
       const first = body?.errors?.[0];
       throw new ApiError(first?.message ?? `HTTP ${response.status}`, response.status, first?.code ?? null);
     }

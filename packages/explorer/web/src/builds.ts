@@ -52,7 +52,9 @@ export function followBuild(image: string, handlers: BuildHandlers): { stop(): v
         return String(event.data);
       }
     };
-    source.addEventListener('stage', (e) => handlers.onStage(text(e as MessageEvent, 'stage', 'name', 'message')));
+    source.addEventListener('stage', (e) =>
+      handlers.onStage(text(e as MessageEvent, 'stage', 'name', 'message')),
+    );
     source.addEventListener('log', (e) => handlers.onLog(text(e as MessageEvent, 'line', 'message', 'text')));
     for (const end of ['done', 'failed']) source.addEventListener(end, () => source?.close());
   };

@@ -47,7 +47,14 @@ function explorePath(name: string, tag = 'latest'): string {
 
 async function showStart(): Promise<void> {
   document.title = 'Layer explorer · nixery-ts';
-  const input = h('input', { id: 'packages', name: 'packages', required: true, placeholder: 'shell git htop', autocomplete: 'off', spellcheck: 'false' });
+  const input = h('input', {
+    id: 'packages',
+    name: 'packages',
+    required: true,
+    placeholder: 'shell git htop',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
   const form = h(
     'form',
     { class: 'explore-form', role: 'search' },
@@ -62,23 +69,34 @@ async function showStart(): Promise<void> {
   const recent = h('ul', { class: 'recent' });
   app.replaceChildren(
     h('h1', {}, 'Layer explorer'),
-    h('p', {}, 'See how an image is split into layers: which store paths go where, how big each is, and what other images share.'),
+    h(
+      'p',
+      {},
+      'See how an image is split into layers: which store paths go where, how big each is, and what other images share.',
+    ),
     form,
     h('h2', {}, 'Recently built here'),
     recent,
   );
   input.focus();
   const images = await fetchRecent().catch(() => []);
-  if (images.length === 0) recent.replaceWith(h('p', {}, 'No image has been built since this instance started.'));
+  if (images.length === 0)
+    recent.replaceWith(h('p', {}, 'No image has been built since this instance started.'));
   for (const image of images) {
-    recent.append(h('li', {}, h('a', { href: explorePath(image.name, image.tag) }, `${image.name}:${image.tag}`)));
+    recent.append(
+      h('li', {}, h('a', { href: explorePath(image.name, image.tag) }, `${image.name}:${image.tag}`)),
+    );
   }
 }
 
 /** The waiting state while the registry builds: elapsed time, and stages and Nix log lines where the feed exists. */
 function waiting(name: string): { element: HTMLElement; stop(): void } {
   const elapsed = h('span', { class: 'elapsed' }, '0 s');
-  const stage = h('p', { class: 'stage' }, 'Waiting for the registry to build the image (or find it in its caches)…');
+  const stage = h(
+    'p',
+    { class: 'stage' },
+    'Waiting for the registry to build the image (or find it in its caches)…',
+  );
   const log = h('ol', { class: 'log', 'aria-label': 'Nix log' });
   const element = h(
     'section',
@@ -111,10 +129,18 @@ function waiting(name: string): { element: HTMLElement; stop(): void } {
 
 function showError(name: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
-  const status = error instanceof ApiError && error.status ? ` (HTTP ${error.status}${error.code ? `, ${error.code}` : ''})` : '';
+  const status =
+    error instanceof ApiError && error.status
+      ? ` (HTTP ${error.status}${error.code ? `, ${error.code}` : ''})`
+      : '';
   app.replaceChildren(
     h('h1', {}, 'Image ', h('code', {}, name)),
-    h('div', { class: 'error', role: 'alert', id: 'error' }, h('strong', {}, `Could not show this image${status}: `), message),
+    h(
+      'div',
+      { class: 'error', role: 'alert', id: 'error' },
+      h('strong', {}, `Could not show this image${status}: `),
+      message,
+    ),
     h('p', {}, h('a', { href: '/explore' }, 'Try other packages')),
   );
 }
@@ -140,12 +166,19 @@ function pullCommands(report: ImageReport): HTMLElement {
   const commands: [string, string][] = [
     ['docker', `docker pull ${ref}`],
     ['podman', `podman pull${plain ? ' --tls-verify=false' : ''} ${ref}`],
-    ['skopeo', `skopeo copy${plain ? ' --src-tls-verify=false' : ''} docker://${ref} oci:./${report.name.replaceAll('/', '-')}:${report.tag}`],
+    [
+      'skopeo',
+      `skopeo copy${plain ? ' --src-tls-verify=false' : ''} docker://${ref} oci:./${report.name.replaceAll('/', '-')}:${report.tag}`,
+    ],
   ];
   const list = h('div', { class: 'commands' });
   for (const [client, command] of commands) {
     const code = h('code', { id: `pull-${client}` }, command);
-    const button = h('button', { type: 'button', class: 'copy', 'aria-label': `Copy the ${client} command` }, 'Copy');
+    const button = h(
+      'button',
+      { type: 'button', class: 'copy', 'aria-label': `Copy the ${client} command` },
+      'Copy',
+    );
     button.addEventListener('click', () => void copy(command, button));
     list.append(h('div', { class: 'command' }, h('span', { class: 'client' }, client), code, button));
   }
@@ -154,7 +187,13 @@ function pullCommands(report: ImageReport): HTMLElement {
     { id: 'pull', 'aria-labelledby': 'pull-title' },
     h('h2', { id: 'pull-title' }, 'Pull it'),
     list,
-    plain ? h('p', { class: 'note' }, 'This registry speaks plain HTTP: Docker accepts that for 127.0.0.0/8 only, elsewhere list it under insecure-registries.') : null,
+    plain
+      ? h(
+          'p',
+          { class: 'note' },
+          'This registry speaks plain HTTP: Docker accepts that for 127.0.0.0/8 only, elsewhere list it under insecure-registries.',
+        )
+      : null,
   );
 }
 
@@ -182,13 +221,19 @@ function summary(report: ImageReport): HTMLElement {
     'p',
     { id: 'summary', class: 'summary' },
     `${t.layers} layers · ${t.paths} store paths · ${formatBytes(t.narSize)} of store paths`,
-    t.compressedSize === null ? ' · not built (planned only)' : ` · ${formatBytes(t.compressedSize)} to download`,
+    t.compressedSize === null
+      ? ' · not built (planned only)'
+      : ` · ${formatBytes(t.compressedSize)} to download`,
     ` · ${report.arch} · grouping ${report.grouping.strategy}, budget ${report.grouping.budget}`,
   );
 }
 
 function detailsPanel(): { element: HTMLElement; show(block: Block | null, pinned: boolean): void } {
-  const element = h('aside', { id: 'details', 'aria-live': 'polite', 'aria-label': 'Store path details' }, h('p', { class: 'hint' }, 'Point at a block, or tab to it, to see its store path.'));
+  const element = h(
+    'aside',
+    { id: 'details', 'aria-live': 'polite', 'aria-label': 'Store path details' },
+    h('p', { class: 'hint' }, 'Point at a block, or tab to it, to see its store path.'),
+  );
   let pinnedPath: string | null = null;
   return {
     element,
@@ -207,7 +252,11 @@ function detailsPanel(): { element: HTMLElement; show(block: Block | null, pinne
           h('dt', {}, 'Size (NAR)'),
           h('dd', { id: 'details-size', 'data-bytes': path.narSize }, formatBytes(path.narSize)),
           h('dt', {}, 'Layer'),
-          h('dd', { id: 'details-layer' }, `${layer.index} (${shortDigest(layer.digest)}, ${formatBytes(layer.compressedSize)} compressed)`),
+          h(
+            'dd',
+            { id: 'details-layer' },
+            `${layer.index} (${shortDigest(layer.digest)}, ${formatBytes(layer.compressedSize)} compressed)`,
+          ),
           h('dt', {}, 'Pulled in by'),
           h('dd', { id: 'details-pulled' }, path.requested ? 'requested' : path.pulledInBy.join(', ') || '–'),
           h('dt', {}, 'Why here'),
@@ -236,7 +285,21 @@ function layerTable(report: ImageReport, offline: boolean): HTMLElement {
         h(
           'thead',
           {},
-          h('tr', {}, ...['#', 'digest', 'compressed', 'contents (NAR)', 'store paths', 'why', offline ? null : 'shared with'].filter((c): c is string => c !== null).map((c) => h('th', { scope: 'col' }, c))),
+          h(
+            'tr',
+            {},
+            ...[
+              '#',
+              'digest',
+              'compressed',
+              'contents (NAR)',
+              'store paths',
+              'why',
+              offline ? null : 'shared with',
+            ]
+              .filter((c): c is string => c !== null)
+              .map((c) => h('th', { scope: 'col' }, c)),
+          ),
         ),
         body,
       ),
@@ -256,15 +319,31 @@ function layerRow(layer: LayerReport, offline: boolean): HTMLElement {
             'ul',
             { class: 'paths' },
             ...layer.paths.map((p) =>
-              h('li', {}, h('code', { title: p.path }, p.name), ` ${formatBytes(p.narSize)}`, p.requested ? ' · requested' : p.pulledInBy.length ? ` · via ${p.pulledInBy.join(', ')}` : ''),
+              h(
+                'li',
+                {},
+                h('code', { title: p.path }, p.name),
+                ` ${formatBytes(p.narSize)}`,
+                p.requested ? ' · requested' : p.pulledInBy.length ? ` · via ${p.pulledInBy.join(', ')}` : '',
+              ),
             ),
           ),
         );
-  const shared = layer.sharedWith.length === 0 ? '–' : layer.sharedWith.map((s) => `${s.name}:${s.tag}`).join(', ');
+  const shared =
+    layer.sharedWith.length === 0 ? '–' : layer.sharedWith.map((s) => `${s.name}:${s.tag}`).join(', ');
   return h(
     'tr',
     { 'data-layer': layer.index, 'data-digest': layer.digest ?? '' },
-    h('td', {}, h('span', { class: 'swatch', style: `background:${layer.kind === 'root' ? '#fff' : layerColor(layer.index)}`, 'aria-hidden': 'true' }), String(layer.index)),
+    h(
+      'td',
+      {},
+      h('span', {
+        class: 'swatch',
+        style: `background:${layer.kind === 'root' ? '#fff' : layerColor(layer.index)}`,
+        'aria-hidden': 'true',
+      }),
+      String(layer.index),
+    ),
     h('td', {}, h('code', { title: layer.digest ?? 'not built' }, shortDigest(layer.digest))),
     h('td', { class: 'num', 'data-bytes': layer.compressedSize ?? '' }, formatBytes(layer.compressedSize)),
     h('td', { class: 'num', 'data-bytes': layer.narSize }, formatBytes(layer.narSize)),
@@ -275,7 +354,13 @@ function layerRow(layer: LayerReport, offline: boolean): HTMLElement {
 }
 
 function compareForm(report: ImageReport): HTMLElement {
-  const input = h('input', { id: 'compare-with', name: 'to', placeholder: 'shell git', autocomplete: 'off', required: true });
+  const input = h('input', {
+    id: 'compare-with',
+    name: 'to',
+    placeholder: 'shell git',
+    autocomplete: 'off',
+    required: true,
+  });
   const form = h(
     'form',
     { class: 'explore-form', id: 'compare-form' },
@@ -285,9 +370,15 @@ function compareForm(report: ImageReport): HTMLElement {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const other = imageNameFrom(input.value);
-    if (other) location.assign(`/explore?from=${encodeURIComponent(report.name)}&to=${encodeURIComponent(other)}`);
+    if (other)
+      location.assign(`/explore?from=${encodeURIComponent(report.name)}&to=${encodeURIComponent(other)}`);
   });
-  return h('section', { id: 'compare', 'aria-labelledby': 'compare-title' }, h('h2', { id: 'compare-title' }, 'Compare'), form);
+  return h(
+    'section',
+    { id: 'compare', 'aria-labelledby': 'compare-title' },
+    h('h2', { id: 'compare-title' }, 'Compare'),
+    form,
+  );
 }
 
 function showImage(report: ImageReport, { offline }: { offline: boolean }): void {
@@ -298,7 +389,11 @@ function showImage(report: ImageReport, { offline }: { offline: boolean }): void
     'section',
     { id: 'picture', 'aria-labelledby': 'picture-title' },
     h('h2', { id: 'picture-title' }, 'The closure by layer'),
-    h('p', { class: 'note' }, 'One box per layer, one block per store path, areas by bytes (NAR size). The image root layer holds only symlinks and is not drawn.'),
+    h(
+      'p',
+      { class: 'note' },
+      'One box per layer, one block per store path, areas by bytes (NAR size). The image root layer holds only symlinks and is not drawn.',
+    ),
     h('div', { class: 'picture' }, chart, details.element),
   );
   app.replaceChildren(
@@ -339,19 +434,39 @@ async function showComparison(from: string, to: string, tag: string): Promise<vo
     return h(
       'section',
       { class: 'side', 'aria-label': title },
-      h('h2', {}, title, ' ', h('a', { href: explorePath(report.name, report.tag) }, h('code', {}, report.name))),
+      h(
+        'h2',
+        {},
+        title,
+        ' ',
+        h('a', { href: explorePath(report.name, report.tag) }, h('code', {}, report.name)),
+      ),
       h('p', {}, `${report.layers.length} layers, ${formatBytes(report.totals.compressedSize)}`),
       h(
         'ol',
         { class: 'bars' },
         ...report.layers.map((layer) => {
           const shared = layer.digest !== null && result.sharedDigests.has(layer.digest);
-          const label = layer.kind === 'root' ? 'image root' : layer.paths.slice(0, 2).map((p) => p.name).join(', ') + (layer.paths.length > 2 ? ` +${layer.paths.length - 2}` : '');
+          const label =
+            layer.kind === 'root'
+              ? 'image root'
+              : layer.paths
+                  .slice(0, 2)
+                  .map((p) => p.name)
+                  .join(', ') + (layer.paths.length > 2 ? ` +${layer.paths.length - 2}` : '');
           return h(
             'li',
             { class: shared ? 'shared' : 'own', 'data-digest': layer.digest ?? '' },
-            h('span', { class: 'bar', style: `width:${Math.max(2, (100 * (layer.compressedSize ?? 0)) / max)}%`, 'aria-hidden': 'true' }),
-            h('span', { class: 'bar-label' }, `${shared ? '✓ shared · ' : ''}${label} · ${formatBytes(layer.compressedSize)}`),
+            h('span', {
+              class: 'bar',
+              style: `width:${Math.max(2, (100 * (layer.compressedSize ?? 0)) / max)}%`,
+              'aria-hidden': 'true',
+            }),
+            h(
+              'span',
+              { class: 'bar-label' },
+              `${shared ? '✓ shared · ' : ''}${label} · ${formatBytes(layer.compressedSize)}`,
+            ),
           );
         }),
       ),
@@ -361,7 +476,12 @@ async function showComparison(from: string, to: string, tag: string): Promise<vo
     h('h1', {}, 'Compare ', h('code', {}, from), ' → ', h('code', {}, to)),
     h(
       'p',
-      { id: 'compare-summary', class: 'summary', 'data-download-bytes': result.downloadBytes, 'data-shared-bytes': result.sharedBytes },
+      {
+        id: 'compare-summary',
+        class: 'summary',
+        'data-download-bytes': result.downloadBytes,
+        'data-shared-bytes': result.sharedBytes,
+      },
       'A client holding ',
       h('code', {}, a.name),
       ' downloads ',

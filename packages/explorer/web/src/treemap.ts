@@ -16,13 +16,29 @@ interface Datum {
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** Light fills, so the dark labels on them keep a contrast ratio above 7:1. */
-const PALETTE = ['#a6cee3', '#b2df8a', '#fdbf6f', '#cab2d6', '#fb9a99', '#ffff99', '#8dd3c7', '#bebada', '#fccde5', '#d9d9d9', '#ccebc5', '#ffed6f'];
+const PALETTE = [
+  '#a6cee3',
+  '#b2df8a',
+  '#fdbf6f',
+  '#cab2d6',
+  '#fb9a99',
+  '#ffff99',
+  '#8dd3c7',
+  '#bebada',
+  '#fccde5',
+  '#d9d9d9',
+  '#ccebc5',
+  '#ffed6f',
+];
 
 export function layerColor(index: number): string {
   return PALETTE[(index - 1) % PALETTE.length]!;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string | number>,
+): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
   return element;
@@ -100,7 +116,15 @@ function drawLayer(
       'data-layer': layer.index,
       'aria-label': `${path.name}, ${formatBytes(path.narSize)}, in layer ${layer.index}`,
     });
-    block.append(svg('rect', { x: leaf.x0, y: leaf.y0, width: Math.max(w, 0), height: Math.max(hgt, 0), fill: layerColor(layer.index) }));
+    block.append(
+      svg('rect', {
+        x: leaf.x0,
+        y: leaf.y0,
+        width: Math.max(w, 0),
+        height: Math.max(hgt, 0),
+        fill: layerColor(layer.index),
+      }),
+    );
     const title = svg('title', {});
     title.textContent = `${path.name} · ${formatBytes(path.narSize)} · layer ${layer.index}`;
     block.append(title);

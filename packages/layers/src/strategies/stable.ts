@@ -44,7 +44,8 @@ export const stableStrategy: GroupingStrategy = {
     const units: Unit[] = [];
     for (let k = 0; k < singleCount; k++) {
       const i = bySize[k] as number;
-      const reason: LayerReason = singleCount === n ? { kind: 'every-path' } : { kind: 'largest', rank: k + 1 };
+      const reason: LayerReason =
+        singleCount === n ? { kind: 'every-path' } : { kind: 'largest', rank: k + 1 };
       units.push({ ...unit(i, [i], graph, names, pathPopularity), reason });
     }
     if (singleCount < n) {
