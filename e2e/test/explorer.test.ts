@@ -128,6 +128,13 @@ describe('the layer explorer in Chromium', () => {
         `${registry.host}/shell/git/htop:latest`,
       );
     }
+    // The copy button puts the command on the clipboard.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: registry.url });
+    await page.getByRole('button', { name: 'Copy the podman command' }).click();
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(
+      await page.locator('#pull-podman').textContent(),
+    );
+    expect(await page.getByRole('button', { name: 'Copy the podman command' }).textContent()).toBe('Copied');
     expect(problemsOf(page)).toEqual([]);
     await page.close();
   });
