@@ -9,6 +9,7 @@ export interface BuildHandlers {
   onLog(line: string): void;
 }
 
+/** The list's entries as the progress feed gives them (`{ builds: [{ id, image, tag, … }] }`). */
 interface BuildSummary {
   id?: string;
   image?: string;
