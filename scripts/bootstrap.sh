@@ -2,7 +2,7 @@
 # Installs what the project needs on a fresh Debian machine with Node 20 and npm, idempotently:
 # pnpm, Nix (Debian's nix-bin) and the host tools the bundled package set is built from; with
 # --test-clients also the real registry clients the end-to-end tests drive (and an SSH server for
-# the remote-builder tests; its system service is not used).
+# the remote-builder tests, its system service unused; and Chromium, for the explorer's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ fi
 # Debian packages: Nix, the static busybox and CA bundle the demo package set copies, a static libc.
 apt_packages=(nix-bin busybox-static ca-certificates openssl netbase libc6-dev gcc file git)
 if [ "$want_clients" = 1 ]; then
-  apt_packages+=(skopeo podman runc containerd docker.io umoci pigz uidmap time openssh-server)
+  apt_packages+=(skopeo podman runc containerd docker.io umoci pigz uidmap time openssh-server chromium)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -34,6 +34,28 @@ interface JsonLayer {
   key: string;
 }
 
+describe('nixery layers --format html', () => {
+  test('one page with the same layers as --format json, its report inline, nothing fetched', async () => {
+    const args = ['layers', '--graph', graphFile, '--popularity', popularityFile, '--budget', '3'];
+    const html = await runCli([...args, '--format', 'html']);
+    expect(html.code).toBe(0);
+    expect(html.stdout).toMatch(/^<!doctype html>/);
+    expect(html.stdout).not.toMatch(/<script[^>]+src=/);
+    const data = /<script id="explorer-data" type="application\/json">(.*?)<\/script>/s.exec(
+      html.stdout,
+    )?.[1];
+    const report = JSON.parse(data!) as {
+      layers: { paths: { path: string }[]; key: string; narSize: number }[];
+    };
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout) as { layers: JsonLayer[] };
+    expect(report.layers.map((l) => l.key)).toEqual(json.layers.map((l) => l.key));
+    expect(report.layers.map((l) => l.narSize)).toEqual(json.layers.map((l) => l.narSize));
+    expect(report.layers.map((l) => l.paths.map((p) => p.path).sort())).toEqual(
+      json.layers.map((l) => l.paths),
+    );
+  });
+});
+
 describe('nixery layers --graph', () => {
   test('--format json is exactly layersToJson(groupLayers(...)) of the same graph', async () => {
     const result = await runCli([

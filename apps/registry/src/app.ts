@@ -9,10 +9,13 @@ import { serveBlob } from './blobs.js';
 import type { BuildBoard } from './build-board.js';
 import { BuildRoutes, type BuildStreamLimits } from './builds.js';
 import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
+import { explorerRouter } from './explorer-routes.js';
 import { renderFrontPage } from './front-page.js';
+import type { ImageReports } from './image-reports.js';
 import { serveManifest } from './manifests.js';
 import type { RegistryMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
+import type { RecentImages } from './recent-images.js';
 import { serveReferrers } from './referrers.js';
 import { refuseRequestBodies } from './request-body.js';
 import { splitRequestTarget } from './request-target.js';
@@ -29,6 +32,8 @@ export interface RegistryAppDeps {
   sourceDescription: string;
   storageDescription: string;
   version: string;
+  /** The layer explorer's reports and index of recent images; without them no explorer is served. */
+  explorer?: { reports: ImageReports; recentImages: RecentImages };
   /** True once a graceful shutdown began: /readyz says 503 and every response closes its connection. */
   isDraining?: () => boolean;
   /** The platforms served (`linux/arm64/v8`, …), for the front page; default: not shown. */
@@ -173,6 +178,9 @@ function buildApp(
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  if (deps.explorer) {
+    app.use(explorerRouter({ ...deps.explorer, ...(deps.authorize ? { authorize: deps.authorize } : {}) }));
+  }
   if (deps.board) {
     const builds = new BuildRoutes(deps.board, deps.buildStreams);
     // Private instances protect the board as they protect /v2/: it names images and shows logs.

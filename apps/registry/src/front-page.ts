@@ -40,12 +40,20 @@ export function renderFrontPage(info: FrontPageInfo): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nixery-ts</title>
 <style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}</style>
+code,pre{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
+form{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}input{font:inherit;padding:.3rem .5rem;flex:1 1 12rem}button{font:inherit}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 </head><body>
 <h1>nixery-ts</h1>
 <p>A container registry that builds images on demand from Nix packages. The image name is the list of
 packages you want, separated by slashes; each image gets a layered closure of those packages plus
 <code>cacert</code> and <code>iana-etc</code>.</p>
+<h2>Explore an image's layers</h2>
+<form action="/explore" method="get" role="search"><label for="packages">Packages</label>
+<input id="packages" name="packages" placeholder="shell git htop" required autocomplete="off">
+<button type="submit">Explore</button></form>
+<p>The <a href="/explore">layer explorer</a> shows which store paths go into which layer, their sizes,
+and which layers other images share (its data: <code>/api/images/&lt;image name&gt;</code>).</p>
 <h2>Pull an image</h2>
 <pre>podman pull ${host}/shell/hello
 skopeo copy docker://${host}/shell/git/htop:latest oci:./image:latest</pre>

@@ -14,10 +14,13 @@ import { createAccessControl } from './auth.js';
 import { BuildBoard } from './build-board.js';
 import { buildLogger } from './build-log.js';
 import type { BuildStreamLimits } from './builds.js';
+import { builderReports } from './image-reports.js';
 import { cleanLeftoversAtStart, REQUEST_SLACK_SECONDS } from './leftovers.js';
 import { RegistryMetrics } from './metrics.js';
 import { loadPopularity } from './popularity.js';
 import { RecentErrors } from './recent-errors.js';
+import { RecentImages } from './recent-images.js';
+import type { ImageService } from './services.js';
 import { VERSION } from './version.js';
 
 export interface StartOptions {
@@ -132,8 +135,10 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     logger.info({ file: config.auth.file, users: config.auth.users.size }, 'access control on (Basic auth)');
   }
 
+  const recentImages = new RecentImages();
+  const images = notingRecentImages(builder, recentImages);
   const handler = createRegistryHandler({
-    images: builder,
+    images,
     blobs: storage,
     metrics,
     logger,
@@ -146,6 +151,13 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     onManifestServed: (digest) => served.record(digest),
     platforms: config.platforms.map(platformName),
     isDraining: () => admission.state.draining,
+    explorer: {
+      reports: builderReports(
+        { getImage: images.getImage, planImage: (name, tag, run) => builder.planImage(name, tag, run) },
+        { strategy: config.layerStrategy, budget: config.layerBudget },
+      ),
+      recentImages,
+    },
     ...(accessControl ? { authorize: accessControl.authorize } : {}),
   });
 
@@ -274,6 +286,26 @@ function startServerGc(
       logger.error({ err: (error as Error).message }, 'garbage collection failed');
     },
   });
+}
+
+/** The builder as the routes see it, noting every image it answers for in the explorer's index. */
+function notingRecentImages(
+  builder: ImageBuilder,
+  recent: RecentImages,
+): ImageService & Pick<ImageBuilder, 'getImage'> {
+  return {
+    async getImage(name, tag, options) {
+      const record = await builder.getImage(name, tag, options);
+      recent.note({ name: record.name, tag, arch: record.arch, layers: record.layers.map((l) => l.digest) });
+      return record;
+    },
+    async getImageIndex(name, tag, options) {
+      return builder.getImageIndex(name, tag, options);
+    },
+    forgetImage: (name, tag) => builder.forgetImage(name, tag),
+    getManifest: (digest) => builder.getManifest(digest),
+    getReferrers: (digest) => builder.getReferrers(digest),
+  };
 }
 
 /** Thrown by startRegistry when the installed Nix cannot evaluate the configured package set. */

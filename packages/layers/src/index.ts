@@ -4,7 +4,7 @@ export { type CompactDigraph, type Dominators, graphDominators, immediateDominat
 export { LayersError, type LayersErrorCode } from './errors.js';
 export { dominatorTreeToDot, formatBytes, layersToJson, layersToTable } from './format.js';
 export { groupingStrategies, groupLayers } from './group-layers.js';
-export { compareStrings, type Layer, layerKey } from './layer.js';
+export { compareStrings, type Layer, type LayerReason, layerKey } from './layer.js';
 export {
   DEFAULT_GROUPING_OPTIONS,
   GROUPING_STRATEGY_NAMES,

@@ -5,6 +5,7 @@ import {
   type ImagePlan,
   planImage,
 } from '@nixery/builder';
+import { type ImageReport, imageReport, standaloneHtml } from '@nixery/explorer';
 import {
   buildDominatorTree,
   dominatorTreeToDot,
@@ -15,6 +16,7 @@ import {
   type Popularity,
   type RuntimeGraphJson,
   runtimeGraphFromPathInfo,
+  storePathName,
 } from '@nixery/layers';
 import { type Command, Option } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -31,7 +33,7 @@ import {
   strategyOption,
 } from '../settings.js';
 
-export type LayersFormat = 'table' | 'json' | 'dot';
+export type LayersFormat = 'table' | 'json' | 'dot' | 'html';
 
 export interface LayersFlags extends SourceFlags {
   graph?: string;
@@ -59,7 +61,9 @@ export function registerLayers(program: Command): void {
       'with a path-info --graph: the requested store paths (default: paths nothing else references)',
     )
     .addOption(
-      new Option('--format <format>', 'output format').choices(['table', 'json', 'dot']).default('table'),
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'dot', 'html'])
+        .default('table'),
     )
     .addOption(budgetOption('--budget <n>'))
     .addOption(strategyOption())
@@ -72,7 +76,9 @@ export function registerLayers(program: Command): void {
       'after',
       `
 Formats: table (one row per layer), json ({"layers":[{"paths","mergeRating","narSize","key"}]} in
-manifest order, mergeRating exact), dot (the dominator tree with one cluster per layer, for Graphviz).
+manifest order, mergeRating exact), dot (the dominator tree with one cluster per layer, for Graphviz),
+html (the registry's layer explorer as one self-contained offline page: the picture, the layer list,
+why each layer exists; no compressed sizes, as nothing is built).
 The image-root (symlink) layer that images also get is not shown.
 
 Examples:
@@ -80,7 +86,8 @@ Examples:
   $ nixery layers python3packages.numpy --budget 3 --format json
   $ nix path-info --json -r --closure-size $(nix-build '<nixpkgs>' -A hello) > hello.json
   $ nixery layers --graph hello.json --popularity popularity.json
-  $ nixery layers shell --format dot | dot -Tsvg > shell-layers.svg`,
+  $ nixery layers shell --format dot | dot -Tsvg > shell-layers.svg
+  $ nixery layers shell git htop --format html > layers.html`,
     )
     .action(async (packages: string[], flags: LayersFlags) => {
       process.stdout.write(await runLayers(packages, flags));
@@ -103,13 +110,18 @@ export async function runLayers(packages: string[], flags: LayersFlags): Promise
     (flags.graph === undefined ? settings.popularityUrl : (process.env.NIX_POPULARITY_URL ?? null));
   const popularity = await loadPopularityInput('--popularity', popularitySource);
   const grouping = { popularity, layerBudget: settings.layerBudget, layerStrategy: settings.layerStrategy };
+  const strategy = { strategy: settings.layerStrategy, budget: settings.layerBudget };
   if (flags.graph === undefined) {
     const plan = await planOfPackages(packages, flags, settings, grouping);
+    if (flags.format === 'html')
+      return standaloneHtml(imageReport({ plan, tag: flags.tag, grouping: strategy }));
     return formatLayers(flags.format, plan.graph, plan.layers, popularity);
   }
   const graph = await readGraph(flags.graph, flags.top);
   try {
-    return formatLayers(flags.format, graph, groupImageLayers(graph, grouping), popularity);
+    const layers = groupImageLayers(graph, grouping);
+    if (flags.format === 'html') return standaloneHtml(graphReport(graph, layers, strategy));
+    return formatLayers(flags.format, graph, layers, popularity);
   } catch (error) {
     if (error instanceof LayersError)
       throw new CliError(EXIT.failure, `invalid runtime graph: ${error.message}`);
@@ -117,8 +129,32 @@ export async function runLayers(packages: string[], flags: LayersFlags): Promise
   }
 }
 
+/** A graph file's report: its top-level paths stand for the requested packages. */
+function graphReport(
+  graph: RuntimeGraphJson,
+  layers: Layer[],
+  grouping: { strategy: string; budget: number },
+): ImageReport {
+  const top = graph.exportReferencesGraph.graph;
+  const packages = top.map((path) => ({ name: storePathName(path), outPaths: [path] }));
+  return imageReport({
+    plan: {
+      request: {
+        name: packages.map((p) => p.name).join('/') || 'graph',
+        arch: 'amd64',
+        packages: packages.map((p) => p.name),
+      },
+      closure: { packages, envPath: null },
+      graph,
+      layers,
+    },
+    tag: 'graph',
+    grouping,
+  });
+}
+
 function formatLayers(
-  format: LayersFormat,
+  format: Exclude<LayersFormat, 'html'>,
   graph: RuntimeGraphJson,
   layers: Layer[],
   popularity: Popularity,

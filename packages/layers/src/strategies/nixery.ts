@@ -1,4 +1,4 @@
-import { compareStrings, type Layer, makeLayer } from '../layer.js';
+import { compareStrings, type Layer, type LayerReason, makeLayer } from '../layer.js';
 import type { ResolvedGroupingOptions } from '../options.js';
 import type { Popularity } from '../popularity.js';
 import type { RuntimeGraph } from '../runtime-graph.js';
@@ -109,6 +109,8 @@ interface Candidate {
   members: number[];
   rating: bigint;
   narSize: number;
+  /** Set on the budget's merged layer only. */
+  mergedHeads?: string[];
 }
 
 /** Highest rating first; equal ratings by head name, then head path, so input order never matters. */
@@ -177,6 +179,7 @@ function fitBudget(ranked: Candidate[], budget: number): Candidate[] {
     members: rest.flatMap((c) => c.members),
     rating: rest.reduce((sum, c) => sum + c.rating, 0n),
     narSize: rest.reduce((sum, c) => sum + c.narSize, 0),
+    mergedHeads: rest.map((c) => c.headPath),
   };
   return [...kept, merged].sort(byRank);
 }
@@ -196,7 +199,12 @@ export const nixeryStrategy: GroupingStrategy = {
         c.members.map((i) => graph.paths[i] as string),
         c.rating,
         c.narSize,
+        candidateReason(c),
       ),
     );
   },
 };
+
+function candidateReason(c: Candidate): LayerReason {
+  return c.mergedHeads ? { kind: 'merged', heads: c.mergedHeads } : { kind: 'owner', head: c.headPath };
+}

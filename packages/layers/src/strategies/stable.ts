@@ -1,4 +1,4 @@
-import { compareStrings, type Layer, makeLayer } from '../layer.js';
+import { compareStrings, type Layer, type LayerReason, makeLayer } from '../layer.js';
 import type { RuntimeGraph } from '../runtime-graph.js';
 import { storePathName } from '../store-path.js';
 import { imageDominators } from './image-dominators.js';
@@ -44,12 +44,15 @@ export const stableStrategy: GroupingStrategy = {
     const units: Unit[] = [];
     for (let k = 0; k < singleCount; k++) {
       const i = bySize[k] as number;
-      units.push(unit(i, [i], graph, names, pathPopularity));
+      const reason: LayerReason =
+        singleCount === n ? { kind: 'every-path' } : { kind: 'largest', rank: k + 1 };
+      units.push({ ...unit(i, [i], graph, names, pathPopularity), reason });
     }
     if (singleCount < n) {
-      const groups = ownerGroups(graph, single).map((g) =>
-        unit(g.head, g.members, graph, names, pathPopularity),
-      );
+      const groups = ownerGroups(graph, single).map((g) => ({
+        ...unit(g.head, g.members, graph, names, pathPopularity),
+        reason: { kind: 'owner', head: graph.paths[g.head] as string } as LayerReason,
+      }));
       groups.sort(byRank);
       units.push(...fitSlots(groups, budget - singleCount));
     }
@@ -59,6 +62,7 @@ export const stableStrategy: GroupingStrategy = {
         u.members.map((i) => graph.paths[i] as string),
         u.rating,
         u.narSize,
+        u.reason,
       ),
     );
   },
@@ -76,6 +80,7 @@ interface Unit {
   members: number[];
   rating: bigint;
   narSize: number;
+  reason?: LayerReason;
 }
 
 function unit(
@@ -157,6 +162,7 @@ function fitSlots(ranked: Unit[], slots: number): Unit[] {
       members: rest.flatMap((u) => u.members),
       rating: rest.reduce((sum, u) => sum + u.rating, 0n),
       narSize: rest.reduce((sum, u) => sum + u.narSize, 0),
+      reason: { kind: 'merged', heads: rest.map((u) => u.headPath) },
     },
   ];
 }
