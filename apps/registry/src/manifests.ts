@@ -109,8 +109,12 @@ async function tagAnswer(
   const indexFormat = negotiateIndexFormat(accept);
   if (indexFormat !== null) {
     const index = await images.getImageIndex(name, tag, options);
-    if (index !== null) return { digest: index.manifests[indexFormat].digest, reuseUntil: index.reuseUntil ?? 0 };
+    if (index !== null)
+      return { digest: index.manifests[indexFormat].digest, reuseUntil: index.reuseUntil ?? 0 };
   }
   const image = await images.getImage(name, tag, options);
-  return { digest: image.manifests[negotiateManifestFormat(accept)].digest, reuseUntil: image.reuseUntil ?? 0 };
+  return {
+    digest: image.manifests[negotiateManifestFormat(accept)].digest,
+    reuseUntil: image.reuseUntil ?? 0,
+  };
 }

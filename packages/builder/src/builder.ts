@@ -61,8 +61,8 @@ import {
   type ResolvedImage,
   resolveImage,
 } from './pipeline.js';
-import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
 import { buildPlatformIndexes, collectPlatformImages, type ImageIndexRecord } from './platform-images.js';
+import { type BuildInfo, type BuildObserver, guardedObserver } from './progress.js';
 import { reportingStorageFailures, sinkReportingOrigin } from './storage-failures.js';
 
 export type BuilderEvent =

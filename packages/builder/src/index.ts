@@ -25,5 +25,5 @@ export {
   resolveImage,
   runImageNix,
 } from './pipeline.js';
-export { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from './progress.js';
 export { type ImageIndexRecord, type OmittedPlatform, platformCannotBuild } from './platform-images.js';
+export { type BuildInfo, type BuildObserver, type BuildStage, describeStage } from './progress.js';

@@ -1,5 +1,5 @@
-import type { Arch } from '@nixery/source';
 import type { NixBuildProgress } from '@nixery/nix';
+import type { Arch } from '@nixery/source';
 import type { ImageFailureReason } from './errors.js';
 import type { BuildTimings } from './image-record.js';
 
