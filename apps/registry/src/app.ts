@@ -50,6 +50,8 @@ export interface RegistryAppDeps {
   ) => RegistryError | null | Promise<RegistryError | null>;
   /** Bytes of recently served manifests kept in memory for the warm path (default 32 MiB). */
   warmManifestBytes?: number;
+  /** The warm path's memory, when the caller must reach it (gc forgets what it deleted); default a new one. */
+  warmManifests?: WarmManifestRoute;
 }
 
 type RequestLog = (req: IncomingMessage, res: ServerResponse) => void;
@@ -60,7 +62,7 @@ type RequestLog = (req: IncomingMessage, res: ServerResponse) => void;
  * id, metrics and access check as every other request; everything else goes to the Express app.
  */
 export function createRegistryHandler(deps: RegistryAppDeps): RequestListener {
-  const warm = new WarmManifestRoute(deps.warmManifestBytes);
+  const warm = deps.warmManifests ?? new WarmManifestRoute(deps.warmManifestBytes);
   const requestLog = createRequestLog(deps.logger);
   const app = buildApp(deps, requestLog, warm);
   return (req, res) => {

@@ -3,10 +3,10 @@ import { type AddressInfo, Server as NetServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageBuilder } from '@nixery/builder';
 import { builderOptions, type Config, type StorageConfig } from '@nixery/config';
-import { ServedRecorder, startPeriodicGc } from '@nixery/gc';
+import { type GcReport, ServedRecorder, startPeriodicGc } from '@nixery/gc';
 import { checkPackageSet } from '@nixery/nix';
 import { type PackageSource, platformName, resolveSourceForTag } from '@nixery/source';
-import { createStorage, type Storage } from '@nixery/storage';
+import { classifyObjectKey, createStorage, type Storage } from '@nixery/storage';
 import { type Logger, pino } from 'pino';
 import { AdmissionGate, AdmissionRefusedError } from './admission.js';
 import { createRegistryHandler } from './app.js';
@@ -22,6 +22,7 @@ import { RecentErrors } from './recent-errors.js';
 import { RecentImages } from './recent-images.js';
 import type { ImageService } from './services.js';
 import { VERSION } from './version.js';
+import { WarmManifestRoute } from './warm-manifests.js';
 
 export interface StartOptions {
   config: Config;
@@ -127,8 +128,12 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
     onError: (error, digest) =>
       logger.warn({ digest, err: (error as Error).message }, 'recording a served manifest failed'),
   });
+  // The warm path's memory: this instance's gc makes it forget the manifests it deleted.
+  const warm = new WarmManifestRoute();
   const stopGc =
-    config.gc.intervalMs === null ? null : startServerGc(storage, config, metrics, logger, options.now);
+    config.gc.intervalMs === null
+      ? null
+      : startServerGc(storage, config, { metrics, logger, warm }, options.now);
 
   const accessControl = config.auth ? createAccessControl(config.auth) : null;
   if (config.auth) {
@@ -138,6 +143,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
   const recentImages = new RecentImages();
   const images = notingRecentImages(builder, recentImages);
   const handler = createRegistryHandler({
+    warmManifests: warm,
     images,
     blobs: storage,
     metrics,
@@ -256,8 +262,7 @@ export async function startRegistry(options: StartOptions): Promise<RunningRegis
 function startServerGc(
   storage: Storage,
   config: Config,
-  metrics: RegistryMetrics,
-  logger: Logger,
+  { metrics, logger, warm }: { metrics: RegistryMetrics; logger: Logger; warm: WarmManifestRoute },
   now: (() => Date) | undefined,
 ): () => Promise<void> {
   const { intervalMs, retentionMs, graceMs } = config.gc;
@@ -269,6 +274,7 @@ function startServerGc(
     ...(now ? { now } : {}),
     onReport: (report, ms) => {
       metrics.observeGc(report);
+      warm.forgetManifests(deletedManifests(report));
       logger.info(
         {
           ms,
@@ -360,4 +366,12 @@ function describeGitRepository(url: string): string {
  */
 export function describeStorage(storage: StorageConfig): string {
   return createStorage(storage).description;
+}
+
+/** The digests of the manifests a gc run deleted. */
+function deletedManifests(report: GcReport): string[] {
+  return report.deleted.objects.flatMap((key) => {
+    const kind = classifyObjectKey(key);
+    return kind.kind === 'manifest' ? [kind.digest] : [];
+  });
 }

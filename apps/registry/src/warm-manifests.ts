@@ -121,6 +121,11 @@ export class WarmManifestRoute {
     this.cache.rememberTag(name, reference, format ?? BY_DIGEST, digest, until);
   }
 
+  /** Forgets manifests deleted from storage (this instance's garbage collection), and tags naming them. */
+  forgetManifests(digests: Iterable<string>): void {
+    for (const digest of digests) this.cache.forgetDigest(digest);
+  }
+
   get stats(): { digests: number; tags: number; bytes: number } {
     return this.cache.stats;
   }

@@ -45,7 +45,9 @@ export async function startTestRegistry(
     storagePath,
     async stop() {
       await registry.close();
-      if (ownsStorage) await rm(storagePath, { recursive: true, force: true });
+      // A build aborted by the close may still be unwinding its staging files: retry what it adds.
+      if (ownsStorage)
+        await rm(storagePath, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }

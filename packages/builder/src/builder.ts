@@ -35,7 +35,6 @@ import {
   platformOfArch,
 } from '@nixery/source';
 import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
-import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
 import {
@@ -121,9 +120,6 @@ export interface ImageBuilderOptions extends NixSettings, GroupingSettings {
 /** How a build is let in: see ImageBuilderOptions.admit. */
 type BuildAdmission = <T>(signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
-/** Memory for manifests by digest: thousands of images' manifests (a few KiB each). */
-const MANIFEST_MEMORY_BYTES = 16 * 1024 * 1024;
-
 /**
  * The image pipeline: name → packages → Nix closure → layer groups (planImage) → layer blobs →
  * manifests (writeImage). Every stage that can be shared is: manifests by cache key, layers by
@@ -146,14 +142,6 @@ export class ImageBuilder {
   private readonly nameOutcomes: NameOutcomes;
   /** Storage whose failures are StorageErrors, whatever the driver threw. */
   private readonly store: Storage;
-  /**
-   * Manifests by digest (content-addressed, so never stale): a cached pull's HEAD and GET need no
-   * storage read, which under a build storm waited behind gzip work in libuv's thread pool.
-   */
-  private readonly manifestBytes = new LRUCache<string, { bytes: Buffer; mediaType: string }>({
-    maxSize: MANIFEST_MEMORY_BYTES,
-    sizeCalculation: (manifest) => manifest.bytes.length + manifest.mediaType.length,
-  });
 
   constructor(private readonly options: ImageBuilderOptions) {
     this.store = reportingStorageFailures(options.storage);
@@ -352,13 +340,10 @@ export class ImageBuilder {
 
   /** A manifest by digest, as stored when an image was built (any instance sharing the storage). */
   async getManifest(digest: string): Promise<{ bytes: Buffer; mediaType: string } | null> {
-    const remembered = this.manifestBytes.get(digest);
-    if (remembered) return remembered;
+    // Not remembered here: garbage collection may delete it, and a null answer makes the
+    // registry build the image again. The registry's warm path keeps served manifests in memory.
     const stored = await this.store.getObject(manifestObjectKey(digest));
-    if (!stored) return null;
-    const manifest = { bytes: stored.body, mediaType: stored.contentType };
-    this.manifestBytes.set(digest, manifest);
-    return manifest;
+    return stored ? { bytes: stored.body, mediaType: stored.contentType } : null;
   }
 
   /**
@@ -597,7 +582,6 @@ export class ImageBuilder {
         });
     for (const manifest of [docker, oci]) {
       await storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType);
-      this.manifestBytes.set(manifest.digest, { bytes: manifest.bytes, mediaType: manifest.mediaType });
     }
     return {
       name: request.name,

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
 export interface WarmManifestsOptions<M> {
-  /** Bytes of manifests kept at most (their `sizeOf`); default 32 MiB. */
-  maxBytes?: number;
+  /** Bytes of manifests kept at most (their `sizeOf`). */
+  maxBytes: number;
   /** The bytes one manifest holds in memory. */
   sizeOf: (manifest: M) => number;
   /** Milliseconds since the epoch; injectable so expiry is testable. Default Date.now. */
@@ -25,7 +25,7 @@ export class WarmManifests<M> {
   private readonly now: () => number;
 
   constructor(options: WarmManifestsOptions<M>) {
-    const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    const { maxBytes } = options;
     this.now = options.now ?? Date.now;
     this.byDigest = new LRUCache({
       maxSize: maxBytes,
