@@ -29,7 +29,8 @@ function section<T>(name: string): T {
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'nixery-bench-smoke-'));
   results = await runBenchmarks(SMOKE_PROFILE, { workDir, log: () => {} });
-}, 300_000);
+  // Every section runs once, S3, storm and evaluation included: minutes beside the rest of the suite.
+}, 900_000);
 
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
