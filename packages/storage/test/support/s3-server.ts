@@ -2,7 +2,7 @@
 // (S3RVER) but does not verify SigV4 signatures, so these tests prove the requests, the object
 // semantics and the presigned URLs' shape and use, never that a signature is right.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,7 +47,8 @@ interface FilesystemStore {
     key: string,
     options?: { start?: number; end?: number },
   ): Promise<StoredObject | null>;
-  getResourcePath(bucket: string, key: string, kind: 'object'): string;
+  getResourcePath(bucket: string, key: string, kind: 'object' | 'object.md5' | 'metadata.json'): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
 }
 
 interface S3rverInstance {
@@ -74,6 +75,27 @@ function answerFirstByteRanges(store: FilesystemStore): void {
 }
 
 /**
+ * s3rver's deleteObject removes a key's folders once they are empty, which races with a put
+ * into the same folder (the put's write stream then fails to open, an uncaught ENOENT inside
+ * s3rver): two instances staging uploads under `staging/` hit it. S3 has no folders; deleting
+ * only the object's files keeps its semantics and leaves empty folders behind.
+ */
+function keepFoldersOnDelete(store: FilesystemStore): void {
+  store.deleteObject = async (bucket, key) => {
+    const files = (['object', 'object.md5', 'metadata.json'] as const).map((kind) =>
+      store.getResourcePath(bucket, key, kind),
+    );
+    await Promise.all(
+      files.map((file) =>
+        unlink(file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        }),
+      ),
+    );
+  };
+}
+
+/**
  * Starts s3rver on the loopback: on a free port with a fresh folder by default; with `port` and
  * `directory`, where a previous run left its buckets (a restarted server keeps its data, as a
  * real bucket does through an outage; the folder is then the caller's to remove).
@@ -89,6 +111,7 @@ export async function startS3Server(
     directory,
   });
   answerFirstByteRanges(server.store);
+  keepFoldersOnDelete(server.store);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {
