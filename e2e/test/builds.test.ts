@@ -8,7 +8,7 @@ import { type RunningRegistry, startRegistry } from '@nixery/registry';
 import { execa } from 'execa';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readEventStream, type SseEvent } from './support/sse.js';
+import { readEventStream, type SseEvent } from '../../apps/registry/test/support/sse.js';
 
 // A slow image (nix/test/slow-steps.nix: two chained derivations, new for this run, each sleeping)
 // pulled by skopeo: /builds shows it moving through its stages, and an event-stream client gets
