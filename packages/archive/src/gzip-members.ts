@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGzip } from 'node:zlib';
-import { GZIP_HEADER_LENGTH, pinGzipHeader, validateCompressionLevel } from './gzip.js';
+import { validateCompressionLevel } from './gzip.js';
+import { compressMemberInWorker, memberBuffer } from './gzip-pool.js';
 
 /**
  * Uncompressed bytes per gzip member. Members are cut at these fixed offsets of the tar, so the
@@ -13,12 +13,10 @@ export const GZIP_MEMBER_BYTES = 1024 * 1024;
 
 /**
  * Names the layout of compressed layers. Their bytes (and digests) changed when layers became
- * members, so a layer cache keyed by contents must include this to keep older blobs apart.
+ * members, and again when incompressible blocks became stored blocks (member-deflate.ts), so a
+ * layer cache keyed by contents must include this to keep older blobs apart.
  */
-export const LAYER_GZIP_FORMAT = 'gzip-members-1m';
-
-/** zlib's output chunk (as for one stream, see gzip.ts); the bytes do not depend on it. */
-const MEMBER_CHUNK_BYTES = 64 * 1024;
+export const LAYER_GZIP_FORMAT = 'gzip-members-1m-stored-64k';
 
 export interface MemberGzipOptions {
   level: number;
@@ -35,20 +33,19 @@ export interface MemberGzipOptions {
 
 /**
  * A gzip compressor that cuts its input at fixed offsets and compresses each piece as its own
- * gzip member, several at once on libuv's thread pool, emitting them in order. A file of
- * concatenated members is one valid gzip stream (RFC 1952, 2.2) that every client decompresses
- * whole, so one large layer is compressed on every core instead of one. Each member is a zlib
- * stream fed as input arrives, so compression overlaps the tar's production even for a layer of
- * one member. Memory is bounded by `parallelism` members in flight.
+ * gzip member ({@link compressMember}) in the compression workers, several at once, emitting
+ * them in order. A file of concatenated members is one valid gzip stream (RFC 1952, 2.2) that
+ * every client decompresses whole, so one large layer is compressed on every core instead of
+ * one. Memory is bounded by `parallelism` members in flight, whose input buffers are reused.
  */
 export class MemberGzip extends Transform {
   private readonly level: number;
   private readonly parallelism: number;
   private readonly memberBytes: number;
-  /** Members being compressed, in output order; the last one may still take input. */
+  /** Members being compressed, in output order. */
   private readonly queue: Member[] = [];
-  /** The member taking input, and how many bytes it has had. */
-  private current: Member | null = null;
+  /** The buffer taking the next member's input, and how much of it is filled. */
+  private current: Buffer | null = null;
   private filled = 0;
   /** Wakes the producer when a member has finished. */
   private wake: (() => void) | null = null;
@@ -85,8 +82,9 @@ export class MemberGzip extends Transform {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Members still in a worker finish there; their output is dropped.
     this.failed ??= error ?? new Error('gzip stream destroyed');
-    for (const member of this.queue.splice(0)) member.zlib.destroy();
+    this.queue.length = 0;
     this.current = null;
     this.wakeProducer();
     callback(error);
@@ -102,7 +100,7 @@ export class MemberGzip extends Transform {
         this.startMember();
       }
       const take = Math.min(rest.length, this.memberBytes - this.filled);
-      this.current!.zlib.write(take === rest.length ? rest : rest.subarray(0, take));
+      rest.copy(this.current!, this.filled, 0, take);
       this.filled += take;
       rest = rest.subarray(take);
       if (this.filled === this.memberBytes) this.endMember();
@@ -126,62 +124,36 @@ export class MemberGzip extends Transform {
   }
 
   private startMember(): void {
-    const member: Member = {
-      zlib: createGzip({ level: this.level, chunkSize: MEMBER_CHUNK_BYTES }),
-      held: [],
-      headerLeft: GZIP_HEADER_LENGTH,
-      done: false,
-    };
-    member.zlib.on('data', (output: Buffer) => {
-      if (member.headerLeft > 0) pinHeaderPart(member, output);
-      if (this.queue[0] === member) this.push(output);
-      else member.held.push(output);
-    });
-    member.zlib.on('end', () => {
-      member.done = true;
-      this.pushFinished();
-    });
-    member.zlib.on('error', (error: Error) => this.destroy(error));
-    this.queue.push(member);
-    this.current = member;
-    this.started = true;
+    this.current = memberBuffer(this.memberBytes);
     this.filled = 0;
+    this.started = true;
   }
 
+  /** Hands the filled buffer to a worker; its member is emitted when those before it are. */
   private endMember(): void {
-    this.current?.zlib.end();
+    if (this.current === null) return;
+    const member: Member = { output: null };
+    this.queue.push(member);
+    compressMemberInWorker(this.current, this.filled, this.level).then(
+      (output) => {
+        member.output = output;
+        this.pushFinished();
+      },
+      (error: Error) => this.destroy(error),
+    );
     this.current = null;
   }
 
-  /** Drops finished members from the head, handing on what later members held back meanwhile. */
+  /** Emits finished members from the head of the queue, in order. */
   private pushFinished(): void {
-    while (this.queue[0]?.done) {
-      this.queue.shift();
-      const next = this.queue[0];
-      if (next) for (const output of next.held.splice(0)) this.push(output);
-    }
+    while (this.queue[0]?.output) this.push(this.queue.shift()!.output);
     this.wakeProducer();
   }
 }
 
 interface Member {
-  zlib: Transform;
-  /** Output waiting for the members before this one. */
-  held: Buffer[];
-  /** Header bytes not yet seen (pinned as they pass). */
-  headerLeft: number;
-  done: boolean;
-}
-
-/** Pins MTIME and OS in the part of a member's 10-byte header that `output` holds. */
-function pinHeaderPart(member: Member, output: Buffer): void {
-  const start = GZIP_HEADER_LENGTH - member.headerLeft;
-  const header = Buffer.alloc(GZIP_HEADER_LENGTH);
-  const seen = Math.min(member.headerLeft, output.length);
-  output.copy(header, start, 0, seen);
-  pinGzipHeader(header);
-  header.copy(output, 0, start, start + seen);
-  member.headerLeft -= seen;
+  /** The compressed member, once its worker is done. */
+  output: Buffer | null;
 }
 
 /** The layer compressor: gzip members compressed in parallel (see {@link MemberGzip}). */

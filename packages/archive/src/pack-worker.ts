@@ -1,10 +1,9 @@
 // The packing worker: runs packStorePaths for one job at a time and hands the tar over in
 // chunks, never more than the main thread has room for (credits in shared memory).
 import { parentPort } from 'node:worker_threads';
-import { gzipSync } from 'node:zlib';
 import { UnsupportedFileTypeError } from './entries.js';
-import { pinGzipHeader } from './gzip.js';
 import { GZIP_MEMBER_BYTES } from './gzip-members.js';
+import { compressMember } from './member-deflate.js';
 import { type PackJob, packStorePaths } from './pack-job.js';
 import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
 
@@ -61,7 +60,7 @@ function run(job: PackJob, control: Int32Array): void {
       parentPort!.postMessage({ type: 'end', summary } satisfies FromWorker);
       return;
     }
-    const whole = pinGzipHeader(gzipSync(Buffer.concat(held, heldBytes), { level: job.wholeGzipLevel! }));
+    const whole = compressMember(Buffer.concat(held, heldBytes), job.wholeGzipLevel!);
     const gzip = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer;
     parentPort!.postMessage({ type: 'end', summary, gzip } satisfies FromWorker, [gzip]);
   } catch (error) {

@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Bucket, type File, Storage as GcsClient } from '@google-cloud/storage';
+import type { Bucket, File } from '@google-cloud/storage';
 import { BlobStore, DEFAULT_BLOB_CONTENT_TYPE } from './blob-store.js';
 import type { ListedObject, ObjectStat, SmallObject, StorageDriver } from './driver.js';
 import { InvalidArgumentError } from './errors.js';
+import { loadGcsSdk } from './lazy-sdk.js';
 import type { ByteRange } from './types.js';
 
 export interface GcsStorageOptions {
@@ -41,7 +42,9 @@ export class GcsDriver implements StorageDriver {
     }
     this.signedUrlTtlSeconds = ttl;
     this.credentialsFile = options.credentialsFile ?? process.env.GOOGLE_APPLICATION_CREDENTIALS;
-    const client = new GcsClient(this.credentialsFile ? { keyFilename: this.credentialsFile } : {});
+    const client = new (loadGcsSdk().Storage)(
+      this.credentialsFile ? { keyFilename: this.credentialsFile } : {},
+    );
     this.bucket = client.bucket(options.bucket);
   }
 

@@ -1,19 +1,9 @@
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  paginateListObjectsV2,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { BlobStore, DEFAULT_BLOB_CONTENT_TYPE } from './blob-store.js';
 import type { ListedObject, ObjectStat, SmallObject, StorageDriver } from './driver.js';
 import { InvalidArgumentError } from './errors.js';
+import { loadAwsSdk } from './lazy-sdk.js';
 import type { ByteRange } from './types.js';
 
 export interface S3StorageOptions {
@@ -49,6 +39,8 @@ const UPLOAD_QUEUE_SIZE = 2;
  */
 export class S3Driver implements StorageDriver {
   readonly kind = 's3';
+  /** Loaded with the first S3 driver: a server on other storage never pays its memory. */
+  private readonly aws = loadAwsSdk();
   readonly client: S3Client;
   readonly bucket: string;
   private readonly presignedUrls: boolean;
@@ -75,7 +67,7 @@ export class S3Driver implements StorageDriver {
       ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };
-    this.client = new S3Client(config);
+    this.client = new this.aws.s3.S3Client(config);
   }
 
   get description(): string {
@@ -85,7 +77,7 @@ export class S3Driver implements StorageDriver {
 
   async upload(name: string, data: Readable, contentType: string): Promise<void> {
     // Multipart for large bodies; a failed upload aborts its parts (leavePartsOnError: false).
-    const upload = new Upload({
+    const upload = new this.aws.storage.Upload({
       client: this.client,
       // lib-storage reads a `size` or `length` property as the body's byte count (the hashing
       // stream has one that grows): a plain stream of the same chunks has neither.
@@ -99,14 +91,21 @@ export class S3Driver implements StorageDriver {
 
   async put(name: string, body: Buffer, contentType: string): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: name, Body: body, ContentType: contentType }),
+      new this.aws.s3.PutObjectCommand({
+        Bucket: this.bucket,
+        Key: name,
+        Body: body,
+        ContentType: contentType,
+      }),
     );
   }
 
   async get(name: string): Promise<SmallObject | null> {
     try {
       // One GET: body and content type belong to the same version of the object.
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: name }));
+      const response = await this.client.send(
+        new this.aws.s3.GetObjectCommand({ Bucket: this.bucket, Key: name }),
+      );
       const bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
       return {
         body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
@@ -120,7 +119,9 @@ export class S3Driver implements StorageDriver {
 
   async stat(name: string): Promise<ObjectStat | null> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: name }));
+      const head = await this.client.send(
+        new this.aws.s3.HeadObjectCommand({ Bucket: this.bucket, Key: name }),
+      );
       return {
         size: head.ContentLength ?? 0,
         contentType: head.ContentType ?? null,
@@ -136,7 +137,7 @@ export class S3Driver implements StorageDriver {
     try {
       // The response (and so a 404) arrives before the body is read.
       const response = await this.client.send(
-        new GetObjectCommand({
+        new this.aws.s3.GetObjectCommand({
           Bucket: this.bucket,
           Key: name,
           ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
@@ -154,7 +155,10 @@ export class S3Driver implements StorageDriver {
   }
 
   async *list(prefix: string): AsyncIterable<ListedObject> {
-    const pages = paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix });
+    const pages = this.aws.s3.paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
     for await (const page of pages) {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
@@ -165,22 +169,30 @@ export class S3Driver implements StorageDriver {
 
   async delete(name: string): Promise<void> {
     // S3 answers 204 for a missing key too.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: name }));
+    await this.client.send(new this.aws.s3.DeleteObjectCommand({ Bucket: this.bucket, Key: name }));
   }
 
   async move(from: string, to: string): Promise<void> {
     // Names are [a-z0-9._/-] only (layout.ts), so they need no escaping in CopySource.
     await this.client.send(
-      new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${from}` }),
+      new this.aws.s3.CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: to,
+        CopySource: `${this.bucket}/${from}`,
+      }),
     );
     await this.delete(from);
   }
 
   async signedUrl(name: string): Promise<string | null> {
     if (!this.presignedUrls) return null;
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: name }), {
-      expiresIn: this.signedUrlTtlSeconds,
-    });
+    return this.aws.presigner.getSignedUrl(
+      this.client,
+      new this.aws.s3.GetObjectCommand({ Bucket: this.bucket, Key: name }),
+      {
+        expiresIn: this.signedUrlTtlSeconds,
+      },
+    );
   }
 }
 

@@ -1,0 +1,23 @@
+// A compression worker: gzips one member at a time, synchronously, and hands back the member
+// and the input buffer (for reuse). See gzip-pool.ts.
+import { parentPort } from 'node:worker_threads';
+import type { FromGzipWorker, ToGzipWorker } from './gzip-protocol.js';
+import { compressMember } from './member-deflate.js';
+
+parentPort!.on('message', (job: ToGzipWorker) => {
+  let reply: FromGzipWorker;
+  const transfer: ArrayBuffer[] = [job.input];
+  try {
+    const member = compressMember(new Uint8Array(job.input, 0, job.length), job.level);
+    // A member of its own ArrayBuffer moves without a copy; a slice of a shared pool is copied.
+    const own =
+      member.byteOffset === 0 && member.byteLength === member.buffer.byteLength
+        ? (member.buffer as ArrayBuffer)
+        : (member.buffer.slice(member.byteOffset, member.byteOffset + member.byteLength) as ArrayBuffer);
+    transfer.push(own);
+    reply = { id: job.id, member: own, input: job.input };
+  } catch (error) {
+    reply = { id: job.id, error: error instanceof Error ? error.message : String(error), input: job.input };
+  }
+  parentPort!.postMessage(reply, transfer);
+});
