@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { tarPipelineMs } from './baselines.js';
 import { buildInProcess } from './in-process-build.js';
 import { profileLayerStages } from './layer-profile.js';
+import { settleDisk } from './processes.js';
 import { fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { MB, ratio, round } from './stats.js';
@@ -47,6 +48,7 @@ export async function runColdBuild(options: {
   log(`cold build: ${picked.attrs.length} packages, ${closure.length} paths, ${round(closureBytes / MB)} MB`);
 
   const registry = await RegistryProcess.start({ storagePath: options.storagePath, pkgsPath: set.path });
+  await settleDisk();
   const buildDone = registry.nextBuild();
   const response = await fetchManifest(registry.url, image);
   const { timings } = await buildDone;

@@ -1,6 +1,7 @@
 import type { BuildTimings } from '@nixery/builder';
 import { ImageBuilder, type ImageRecord } from '@nixery/builder';
 import { FilesystemStorage } from '@nixery/storage';
+import { settleDisk } from './processes.js';
 
 /**
  * Builds one image with the builder in this process, into its own storage folder, and returns
@@ -25,6 +26,7 @@ export async function buildInProcess(options: {
       if (event.type === 'build-end') timings = event.timings;
     },
   });
+  await settleDisk();
   const started = performance.now();
   const record = await builder.getImage(options.image, 'latest');
   const wallMs = performance.now() - started;

@@ -1,5 +1,6 @@
 import { Agent, get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { settleDisk } from './processes.js';
 import { fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { MB, round } from './stats.js';
@@ -106,6 +107,7 @@ export async function runMemory(options: {
   try {
     await sleep(500);
     const idle = (await builder.memory()).rss;
+    await settleDisk();
     const run = await sampled(builder, () => fetchManifest(builder.url, options.bigImage));
     build = {
       image: options.bigImage,

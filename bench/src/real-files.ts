@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarPipelineMs } from './baselines.js';
 import { peaks, sampled } from './memory.js';
+import { settleDisk } from './processes.js';
 import { expandRoots, type FileSizeDistribution, fileSizeDistribution, prepareRealSet } from './real-set.js';
 import { fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
@@ -48,6 +49,7 @@ export async function runRealFiles(options: {
   let idleRssBytes: number;
   try {
     idleRssBytes = (await registry.memory()).rss;
+    await settleDisk();
     const buildDone = registry.nextBuild();
     const work = await sampled(registry, () => fetchManifest(registry.url, 'real'));
     manifest = work.value;

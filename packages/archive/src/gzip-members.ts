@@ -29,6 +29,12 @@ export interface MemberGzipOptions {
    * worker compresses a tar of one member itself), or null for an empty input's empty member.
    */
   precompressed?: () => Buffer | null;
+  /**
+   * Called with each input chunk once its bytes are copied into a member, for a producer that
+   * reuses its buffers (the packing worker): a chunk handed back this way is never kept alive
+   * here, so it costs no memory until the next garbage collection.
+   */
+  recycle?: (chunk: Buffer) => void;
 }
 
 /**
@@ -53,6 +59,7 @@ export class MemberGzip extends Transform {
   /** Whether any input arrived (a member was started). */
   private started = false;
   private readonly precompressed: (() => Buffer | null) | undefined;
+  private readonly recycle: ((chunk: Buffer) => void) | undefined;
 
   constructor(options: MemberGzipOptions) {
     super();
@@ -60,6 +67,7 @@ export class MemberGzip extends Transform {
     this.parallelism = Math.max(1, options.parallelism ?? availableParallelism());
     this.memberBytes = options.memberBytes ?? GZIP_MEMBER_BYTES;
     this.precompressed = options.precompressed;
+    this.recycle = options.recycle;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -105,6 +113,7 @@ export class MemberGzip extends Transform {
       rest = rest.subarray(take);
       if (this.filled === this.memberBytes) this.endMember();
     }
+    this.recycle?.(chunk);
   }
 
   /** Resolves once at most `pending` members are still compressing. */
