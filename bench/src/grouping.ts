@@ -1,6 +1,7 @@
 // Grouping at scale: synthetic nixpkgs-shaped closures of 1k to 100k paths, timed through
 // @nixery/layers' groupLayers (validation included) and JSON.parse of the runtime graph file.
 import { computePopularity, groupLayers, type PathInfo, type RuntimeGraphJson } from '@nixery/layers';
+import { median } from './stats.js';
 
 /** The base libraries nearly every package links against, most-referenced first. */
 const BASE_LIBRARIES = [
@@ -203,14 +204,6 @@ function timed(runs: number, work: () => void): number[] {
     total += elapsed;
   }
   return times;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** The benchmark as a plain-text table. */

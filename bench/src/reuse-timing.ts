@@ -2,6 +2,7 @@
 // can be checked against Nixery's at 100k paths.
 import { type GroupingStrategyName, groupingStrategies, groupLayers, RuntimeGraph } from '@nixery/layers';
 import { generateSyntheticGraph } from './grouping.js';
+import { median } from './stats.js';
 
 export interface StrategyTiming {
   strategy: string;
@@ -47,14 +48,6 @@ export function timeStrategies(sizes: readonly number[] = [100_000], runs = 5, s
     }
   }
   return results;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** The timings as a markdown table. */

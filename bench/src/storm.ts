@@ -9,60 +9,13 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { smallDemoImages } from '@nixery/nix-expressions';
 import { stopChild } from './processes.js';
 import { DOCKER_MANIFEST } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { round } from './stats.js';
 
 const CLI_SCRIPT = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
-
-/** Small packages of the bundled demo set; the storm pulls pairs of them. */
-const POOL = [
-  'hello',
-  'busybox',
-  'bash',
-  'coreutils',
-  'gnused',
-  'gnugrep',
-  'findutils',
-  'gawk',
-  'gnutar',
-  'gzip',
-  'diffutils',
-  'which',
-  'less',
-  'perl',
-  'zlib',
-  'bzip2',
-  'xz',
-  'openssl',
-  'ncurses',
-  'readline',
-  'pcre2',
-  'expat',
-  'libffi',
-  'gmp',
-  'attr',
-  'acl',
-  'nghttp2',
-  'libunistring',
-  'libidn2',
-  'libuv',
-  'brotli',
-  'oniguruma',
-  'libevent',
-];
-
-/** `count` distinct images: pairs of the pool. */
-export function stormImages(count: number): string[] {
-  const names = new Set<string>();
-  for (let step = 1; names.size < count; step++) {
-    for (let i = 0; i < POOL.length && names.size < count; i++) {
-      names.add([POOL[i]!, POOL[(i + step) % POOL.length]!].sort().join('/'));
-    }
-  }
-  return [...names];
-}
 
 export interface StormResult {
   images: number;
@@ -113,7 +66,7 @@ export async function runStorm(options: {
     })();
     const started = performance.now();
     const storm = Promise.all(
-      stormImages(count).map(async (image) => {
+      smallDemoImages(count).map(async (image) => {
         const response = await fetch(`${server.url}/v2/${image}/manifests/latest`, {
           headers: { accept: DOCKER_MANIFEST },
         });

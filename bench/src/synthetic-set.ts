@@ -16,6 +16,27 @@ export const NIX_ENV: NodeJS.ProcessEnv = {
 /** The packages every image gets (`@nixery/source` adds cacert and iana-etc; coreutils is /usr/bin/env). */
 export const ESSENTIALS = ['cacert', 'iana-etc', 'coreutils'] as const;
 
+/**
+ * Builds attributes of a generated package set in `dir` offline (no substituters, two jobs): the
+ * out paths in `stdout`, one a line in the order asked, and the time it took.
+ */
+export function buildGeneratedSet(dir: string, attrs: readonly string[]): ReturnType<typeof run> {
+  return run(
+    'nix-build',
+    [
+      dir,
+      ...attrs.flatMap((a) => ['-A', a]),
+      '--no-out-link',
+      '--max-jobs',
+      '2',
+      '--option',
+      'substituters',
+      '',
+    ],
+    { env: NIX_ENV },
+  );
+}
+
 export interface SetParams {
   seed: string;
   /** Size of the generated packages (base libraries and bigdata come on top). */
@@ -65,20 +86,7 @@ export async function prepareSet(params: SetParams, workDir: string): Promise<Sy
   );
 
   const attrs = ['all', ...params.scalePaths.map((n) => `scale${n}`)];
-  const built = await run(
-    'nix-build',
-    [
-      dir,
-      ...attrs.flatMap((a) => ['-A', a]),
-      '--no-out-link',
-      '--max-jobs',
-      '2',
-      '--option',
-      'substituters',
-      '',
-    ],
-    { env: NIX_ENV },
-  );
+  const built = await buildGeneratedSet(dir, attrs);
 
   const outPaths = await evaluateOutPaths(dir);
   const all = built.stdout.trim().split('\n')[0]!;

@@ -6,59 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { smallDemoImages } from '@nixery/nix-expressions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nixChildren, type ServeProcess, startServe } from './support/serve-process.js';
 
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-/** Small packages of the bundled demo set; the storm pulls pairs of them. */
-const POOL = [
-  'hello',
-  'busybox',
-  'bash',
-  'coreutils',
-  'gnused',
-  'gnugrep',
-  'findutils',
-  'gawk',
-  'gnutar',
-  'gzip',
-  'diffutils',
-  'which',
-  'less',
-  'perl',
-  'zlib',
-  'bzip2',
-  'xz',
-  'openssl',
-  'ncurses',
-  'readline',
-  'pcre2',
-  'expat',
-  'libffi',
-  'gmp',
-  'attr',
-  'acl',
-  'nghttp2',
-  'libunistring',
-  'libidn2',
-  'libuv',
-  'brotli',
-  'oniguruma',
-  'libevent',
-];
-
-/** 40 distinct images: pairs of the pool (never shell/hello, which is the cached one). */
-function stormImages(count: number): string[] {
-  const names = new Set<string>();
-  for (let step = 1; names.size < count; step++) {
-    for (let i = 0; i < POOL.length && names.size < count; i++) {
-      names.add([POOL[i]!, POOL[(i + step) % POOL.length]!].sort().join('/'));
-    }
-  }
-  return [...names];
-}
 
 async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -135,7 +88,8 @@ describe('admission control under a storm of cold pulls', () => {
       }
     })();
 
-    const images = stormImages(40);
+    // Never shell/hello, which is the cached one.
+    const images = smallDemoImages(40);
     expect(new Set(images).size).toBe(40);
     const storm = Promise.all(
       images.map(async (image) => {

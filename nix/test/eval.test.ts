@@ -1,5 +1,6 @@
 // The package set as data: attribute names, store names, demo markers, systems.
 import { beforeAll, describe, expect, test } from 'vitest';
+import { smallDemoImages, smallDemoPackages } from '../index.js';
 import { listPackages, type PackageEntry, specialAttrs } from './nix.js';
 
 let packages: PackageEntry[];
@@ -59,6 +60,19 @@ describe('the demo package set, evaluated', () => {
     for (const p of packages) {
       expect(p.description, p.attr).toMatch(/^demo build: /);
     }
+  });
+
+  test('the small packages the storms pull are attributes of the set, paired into distinct images', () => {
+    for (const attr of smallDemoPackages) expect(byAttr(attr).available, attr).toBe(true);
+    const images = smallDemoImages(40);
+    expect(new Set(images).size).toBe(40);
+    for (const image of images) {
+      const [a, b] = image.split('/');
+      expect([a, b], image).toEqual([a, b].sort());
+      expect(a, image).not.toBe(b);
+      expect(image.startsWith('shell/'), image).toBe(false);
+    }
+    expect(() => smallDemoImages(10_000)).toThrow(RangeError);
   });
 
   test('no two attributes at one level differ only in case (registry names are lowercase)', () => {

@@ -13,17 +13,30 @@ import { type Command, Option } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 
 /**
- * Flags shared by the commands that run Nix, each standing for the environment variable `serve`
- * reads, so `nixery build` builds exactly what `nixery serve` would serve with the same settings.
+ * The settings of the commands that run Nix, each flag standing for the environment variable
+ * `serve` reads, so `nixery build` builds exactly what `nixery serve` would serve with the same
+ * settings.
  */
-export interface SourceFlags {
-  channel?: string;
-  pkgsRepo?: string;
-  pkgsPath?: string;
-  nixTimeout?: string;
-  substituters?: string;
-  extraPlatforms?: string;
-}
+const SOURCE_SETTINGS = [
+  'channel',
+  'pkgsRepo',
+  'pkgsPath',
+  'nixTimeout',
+  'substituters',
+  'extraPlatforms',
+] as const satisfies readonly SettingName[];
+
+/** The settings `resolveSettings` reads from a command's flags; its other flags are its own. */
+const RESOLVED_SETTINGS = [
+  ...SOURCE_SETTINGS,
+  'layerBudget',
+  'strategy',
+  'gzipLevel',
+  'platforms',
+] as const satisfies readonly SettingName[];
+
+/** Flags shared by the commands that run Nix (`addSourceOptions`). */
+export type SourceFlags = Partial<Record<(typeof SOURCE_SETTINGS)[number], string>>;
 
 /**
  * A setting's flag, made from @nixery/config's table: its syntax, help line and choices.
@@ -46,8 +59,10 @@ export function addSettingOptions(command: Command, names: readonly SettingName[
 
 /** Adds the package-source and Nix flags to a command. */
 export function addSourceOptions(command: Command, options: { pathOnly?: boolean } = {}): Command {
-  const source: SettingName[] = options.pathOnly ? ['pkgsPath'] : ['channel', 'pkgsRepo', 'pkgsPath'];
-  return addSettingOptions(command, [...source, 'nixTimeout', 'substituters', 'extraPlatforms']);
+  const names = options.pathOnly
+    ? SOURCE_SETTINGS.filter((name) => name !== 'channel' && name !== 'pkgsRepo')
+    : SOURCE_SETTINGS;
+  return addSettingOptions(command, names);
 }
 
 /** A `--strategy` option: how the closure is grouped into layers. */
@@ -70,34 +85,11 @@ export function budgetOption(flags: string): Option {
  * the defaults; mistakes are usage errors listing every problem at once.
  */
 export function resolveSettings(
-  flags: SourceFlags & { layerBudget?: string; strategy?: string; gzipLevel?: string; platforms?: string },
+  flags: Partial<Record<(typeof RESOLVED_SETTINGS)[number], string>>,
   storagePath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const {
-    channel,
-    pkgsRepo,
-    pkgsPath,
-    nixTimeout,
-    substituters,
-    extraPlatforms,
-    layerBudget,
-    strategy,
-    gzipLevel,
-    platforms,
-  } = flags;
-  const settingFlags: SettingFlags = {
-    channel,
-    pkgsRepo,
-    pkgsPath,
-    nixTimeout,
-    substituters,
-    extraPlatforms,
-    layerBudget,
-    strategy,
-    gzipLevel,
-    platforms,
-  };
+  const settingFlags = pickSettingFlags(flags, RESOLVED_SETTINGS);
   // The CLI always works in a local cache folder, whatever backend a server would use.
   const local = {
     ...env,
@@ -110,6 +102,13 @@ export function resolveSettings(
     if (error instanceof ConfigError) throw new CliError(EXIT.usage, `invalid settings\n${error.message}`);
     throw error;
   }
+}
+
+/** Only these settings' flags: a command's own flags never reach loadConfig as settings. */
+function pickSettingFlags(flags: SettingFlags, names: readonly SettingName[]): SettingFlags {
+  return Object.fromEntries(
+    names.filter((name) => flags[name] !== undefined).map((name) => [name, flags[name]]),
+  );
 }
 
 /** `--cache-dir`, else `$XDG_CACHE_HOME/nixery`, else `~/.cache/nixery`. */

@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Digest } from '@nixery/digest';
 import { BUNDLED_PACKAGE_SET_PATH } from '@nixery/source';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { commitFolder } from '../../../packages/nix/test/support/git-repo.js';
 import { BASE_ENV, CLI_MAIN, REPO_ROOT, runCli, temporaryDir } from './support/cli.js';
 
 // `nixery warm` fills a storage; a server started afterwards on that storage, with no Nix on its
@@ -19,21 +20,7 @@ beforeAll(() => {
   // A pinned source: the bundled set as a git repository, images tagged by its commit.
   const repo = join(work.path, 'repo');
   cpSync(BUNDLED_PACKAGE_SET_PATH, repo, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, ...args], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@t',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@t',
-      },
-    }).trim();
-  git('init', '-q', '-b', 'main');
-  git('add', '.');
-  git('commit', '-q', '-m', 'package set');
-  commit = git('rev-parse', 'HEAD');
+  commit = commitFolder(repo);
   repoUrl = `file://${repo}`;
 });
 afterAll(() => {

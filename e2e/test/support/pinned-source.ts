@@ -5,7 +5,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledPackageSetPath } from '@nixery/nix-expressions';
-import { execa } from 'execa';
+import { commitFolder } from '../../../packages/nix/test/support/git-repo.js';
 
 export interface PinnedSource {
   /** The value for NIXERY_PKGS_REPO. */
@@ -18,16 +18,6 @@ export interface PinnedSource {
 export async function pinnedBundledSet(): Promise<PinnedSource> {
   const dir = await mkdtemp(join(tmpdir(), 'nixery-pinned-set-'));
   await cp(bundledPackageSetPath, dir, { recursive: true });
-  const env = {
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@t',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@t',
-  };
-  const git = (...args: string[]) => execa('git', ['-C', dir, ...args], { env });
-  await git('init', '-q', '-b', 'main');
-  await git('add', '.');
-  await git('commit', '-q', '-m', 'package set');
-  const commit = (await git('rev-parse', 'HEAD')).stdout.trim();
+  const commit = commitFolder(dir);
   return { url: `file://${dir}`, commit, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLED_PACKAGE_SET_PATH } from '@nixery/source';
 import { FilesystemStorage } from '@nixery/storage';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { commitFolder } from '../../nix/test/support/git-repo.js';
 import { bundledBuilder, tempDir } from './support.js';
 
 // A pinned source (a git commit) caches whole images: memory, then storage for other instances.
@@ -17,21 +17,7 @@ describe('images from a pinned source', () => {
     const repo = await tempDir('nixery-pinned-repo-');
     cleanups.push(repo.remove);
     cpSync(BUNDLED_PACKAGE_SET_PATH, repo.path, { recursive: true });
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-C', repo.path, ...args], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@t',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@t',
-        },
-      }).trim();
-    git('init', '-q', '-b', 'main');
-    git('add', '.');
-    git('commit', '-q', '-m', 'package set');
-    commit = git('rev-parse', 'HEAD');
+    commit = commitFolder(repo.path);
     url = `file://${repo.path}`;
     const dir = await tempDir('nixery-pinned-storage-');
     cleanups.push(dir.remove);

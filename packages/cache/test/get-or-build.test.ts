@@ -1,6 +1,6 @@
 // The builder's caching pattern, as @nixery/cache offers it: tiers → single flight → put.
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   type CacheTier,
   GetOrBuild,
@@ -11,16 +11,10 @@ import {
 } from '../src/index.js';
 import { hexKey, LAYER_MEDIA_TYPE, tempStorage } from './support.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
 const keep = <V>(value: V): V => value;
 
 test('concurrent requests for one layer write one blob and one cache entry', async () => {
-  const { storage, cleanup } = await tempStorage();
-  cleanups.push(cleanup);
+  const { storage } = await tempStorage();
   const layers = new GetOrBuild<LayerCacheEntry>([new LayerCache(storage)]);
   const key = hexKey('/nix/store/aaa-glibc\n/nix/store/bbb-bash');
   let blobWrites = 0;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   BlobNotStoredError,
   InvalidCacheEntryError,
@@ -9,19 +9,9 @@ import {
 } from '../src/index.js';
 import { hexKey, storeLayerBlob, tempStorage } from './support.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-async function storage() {
-  const made = await tempStorage();
-  cleanups.push(made.cleanup);
-  return made;
-}
-
 describe('LayerCache', () => {
   test('a miss is null; a put is a memory hit in the same instance', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store);
     const key = hexKey('/nix/store/aaa-hello');
     expect(await cache.get(key)).toBeNull();
@@ -33,7 +23,7 @@ describe('LayerCache', () => {
   });
 
   test('a blob noted as just stored is recorded without another stat; any other is checked', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     let stats = 0;
     const counting = new Proxy(store, {
       get(target, property, receiver) {
@@ -58,7 +48,7 @@ describe('LayerCache', () => {
   });
 
   test('a fresh instance (another server process) finds the entry in storage', async () => {
-    const { storage: store, root } = await storage();
+    const { storage: store, root } = await tempStorage();
     const key = hexKey('/nix/store/bbb-curl');
     const entry = await storeLayerBlob(store, 'layer two');
     await new LayerCache(store).put(key, entry);
@@ -75,7 +65,7 @@ describe('LayerCache', () => {
   });
 
   test('only the four documented fields are stored, whatever else the caller passes', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const key = hexKey('extra fields');
     const entry = await storeLayerBlob(store, 'layer with extras');
     await new LayerCache(store).put(key, { ...entry, key, pathCount: 3 } as typeof entry);
@@ -83,7 +73,7 @@ describe('LayerCache', () => {
   });
 
   test('put refuses an entry whose blob is not stored, or is stored with another size', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store);
     const key = hexKey('not yet built');
     const entry = await storeLayerBlob(store, 'real blob');
@@ -98,7 +88,7 @@ describe('LayerCache', () => {
   });
 
   test('malformed entries and keys are refused', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store);
     const entry = await storeLayerBlob(store, 'valid');
     const key = hexKey('k');
@@ -124,7 +114,7 @@ describe('LayerCache', () => {
   });
 
   test('a storage entry whose blob has been deleted is a miss, and the entry is removed', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const key = hexKey('/nix/store/ccc-stale');
     const entry = await storeLayerBlob(store, 'soon gone');
     await new LayerCache(store).put(key, entry);
@@ -142,14 +132,14 @@ describe('LayerCache', () => {
   });
 
   test('an unreadable storage entry is a miss', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const key = hexKey('corrupt');
     await store.putObject(`layers/${key}.json`, Buffer.from('{"digest":'), 'application/json');
     expect(await new LayerCache(store).get(key)).toBeNull();
   });
 
   test('the memory tier is bounded (least recently used goes first) and storage still answers', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store, { maxMemoryEntries: 2 });
     const keys = ['one', 'two', 'three'].map((name) => hexKey(name));
     const entries = [];
@@ -171,7 +161,7 @@ describe('LayerCache', () => {
   });
 
   test('forget drops an entry from both tiers', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store);
     const key = hexKey('forget me');
     await cache.put(key, await storeLayerBlob(store, 'forget me'));
@@ -181,7 +171,7 @@ describe('LayerCache', () => {
   });
 
   test('hits are copies: mutating one does not change the cache', async () => {
-    const { storage: store } = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new LayerCache(store);
     const key = hexKey('copy');
     const entry = await storeLayerBlob(store, 'copy');

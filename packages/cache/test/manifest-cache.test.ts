@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { InvalidCacheEntryError, InvalidCacheKeyError, ManifestCache } from '../src/index.js';
 import { hexKey, tempStorage } from './support.js';
 
@@ -16,19 +16,9 @@ const record = (name: string): Record => ({
   layers: [{ digest: `sha256:${hexKey(`layer ${name}`)}`, size: 99 }],
 });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-async function storage() {
-  const made = await tempStorage();
-  cleanups.push(made.cleanup);
-  return made.storage;
-}
-
 describe('ManifestCache', () => {
   test('memory hit in the same instance, storage hit in a fresh one', async () => {
-    const store = await storage();
+    const { storage: store } = await tempStorage();
     const key = hexKey('pinned-commit\0amd64\0hello');
     const cache = new ManifestCache<Record>(store);
     expect(await cache.get(key)).toBeNull();
@@ -43,7 +33,7 @@ describe('ManifestCache', () => {
   });
 
   test('the memory tier is bounded; evicted records are still served from storage', async () => {
-    const store = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new ManifestCache<Record>(store, { maxMemoryEntries: 3 });
     const names = ['a', 'b', 'c', 'd', 'e'];
     for (const name of names) await cache.put(hexKey(name), record(name));
@@ -53,7 +43,7 @@ describe('ManifestCache', () => {
   });
 
   test('a record is replaced by a later put and dropped by forget', async () => {
-    const store = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new ManifestCache<Record>(store);
     const key = hexKey('replace');
     await cache.put(key, record('old'));
@@ -65,7 +55,7 @@ describe('ManifestCache', () => {
   });
 
   test('keys must be sha256 hex; records must be JSON', async () => {
-    const store = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new ManifestCache<unknown>(store);
     for (const bad of ['hello', '', hexKey('x').slice(1), `${hexKey('x')}/`, hexKey('x').toUpperCase()]) {
       await expect(cache.get(bad)).rejects.toBeInstanceOf(InvalidCacheKeyError);
@@ -77,7 +67,7 @@ describe('ManifestCache', () => {
   });
 
   test('hits are fresh copies', async () => {
-    const store = await storage();
+    const { storage: store } = await tempStorage();
     const cache = new ManifestCache<Record>(store);
     const key = hexKey('copies');
     const original = record('copies');

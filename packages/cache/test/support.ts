@@ -4,21 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { FilesystemStorage, type Storage } from '@nixery/storage';
+import { onTestFinished } from 'vitest';
 
 export const LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 
-/** A real filesystem storage in a fresh temp directory. */
-export async function tempStorage(): Promise<{
-  storage: Storage;
-  root: string;
-  cleanup: () => Promise<void>;
-}> {
+/** A real filesystem storage in a fresh temp directory, removed when the calling test ends. */
+export async function tempStorage(): Promise<{ storage: Storage; root: string }> {
   const root = await mkdtemp(path.join(tmpdir(), 'cache-test-'));
-  return {
-    storage: new FilesystemStorage(root),
-    root,
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
+  onTestFinished(() => rm(root, { recursive: true, force: true }));
+  return { storage: new FilesystemStorage(root), root };
 }
 
 /** sha256 hex of some text: the shape of layer keys and manifest cache keys. */

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { loadConfig } from '../src/index.js';
+import { configProblems } from './support/problems.js';
 
 // Entries written by Apache's `htpasswd` 2.4 (-B -C 5 for bcrypt, -m, -s, -d, -p for the others).
 const ALICE = 'alice:$2y$05$/.dNr8j556jKy1/O6QJuqufNT9tqbdMoZ0JDzNlDZYMjHhIrvEqmO';
@@ -26,15 +27,7 @@ async function htpasswd(name: string, lines: string[]): Promise<string> {
   return file;
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ env: { STORAGE_PATH: '/s', ...env } });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (env: Record<string, string>) => configProblems({ STORAGE_PATH: '/s', ...env });
 
 describe('NIXERY_AUTH_FILE', () => {
   test('unset keeps the registry anonymous', () => {

@@ -1,18 +1,9 @@
 import { GROUPING_STRATEGY_NAMES } from '@nixery/layers';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { loadConfig } from '../src/index.js';
+import { configProblems as problems } from './support/problems.js';
 
 const base = { STORAGE_PATH: '/var/lib/nixery' };
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('NIXERY_LAYER_STRATEGY', () => {
   test('defaults to the stable grouping, the default of @nixery/layers', () => {

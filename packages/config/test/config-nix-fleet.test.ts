@@ -2,21 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { builderOptions, ConfigError, loadConfig } from '../src/index.js';
+import { builderOptions, loadConfig } from '../src/index.js';
+import { configProblems } from './support/problems.js';
 
 const BASE = { STORAGE_PATH: '/s', NIXERY_PKGS_PATH: '/pkgs' };
 // The public key nix-store --generate-binary-cache-key wrote for a test cache.
 const KEY = 'fleet-cache-1:CzmrepziSS6GCYT5gOnn1fAemtodIVFZtnk8x2sEvMQ=';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ env: { ...BASE, ...env } });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 describe('NIXERY_NIX_BUILDERS', () => {
   test("is passed to Nix as its machine spec, and '' means no remote builders", () => {

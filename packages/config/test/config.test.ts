@@ -8,17 +8,35 @@ import {
   platformName,
 } from '@nixery/source';
 import { describe, expect, test } from 'vitest';
-import { type Config, ConfigError, loadConfig } from '../src/index.js';
+import { type Config, loadConfig } from '../src/index.js';
+import { configProblems as problems } from './support/problems.js';
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** The whole Config of `STORAGE_PATH=/var/lib/nixery` and nothing else. */
+const DEFAULTS: Config = {
+  port: 8080,
+  source: { kind: 'path', path: BUNDLED_PACKAGE_SET_PATH },
+  bundledSource: true,
+  storage: { backend: 'filesystem', path: '/var/lib/nixery' },
+  nixTimeoutSeconds: 60,
+  unpinnedTtlSeconds: 60,
+  popularityUrl: BUNDLED_POPULARITY_URL,
+  layerBudget: 94,
+  layerStrategy: 'stable',
+  gzipLevel: 6,
+  nixSubstituters: '',
+  nixFleet: { builders: null, trustedPublicKeys: null },
+  auth: null,
+  gcRootsDir: null,
+  evaluationTimeoutSeconds: 300,
+  allowUnfree: false,
+  evaluationConcurrency: availableParallelism(),
+  gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
+  platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
+  nixExtraPlatforms: null,
+  maxBuilds: availableParallelism(),
+  buildQueue: 32,
+  shutdownTimeoutSeconds: 30,
+};
 
 describe('loadConfig', () => {
   test('NIXERY_ALLOW_UNFREE and NIXERY_EVAL_CONCURRENCY', () => {
@@ -61,31 +79,7 @@ describe('loadConfig', () => {
   });
 
   test('defaults', () => {
-    expect(loadConfig({ env: { STORAGE_PATH: '/var/lib/nixery' } })).toEqual<Config>({
-      port: 8080,
-      source: { kind: 'path', path: BUNDLED_PACKAGE_SET_PATH },
-      bundledSource: true,
-      storage: { backend: 'filesystem', path: '/var/lib/nixery' },
-      nixTimeoutSeconds: 60,
-      unpinnedTtlSeconds: 60,
-      popularityUrl: BUNDLED_POPULARITY_URL,
-      layerBudget: 94,
-      layerStrategy: 'stable',
-      gzipLevel: 6,
-      nixSubstituters: '',
-      nixFleet: { builders: null, trustedPublicKeys: null },
-      auth: null,
-      gcRootsDir: null,
-      evaluationTimeoutSeconds: 300,
-      allowUnfree: false,
-      evaluationConcurrency: availableParallelism(),
-      gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
-      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
-      nixExtraPlatforms: null,
-      maxBuilds: availableParallelism(),
-      buildQueue: 32,
-      shutdownTimeoutSeconds: 30,
-    });
+    expect(loadConfig({ env: { STORAGE_PATH: '/var/lib/nixery' } })).toEqual<Config>(DEFAULTS);
   });
 
   test("Nixery's variables", () => {
@@ -104,6 +98,7 @@ describe('loadConfig', () => {
       },
     });
     expect(config).toEqual<Config>({
+      ...DEFAULTS,
       port: 9000,
       source: { kind: 'channel', channel: 'nixos-unstable' },
       bundledSource: false,
@@ -112,21 +107,9 @@ describe('loadConfig', () => {
       unpinnedTtlSeconds: 0,
       popularityUrl: 'https://example.org/popularity.json',
       layerBudget: 50,
-      layerStrategy: 'stable',
       gzipLevel: 1,
+      // Not the bundled set's '' (it builds offline): Nix's own substituters.
       nixSubstituters: null,
-      nixFleet: { builders: null, trustedPublicKeys: null },
-      auth: null,
-      gcRootsDir: null,
-      evaluationTimeoutSeconds: 300,
-      allowUnfree: false,
-      evaluationConcurrency: availableParallelism(),
-      gc: { retentionMs: 30 * 86_400_000, graceMs: 6 * 3_600_000, intervalMs: null },
-      platforms: [hostPlatform() ?? parsePlatform('linux/amd64')],
-      nixExtraPlatforms: null,
-      maxBuilds: availableParallelism(),
-      buildQueue: 32,
-      shutdownTimeoutSeconds: 30,
     });
   });
 

@@ -1,5 +1,11 @@
 import { sha256Digest } from '@nixery/digest';
-import { layerCacheObjectKey, manifestObjectKey, type Storage, servedObjectKey } from '@nixery/storage';
+import {
+  layerCacheObjectKey,
+  manifestObjectKey,
+  nameOutcomeObjectKey,
+  type Storage,
+  servedObjectKey,
+} from '@nixery/storage';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { collectGarbage, ServedRecorder } from '../src/index.js';
 import { putBlob, putImage } from './support/images.js';
@@ -170,6 +176,35 @@ describe('collectGarbage', () => {
     for (const digest of a.blobs) expect(await hasBlob(digest)).toBe(true);
     expect(report.rescued).toBeGreaterThan(0);
     expect(report.deleted.blobs).toEqual([]);
+  });
+
+  test('name-resolution records are left alone, however old (README: why gc cannot judge them)', async () => {
+    await putImage(storage, 'a', ['layer of a'], { record: true });
+    // What the builder stores for a pinned source's names: a resolution and a lasting problem.
+    const found = nameOutcomeObjectKey(sha256Digest('source\0system\0settings\0hello').slice(7));
+    const problem = nameOutcomeObjectKey(sha256Digest('source\0system\0settings\0nope').slice(7));
+    const resolution = {
+      attr: 'hello',
+      drvPath: '/nix/store/x-hello.drv',
+      outputNames: ['out'],
+      outputs: {},
+    };
+    await storage.putObject(
+      found,
+      Buffer.from(JSON.stringify({ found: true, resolution })),
+      'application/json',
+    );
+    await storage.putObject(
+      problem,
+      Buffer.from(JSON.stringify({ found: false, problem: { name: 'nope', kind: 'unknown', message: '' } })),
+      'application/json',
+    );
+    time = at(400 * DAY);
+    const report = await collectGarbage(storage, policy);
+    expect(report.images.expired).toBe(1);
+    expect(await hasObject(found)).toBe(true);
+    expect(await hasObject(problem)).toBe(true);
+    expect(report.deleted.objects.filter((key) => key.startsWith('resolutions/'))).toEqual([]);
   });
 });
 

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildImageClosure } from '../src/index.js';
 import { expectGraphMatchesNixStore, expectOk, FIXTURE_SET, OFFLINE, pathSource } from './helpers.js';
+import { gitIn } from './support/git-repo.js';
 
 const system = 'x86_64-linux';
 const source = pathSource(FIXTURE_SET);
@@ -107,20 +107,11 @@ describe('git package source', () => {
   let repo: string;
   let first: string;
   let second: string;
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, ...args], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@t',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@t',
-      },
-    }).trim();
+  let git: ReturnType<typeof gitIn>;
 
   beforeAll(() => {
     repo = mkdtempSync(join(tmpdir(), 'nixery-git-source-'));
+    git = gitIn(repo);
     git('init', '-q', '-b', 'main');
     cpSync(join(FIXTURE_SET, 'default.nix'), join(repo, 'default.nix'));
     git('add', 'default.nix');

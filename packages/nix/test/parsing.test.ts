@@ -10,6 +10,7 @@ import {
   parseUnknownPackages,
   refusalOf,
 } from '../src/index.js';
+import { CLOSURE_PATH_INFO_ARGS } from '../src/run-nix.js';
 import { FIXTURE_SET } from './helpers.js';
 
 describe('parseUnknownPackages', () => {
@@ -47,19 +48,8 @@ describe('parsePathInfoJson', () => {
       encoding: 'utf8',
     },
   ).trim();
-  const listForm = execFileSync(
-    'nix',
-    [
-      'path-info',
-      '--json',
-      '--recursive',
-      '--closure-size',
-      '--extra-experimental-features',
-      'nix-command',
-      path,
-    ],
-    { encoding: 'utf8' },
-  );
+  // The arguments the closure builds run with, so the test parses what they parse.
+  const listForm = execFileSync('nix', [...CLOSURE_PATH_INFO_ARGS, path], { encoding: 'utf8' });
 
   test('the list form of Nix 2.8', () => {
     const infos = parsePathInfoJson(listForm);

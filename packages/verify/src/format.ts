@@ -7,6 +7,7 @@ export function formatReport(report: VerifyReport): string {
     `blobs checked: ${report.blobs.checked} (${report.blobs.bytes} bytes intact)`,
     `layer cache entries checked: ${report.layerEntries.checked}`,
     `manifests checked: ${report.manifests.checked}`,
+    `referrer lists checked: ${report.referrers.checked}`,
     `manifest cache entries checked: ${report.imageRecords.checked}`,
   ];
   if (report.gcRoots) {

@@ -12,6 +12,10 @@ export type Problem =
   | { kind: 'manifest-invalid'; key: string; digest: string; message: string }
   /** A manifest whose config or layer blobs are missing, corrupt or of another size. */
   | { kind: 'manifest-dangling'; key: string; digest: string; missing: string[] }
+  /** A referrers list (`referrers/sha256/<hex>`) that cannot be parsed. */
+  | { kind: 'referrers-invalid'; key: string; subject: string; message: string }
+  /** A referrers list naming manifests that are missing, bad, of another size or another subject. */
+  | { kind: 'referrers-dangling'; key: string; subject: string; missing: string[] }
   /** A manifest-cache record (built image) that cannot be parsed. */
   | { kind: 'image-record-invalid'; key: string; message: string }
   /** A manifest-cache record naming manifests or blobs that are not (intact) in storage. */
@@ -49,6 +53,10 @@ export function describeProblem(problem: Problem): string {
       return `manifest ${problem.key} is invalid: ${problem.message}`;
     case 'manifest-dangling':
       return `manifest ${problem.digest} refers to blobs that are missing or bad: ${problem.missing.join(', ')}`;
+    case 'referrers-invalid':
+      return `referrers list ${problem.key} is invalid: ${problem.message}`;
+    case 'referrers-dangling':
+      return `referrers list of ${problem.subject} names manifests that are missing, bad or not its referrers: ${problem.missing.join(', ')}`;
     case 'image-record-invalid':
       return `manifest cache entry ${problem.key} is invalid: ${problem.message}`;
     case 'image-record-dangling':

@@ -6,7 +6,10 @@ import {
   imageRecordReferences,
   listStoredObjects,
   manifestObjectKey,
+  manifestReferences,
   parseLayerCacheEntry,
+  parseReferrerRecords,
+  type ReferrerRecord,
   type Storage,
 } from '@nixery/storage';
 import { hashStoredBlob } from './hash-blob.js';
@@ -39,6 +42,7 @@ export interface VerifyReport {
   blobs: { checked: number; bytes: number };
   layerEntries: { checked: number };
   manifests: { checked: number };
+  referrers: { checked: number };
   imageRecords: { checked: number };
   problems: Problem[];
   /** Empty unless `repair` was set. */
@@ -59,8 +63,8 @@ type BlobState = { ok: true; size: number } | { ok: false; reason: string };
 
 /**
  * Checks a whole storage: every blob against its digest (streamed), then every layer-cache
- * entry, every manifest stored by digest and every manifest-cache record against the blobs
- * (and manifests) they name. With `repair`, removes what is bad in that order, so an entry
+ * entry, every manifest stored by digest, every referrers list and every manifest-cache record
+ * against the blobs (and manifests) they name. With `repair`, removes what is bad in that order, so an entry
  * pointing at a blob removed for corruption is removed too; the next pull rebuilds it all.
  */
 export async function verifyStorage(storage: Storage, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -70,6 +74,7 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     blobs: { checked: 0, bytes: 0 },
     layerEntries: { checked: 0 },
     manifests: { checked: 0 },
+    referrers: { checked: 0 },
     imageRecords: { checked: 0 },
     problems,
     repairs: [],
@@ -155,6 +160,26 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
       problems.push({ kind: 'manifest-dangling', key, digest, missing });
       badManifests.add(digest);
     }
+  }
+
+  // A referrers list must name stored, sound manifests whose subject is the list's own.
+  for (const { key, subject } of walked.referrers) {
+    const body = await storage.getObject(key);
+    if (!body) continue;
+    report.referrers.checked++;
+    const listed = parseReferrerList(body.body);
+    if (typeof listed === 'string') {
+      problems.push({ kind: 'referrers-invalid', key, subject, message: listed });
+      continue;
+    }
+    const missing: string[] = [];
+    for (const referrer of listed) {
+      const reason = badManifests.has(referrer.digest)
+        ? 'bad'
+        : referrerReason(await storage.getObject(manifestObjectKey(referrer.digest)), referrer, subject);
+      if (reason) missing.push(`manifest ${referrer.digest} (${reason})`);
+    }
+    if (missing.length > 0) problems.push({ kind: 'referrers-dangling', key, subject, missing });
   }
 
   for (const key of imageRecords) {
@@ -279,6 +304,28 @@ function parseManifestRefs(bytes: Buffer): BlobRef[] | string {
     refs.push({ digest: d.digest, size: d.size });
   }
   return refs;
+}
+
+/** A referrers list in the format @nixery/storage defines, or what is wrong with it. */
+function parseReferrerList(bytes: Buffer): ReferrerRecord[] | string {
+  const value = parseJson(bytes);
+  if (value instanceof Error) return value.message;
+  return entryOrReason(() => parseReferrerRecords(value));
+}
+
+/** Why a listed referrer does not belong under `subject`'s list (null: it does). */
+function referrerReason(
+  stored: { body: Buffer } | null,
+  referrer: ReferrerRecord,
+  subject: string,
+): string | null {
+  if (!stored) return 'missing';
+  if (stored.body.length !== referrer.size) return `has ${stored.body.length} bytes, not ${referrer.size}`;
+  const value = parseJson(stored.body);
+  const refs = value instanceof Error ? value.message : entryOrReason(() => manifestReferences(value));
+  if (typeof refs === 'string') return 'bad';
+  if (refs.subject === null) return 'names no subject';
+  return refs.subject === subject ? null : `its subject is ${refs.subject}`;
 }
 
 /** The manifests and blobs a manifest-cache record (a built image) names. */
