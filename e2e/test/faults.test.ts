@@ -107,7 +107,7 @@ describe('storage faults', () => {
     expect(await storageProblems(disk.dir)).toEqual([]);
   });
 
-  test('GCS unreachable mid-upload (connections reset, then refused): a clear 500, then with GCS back the image builds', async () => {
+  test('GCS unreachable mid-upload (connections reset, then refused): 503 with Retry-After, then with GCS back the image builds', async () => {
     const emulatorPort = await freeLoopbackPort();
     const proxyPort = await freeLoopbackPort();
     const previousHost = process.env.STORAGE_EMULATOR_HOST;
@@ -144,10 +144,11 @@ describe('storage faults', () => {
 
     const response = await fetch(`${registry.url}/v2/nodejs/manifests/latest`, { headers: ACCEPT });
     expect(armed).toBe(false);
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('10');
     const error = await registryError(response);
     expect(error.code).toBe('MANIFEST_UNKNOWN');
-    expect(error.message).toMatch(/storing the image failed/);
+    expect(error.message).toMatch(/storage is unavailable/);
 
     await outage.restore();
     await pullAndCheck(registry.url, 'nodejs');

@@ -46,6 +46,7 @@ export const IMAGE_FAILURE_EXIT_CODES: Readonly<Record<ImageFailureReason, ExitC
   'evaluation-failed': EXIT.buildFailed,
   'nix-missing': EXIT.failure,
   'storage-failed': EXIT.failure,
+  'storage-unavailable': EXIT.failure,
   internal: EXIT.failure,
 };
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseImageName } from '@nixery/source';
+import { isStorageUnavailable } from '@nixery/storage';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -8,7 +9,12 @@ import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
 import type { BuildBoard } from './build-board.js';
 import { BuildRoutes, type BuildStreamLimits } from './builds.js';
-import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
+import {
+  RegistryError,
+  registryErrorFrom,
+  STORAGE_RETRY_AFTER_SECONDS,
+  sendRegistryError,
+} from './errors.js';
 import { explorerRouter } from './explorer-routes.js';
 import { renderFrontPage } from './front-page.js';
 import type { ImageReports } from './image-reports.js';
@@ -320,6 +326,16 @@ function asRegistryError(error: unknown, route: RegistryRoute, req: Request): Re
   if (known) {
     if (known.status >= 500 && known.cause !== undefined) req.log?.error({ err: known.cause }, known.message);
     return known;
+  }
+  if (isStorageUnavailable(error)) {
+    req.log?.error({ err: error }, 'storage unavailable');
+    const unavailable = new RegistryError(
+      route.kind === 'blob' ? 'blob-unavailable' : 'storage-unavailable',
+      'storage is unavailable; try again shortly',
+      { requestId: String(req.id ?? '') },
+    );
+    unavailable.retryAfterSeconds = STORAGE_RETRY_AFTER_SECONDS;
+    return unavailable;
   }
   req.log?.error({ err: error }, 'unexpected error');
   return new RegistryError(

@@ -36,7 +36,8 @@ export type RegistryFailureReason =
   /** The server is shutting down and starts no build; another instance, or this one restarted, will. */
   | 'draining'
   /** An unexpected failure while a blob was served (its code names the blob route). */
-  | 'blob-internal';
+  | 'blob-internal'
+  | 'blob-unavailable';
 
 /**
  * The one table from a failure's reason to the HTTP status and error code the client gets.
@@ -62,6 +63,8 @@ export const FAILURE_RESPONSES: Readonly<
   'build-failed': { status: 500, code: 'MANIFEST_UNKNOWN' },
   'nix-missing': { status: 503, code: 'MANIFEST_UNKNOWN' },
   'storage-failed': { status: 500, code: 'MANIFEST_UNKNOWN' },
+  // The storage service is out of reach for now: the client may retry (Retry-After).
+  'storage-unavailable': { status: 503, code: 'MANIFEST_UNKNOWN' },
   internal: { status: 500, code: 'MANIFEST_UNKNOWN' },
   'digest-invalid': { status: 400, code: 'DIGEST_INVALID' },
   'manifest-not-stored': { status: 404, code: 'MANIFEST_UNKNOWN' },
@@ -78,7 +81,11 @@ export const FAILURE_RESPONSES: Readonly<
   // The spec's codes have none for "try elsewhere"; the manifest is what could not be had.
   draining: { status: 503, code: 'MANIFEST_UNKNOWN' },
   'blob-internal': { status: 500, code: 'BLOB_UNKNOWN' },
+  'blob-unavailable': { status: 503, code: 'BLOB_UNKNOWN' },
 };
+
+/** Retry-After for answers that say "storage is unavailable": long enough for a blip to pass. */
+export const STORAGE_RETRY_AFTER_SECONDS = 10;
 
 /** A failure to report in the registry protocol's JSON error format; status and code follow the reason. */
 export class RegistryError extends Error {
@@ -102,7 +109,9 @@ export class RegistryError extends Error {
 export function registryErrorFrom(error: unknown): RegistryError | null {
   if (error instanceof RegistryError) return error;
   if (error instanceof ImageError) {
-    return new RegistryError(error.reason, error.message, error.detail, { cause: error.cause });
+    const failure = new RegistryError(error.reason, error.message, error.detail, { cause: error.cause });
+    if (error.reason === 'storage-unavailable') failure.retryAfterSeconds = STORAGE_RETRY_AFTER_SECONDS;
+    return failure;
   }
   if (error instanceof RequestError) return new RegistryError(error.reason, error.message);
   if (error instanceof AdmissionRefusedError) {

@@ -124,6 +124,7 @@ describe('manifests', () => {
     ['timeout', 504, 'MANIFEST_UNKNOWN'],
     ['nix-missing', 503, 'MANIFEST_UNKNOWN'],
     ['storage-failed', 500, 'MANIFEST_UNKNOWN'],
+    ['storage-unavailable', 503, 'MANIFEST_UNKNOWN'],
     ['internal', 500, 'MANIFEST_UNKNOWN'],
   ])(
     'an image request failing with %s answers %i %s, with its message and detail',
@@ -235,6 +236,24 @@ describe('blobs', () => {
       expect(error.message).toMatch(/^internal error/);
     } finally {
       blobs.fail = null;
+    }
+  });
+
+  test('storage out of reach on a blob is a 503 with Retry-After, and so is an image build', async () => {
+    const { blobs, images, url } = registry;
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    blobs.fail = new Error('reading the blob failed', { cause: refused });
+    images.fail = new ImageError('storage-unavailable', 'storage is unavailable: connect ECONNREFUSED');
+    try {
+      const blob = await fetch(url(`/v2/hello/blobs/${blobs.add(text)}`));
+      expect(blob.headers.get('retry-after')).toBe('10');
+      expect((await expectError(blob, 503, 'BLOB_UNKNOWN')).message).toMatch(/storage is unavailable/);
+      const manifest = await fetch(url('/v2/hello/manifests/latest'));
+      expect(manifest.headers.get('retry-after')).toBe('10');
+      await expectError(manifest, 503, 'MANIFEST_UNKNOWN');
+    } finally {
+      blobs.fail = null;
+      images.fail = null;
     }
   });
 });

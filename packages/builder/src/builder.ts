@@ -34,7 +34,7 @@ import {
   platformName,
   platformOfArch,
 } from '@nixery/source';
-import { parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
+import { isStorageUnavailable, parseReferrerRecords, type Storage, StorageError } from '@nixery/storage';
 import pLimit from 'p-limit';
 import { ImageError } from './errors.js';
 import {
@@ -598,7 +598,8 @@ export class ImageBuilder {
 }
 
 /**
- * Names what went wrong, and nothing it is not: a storage failure is `storage-failed`, anything
+ * Names what went wrong, and nothing it is not: a storage failure is `storage-failed`
+ * (`storage-unavailable` when the service was out of reach, so a retry may succeed), anything
  * else unforeseen is `internal` (the original kept as `cause` for the log).
  */
 function asImageError(error: unknown): ImageError {
@@ -607,8 +608,17 @@ function asImageError(error: unknown): ImageError {
   if (known instanceof ImageError) return known;
   if (known instanceof ForestLimitError) return imageErrorFromForest(known);
   const message = error instanceof Error ? error.message : String(error);
-  if (chain.some((e) => e instanceof StorageError))
+  if (chain.some((e) => e instanceof StorageError)) {
+    if (isStorageUnavailable(error)) {
+      return new ImageError(
+        'storage-unavailable',
+        `storage is unavailable: ${message}`,
+        {},
+        { cause: error },
+      );
+    }
     return new ImageError('storage-failed', `storing the image failed: ${message}`, {}, { cause: error });
+  }
   return new ImageError(
     'internal',
     `building the image failed unexpectedly: ${message}`,

@@ -18,6 +18,8 @@ export type ImageFailureReason =
   | 'nix-missing'
   /** Storage refused or failed a read or write while the image was stored. */
   | 'storage-failed'
+  /** Storage was out of reach or overloaded (refused, reset, timed out, 5xx): worth retrying. */
+  | 'storage-unavailable'
   /** Anything else nobody expected: a bug, not a property of the request. */
   | 'internal';
 

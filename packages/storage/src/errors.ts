@@ -53,3 +53,47 @@ export class InvalidEntryError extends StorageError {
     super(message);
   }
 }
+
+/** Socket and name-resolution failures: the service did not answer, not that it refused. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]);
+
+/** A service's answers that mean "not now" (501 Not Implemented never changes). */
+const UNAVAILABLE_STATUSES = new Set([500, 502, 503, 504]);
+
+/**
+ * Whether `error` (or one of its causes) says the storage service is out of reach or
+ * overloaded for now (a connection refused or reset, a timeout, a 5xx or throttling answer
+ * from S3 or GCS), so the same request may succeed later; a full disk, a refused key or a
+ * digest mismatch is not.
+ */
+export function isStorageUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e != null && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const candidate = e as {
+      code?: unknown;
+      name?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      $retryable?: unknown;
+    };
+    if (typeof candidate.code === 'string' && UNREACHABLE_CODES.has(candidate.code)) return true;
+    // GCS (gaxios) errors carry the HTTP status as a numeric code.
+    if (typeof candidate.code === 'number' && UNAVAILABLE_STATUSES.has(candidate.code)) return true;
+    // The AWS SDK: the response's status, and its own verdict on throttling.
+    const status = candidate.$metadata?.httpStatusCode;
+    if (typeof status === 'number' && UNAVAILABLE_STATUSES.has(status)) return true;
+    if (candidate.name === 'TimeoutError' || candidate.name === 'SlowDown') return true;
+  }
+  return false;
+}

@@ -28,6 +28,7 @@ export {
   InvalidDigestError,
   InvalidEntryError,
   InvalidKeyError,
+  isStorageUnavailable,
   StorageError,
 } from './errors.js';
 export { createStorage, type StorageConfig } from './factory.js';
