@@ -2,6 +2,7 @@
 // be byte for byte the one-worker tar, its digest the whole tar's, a slow consumer must stop
 // every worker, and any segment's failure must fail the stream as one worker would.
 import { execFileSync } from 'node:child_process';
+import { lstatSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -106,16 +107,20 @@ describe('packing a layer of many store paths in segments', () => {
   test('a segment’s failure fails the stream with the first error along the tar', async () => {
     const failing = path.join(root.dir, 'failing');
     const many = await makeManyPaths(failing, 200);
-    const sorted = packJob(many, failing).storePaths.map(([, local]) => local);
-    // A fifo late in the tar (a later segment) and, in a second run, one early on too.
-    const late = path.join(sorted[170]!, 'share', 'fifo');
+    const plan = planPack(packJob(many, failing), 2);
+    const sorted = plan.jobs.flatMap((segment) => segment.storePaths.map(([, local]) => local));
+    // A fifo at the start of the second segment, which its worker meets at once…
+    const directories = (segment: number) =>
+      plan.jobs[segment]!.storePaths.map(([, local]) => local).filter((p) => lstatSync(p).isDirectory());
+    const late = path.join(directories(1)[0]!, 'share', 'fifo');
     execFileSync('mkfifo', [late]);
     const lateError = await collect(new WorkerTarStream(planPack(packJob(many, failing), 2))).catch((e) => e);
     expect(lateError).toBeInstanceOf(UnsupportedFileTypeError);
     expect((lateError as UnsupportedFileTypeError).path).toBe(late);
-    const early = path.join(sorted[10]!, 'share', 'fifo');
+    // …and one at the end of the first, met later but earlier in the tar: that one is the error.
+    const early = path.join(directories(0).at(-1)!, 'share', 'fifo');
     execFileSync('mkfifo', [early]);
-    const earlyError = await collect(new WorkerTarStream(planPack(packJob(many, failing), 4))).catch(
+    const earlyError = await collect(new WorkerTarStream(planPack(packJob(many, failing), 2))).catch(
       (e) => e,
     );
     expect((earlyError as UnsupportedFileTypeError).path).toBe(early);
@@ -132,8 +137,9 @@ describe('packing a layer of many store paths in segments', () => {
 
   test('a slow consumer stops every worker; stopping or aborting frees them all', async () => {
     const large = path.join(root.dir, 'large');
-    // 70 MB of tar: far more than the segments may run ahead.
-    const many = await makeManyPaths(large, 70, () => 1024 * 1024);
+    // 40 MiB of tar in 8 segments of 5 MiB, each less than a segment's run-ahead: only the
+    // window of started segments bounds how far the workers get.
+    const many = await makeManyPaths(large, 256, () => 160 * 1024);
     const tar = new WorkerTarStream(planPack(packJob(many, large), 2));
     const iterator = tar[Symbol.asyncIterator]();
     await iterator.next();
