@@ -79,7 +79,8 @@ function reviveError(error: SerialisedError): Error {
 type Outcome =
   | { kind: 'end'; summary: PackedJob; gzip?: ArrayBuffer }
   | { kind: 'aborted' }
-  | { kind: 'failed'; error: Error };
+  | { kind: 'failed'; error: Error }
+  | { kind: 'crashed'; error: Error };
 
 /** Runs one job on `worker`, handing each chunk to `onChunk`; releases the worker when it is done. */
 function runJob(
@@ -117,8 +118,8 @@ function runJob(
       }
     };
     // A crashed or exited worker is not reused.
-    const onCrash = (error: Error) => finish(false, { kind: 'failed', error });
-    const onExit = () => finish(false, { kind: 'failed', error: new Error('the packing worker exited') });
+    const onCrash = (error: Error) => finish(false, { kind: 'crashed', error });
+    const onExit = () => finish(false, { kind: 'crashed', error: new Error('the packing worker exited') });
     worker.on('message', onMessage);
     worker.on('error', onCrash);
     worker.on('exit', onExit);
@@ -254,6 +255,9 @@ export class WorkerTarStream extends Readable {
         if (index === this.current) this.pump();
         return;
       case 'aborted': // by _destroy, or because an earlier segment failed
+        return;
+      case 'crashed': // not about the tar's contents: no earlier segment's error to wait for
+        this.destroy(outcome.error);
         return;
       case 'failed': {
         segment.error = outcome.error;
