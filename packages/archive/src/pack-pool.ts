@@ -5,7 +5,7 @@ import { DigestAccumulator } from '@nixery/digest';
 import { UnsupportedFileTypeError } from './entries.js';
 import type { PackedJob, PackJob, PackSummary } from './pack-job.js';
 import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
-import type { PackPlan } from './pack-split.js';
+import { MAX_LANES, type PackPlan } from './pack-split.js';
 
 /** Chunks the worker of an unsplit layer may have sent ahead of the consumer (× 256 KiB). */
 const CREDIT_CHUNKS = 4;
@@ -14,8 +14,12 @@ const CREDIT_CHUNKS = 4;
  * pack while earlier ones are consumed, yet a slow consumer still stops every worker.
  */
 const SEGMENT_CREDIT_CHUNKS = 32;
-/** Workers kept idle for the next layer; more start when more layers are packed at once. */
-const IDLE_WORKERS = availableParallelism();
+/**
+ * Workers kept idle for the next layer; more start when more layers are packed at once. As many
+ * as one layer per CPU plus a split layer's extra workers: starting and ending a worker for each
+ * image build (one per split layer packed beside others) cost more than the split saved.
+ */
+const IDLE_WORKERS = availableParallelism() + MAX_LANES - 1;
 /** Beyond this many busy workers, jobs wait for one to finish. */
 const MAX_WORKERS = 4 * availableParallelism();
 

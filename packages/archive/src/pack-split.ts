@@ -7,7 +7,7 @@ export const SPLIT_MIN_PATHS = 64;
 /** The fewest store paths in a segment. */
 const SEGMENT_MIN_PATHS = 32;
 /** Workers one layer uses at most (each may hold a bounded run-ahead of tar in memory). */
-const MAX_LANES = 4;
+export const MAX_LANES = 4;
 /**
  * Segments per worker. Segments are handed out in order to whichever worker is free, so several
  * small ones per worker even out store paths of very different sizes.
