@@ -14,11 +14,23 @@ export interface PackJob {
    * gzip-members.ts), without the compression stage's trips through the thread pool.
    */
   wholeGzipLevel?: number;
+  /**
+   * Set when the job is one segment of a layer split between workers (see pack-split.ts): only
+   * the first segment writes `nix/` and `nix/store/`, only the last the end of the archive, and
+   * no segment is hashed (the main thread hashes the whole tar, in order).
+   */
+  segment?: { first: boolean; last: boolean };
 }
 
 export interface PackSummary {
   /** `sha256:<hex>` of the whole tar (the layer's diffId). */
   digest: string;
+  size: number;
+}
+
+/** What a worker reports for a job: a segment's digest is null (see PackJob.segment). */
+export interface PackedJob {
+  digest: string | null;
   size: number;
 }
 
@@ -28,22 +40,26 @@ export const PACK_CHUNK_BYTES = 256 * 1024;
 /**
  * Packs a store-path layer's tar synchronously: walks each path, encodes headers and copies file
  * bodies straight into fixed-size chunks (one open, reads of up to a chunk, one close per file),
- * hashing the tar on the way. `emit` receives each full chunk and must not keep `chunk` after it
+ * hashing the tar on the way (unless it is a segment). `emit` receives each full chunk and must not keep `chunk` after it
  * returns unless it owns it (the worker transfers it). `checkAborted` throws to stop.
  */
 export function packStorePaths(
   job: PackJob,
   emit: (chunk: Buffer) => void,
   checkAborted: () => void,
-): PackSummary {
-  const hash = new DigestAccumulator();
+): PackedJob {
+  const first = job.segment?.first ?? true;
+  const last = job.segment?.last ?? true;
+  const hash = job.segment ? null : new DigestAccumulator();
+  let size = 0;
   let chunk = Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES);
   let filled = 0;
 
   const flush = () => {
     if (filled === 0) return;
     const full = filled === chunk.length ? chunk : chunk.subarray(0, filled);
-    hash.update(full);
+    hash?.update(full);
+    size += full.length;
     emit(full);
     chunk = Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES);
     filled = 0;
@@ -103,12 +119,14 @@ export function packStorePaths(
     }
   };
 
-  writeEntry({ type: 'directory', name: 'nix/', mode: DIRECTORY_MODE });
-  writeEntry({ type: 'directory', name: 'nix/store/', mode: DIRECTORY_MODE });
+  if (first) {
+    writeEntry({ type: 'directory', name: 'nix/', mode: DIRECTORY_MODE });
+    writeEntry({ type: 'directory', name: 'nix/store/', mode: DIRECTORY_MODE });
+  }
   for (const [name, localPath] of job.storePaths) {
     for (const entry of walkStorePath(localPath, name, checkAborted)) writeEntry(entry);
   }
-  write(END_OF_ARCHIVE);
+  if (last) write(END_OF_ARCHIVE);
   flush();
-  return hash.summary();
+  return hash ? hash.summary() : { digest: null, size };
 }

@@ -1,14 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { DigestAccumulator } from '@nixery/digest';
 import { UnsupportedFileTypeError } from './entries.js';
-import type { PackJob, PackSummary } from './pack-job.js';
+import type { PackedJob, PackJob, PackSummary } from './pack-job.js';
 import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
+import { MAX_LANES, type PackPlan } from './pack-split.js';
 
-/** Chunks a worker may have sent ahead of the consumer (× 256 KiB). */
+/** Chunks the worker of an unsplit layer may have sent ahead of the consumer (× 256 KiB). */
 const CREDIT_CHUNKS = 4;
-/** Workers kept idle for the next layer; more start when more layers are packed at once. */
-const IDLE_WORKERS = availableParallelism();
+/**
+ * Chunks each segment of a split layer may run ahead of the consumer (8 MiB): later segments
+ * pack while earlier ones are consumed, yet a slow consumer still stops every worker.
+ */
+const SEGMENT_CREDIT_CHUNKS = 32;
+/**
+ * Workers kept idle for the next layer; more start when more layers are packed at once. As many
+ * as one layer per CPU plus a split layer's extra workers: starting and ending a worker for each
+ * image build (one per split layer packed beside others) cost more than the split saved.
+ */
+const IDLE_WORKERS = availableParallelism() + MAX_LANES - 1;
 /** Beyond this many busy workers, jobs wait for one to finish. */
 const MAX_WORKERS = 4 * availableParallelism();
 
@@ -69,122 +80,237 @@ function reviveError(error: SerialisedError): Error {
   return revived;
 }
 
+type Outcome =
+  | { kind: 'end'; summary: PackedJob; gzip?: ArrayBuffer }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; error: Error }
+  | { kind: 'crashed'; error: Error };
+
+/** Runs one job on `worker`, handing each chunk to `onChunk`; releases the worker when it is done. */
+function runJob(
+  worker: Worker,
+  job: PackJob,
+  control: Int32Array,
+  onChunk: (chunk: Buffer) => void,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const finish = (reusable: boolean, outcome: Outcome) => {
+      worker.off('message', onMessage);
+      worker.off('error', onCrash);
+      worker.off('exit', onExit);
+      release(reusable ? worker : null);
+      resolve(outcome);
+    };
+    const onMessage = (message: FromWorker) => {
+      switch (message.type) {
+        case 'chunk':
+          onChunk(Buffer.from(message.buffer, message.offset, message.length));
+          return;
+        case 'end':
+          finish(true, {
+            kind: 'end',
+            summary: message.summary,
+            ...(message.gzip ? { gzip: message.gzip } : {}),
+          });
+          return;
+        case 'aborted':
+          finish(true, { kind: 'aborted' });
+          return;
+        case 'error':
+          finish(true, { kind: 'failed', error: reviveError(message.error) });
+          return;
+      }
+    };
+    // A crashed or exited worker is not reused.
+    const onCrash = (error: Error) => finish(false, { kind: 'crashed', error });
+    const onExit = () => finish(false, { kind: 'crashed', error: new Error('the packing worker exited') });
+    worker.on('message', onMessage);
+    worker.on('error', onCrash);
+    worker.on('exit', onExit);
+    const message: ToWorker = { job, control: control.buffer as SharedArrayBuffer };
+    worker.postMessage(message);
+  });
+}
+
+/** One job of a layer's plan, and the chunks it sent that are not pushed yet. */
+interface Segment {
+  readonly job: PackJob;
+  /** CREDITS and ABORT (see pack-protocol.ts). */
+  readonly control: Int32Array;
+  readonly queued: Buffer[];
+  ended: boolean;
+  error: Error | null;
+}
+
 /**
- * A store-path layer's tar, packed by a worker thread (see pack-job.ts) so that thousands of
- * small files cost plain system calls there instead of thread-pool round trips here, and the
- * tar's sha256 is computed there too ({@link summary}). The worker starts on the first read.
- * At most a few chunks are in flight: a slow consumer stops the worker.
+ * A store-path layer's tar, packed by worker threads (see pack-job.ts) so that thousands of
+ * small files cost plain system calls there instead of thread-pool round trips here. The
+ * workers start on the first read.
+ *
+ * An unsplit layer is one job on one worker, which also computes the tar's sha256
+ * ({@link summary}); at most a few chunks are in flight. A split layer (pack-split.ts) is a
+ * series of segments handed out in order to a few workers at once; their chunks are pushed in
+ * segment order and hashed here. Each segment may run a bounded amount ahead, and only a few
+ * segments past the one being pushed may be started, so a slow consumer stops every worker.
  */
 export class WorkerTarStream extends Readable {
-  private readonly control = new Int32Array(new SharedArrayBuffer(8));
-  private readonly queued: Buffer[] = [];
+  private readonly segments: Segment[];
+  private readonly lanes: number;
+  /** A split layer's sha256, taken in tar order as chunks are pushed (a worker sees only its part). */
+  private readonly hash: DigestAccumulator | null;
+  /** The segment whose chunks are pushed now. */
+  private current = 0;
+  private nextToStart = 0;
+  /** Segments from here on are not started: this one failed (its error comes in its turn). */
+  private stopAt: number;
+  private readonly windowWaiters: (() => void)[] = [];
   private started = false;
-  private ended = false;
   private wantsData = false;
   private result: PackSummary | null = null;
   private wholeGzip: Buffer | null = null;
 
-  constructor(private readonly job: PackJob) {
+  constructor(plan: PackPlan) {
     super({ highWaterMark: 64 * 1024 });
-    Atomics.store(this.control, CREDITS, CREDIT_CHUNKS);
+    const split = plan.jobs.length > 1;
+    this.segments = plan.jobs.map((job) => {
+      const control = new Int32Array(new SharedArrayBuffer(8));
+      Atomics.store(control, CREDITS, split ? SEGMENT_CREDIT_CHUNKS : CREDIT_CHUNKS);
+      return { job, control, queued: [], ended: false, error: null };
+    });
+    this.lanes = Math.max(1, Math.min(plan.lanes, plan.jobs.length));
+    this.hash = split ? new DigestAccumulator() : null;
+    this.stopAt = this.segments.length;
   }
 
-  /** The tar's sha256 and size (computed by the worker); available once the stream has ended. */
+  /** The tar's sha256 and size; available once the stream has ended. */
   summary(): PackSummary {
     if (!this.result) throw new Error('WorkerTarStream.summary() called before the stream ended');
     return this.result;
   }
 
   /**
-   * The whole layer's gzip when the worker compressed it (`wholeGzipLevel`, a tar of at most one
-   * member); the stream then carries no tar bytes. Null otherwise, or before the end.
+   * The whole layer's gzip when the worker compressed it (`wholeGzipLevel`, an unsplit tar of at
+   * most one member); the stream then carries no tar bytes. Null otherwise, or before the end.
    */
   compressedWhole(): Buffer | null {
     return this.wholeGzip;
   }
 
   override _read(): void {
+    this.wantsData = true;
     if (!this.started) {
       this.started = true;
-      this.wantsData = true;
-      acquire().then((worker) => this.run(worker));
+      for (let i = 0; i < this.lanes; i++) this.lane().catch((error: Error) => this.destroy(error));
       return;
     }
-    const next = this.queued.shift();
-    if (next) {
-      this.giveCredit();
-      this.push(next);
-    } else if (this.ended) this.push(null);
-    else this.wantsData = true;
+    this.pump();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    Atomics.store(this.control, ABORT, 1);
-    Atomics.notify(this.control, CREDITS);
-    this.queued.length = 0;
+    for (const segment of this.segments) {
+      Atomics.store(segment.control, ABORT, 1);
+      Atomics.notify(segment.control, CREDITS);
+      segment.queued.length = 0;
+    }
+    this.wakeLanes();
     callback(error);
   }
 
-  private giveCredit(): void {
-    Atomics.add(this.control, CREDITS, 1);
-    Atomics.notify(this.control, CREDITS);
+  /** Starts segments in order, one at a time on one worker, while the window allows. */
+  private async lane(): Promise<void> {
+    for (;;) {
+      // Started segments not yet pushed are bounded: each holds up to its run-ahead in memory.
+      while (
+        !this.destroyed &&
+        this.nextToStart < this.stopAt &&
+        this.nextToStart > this.current + this.lanes
+      ) {
+        await new Promise<void>((resolve) => this.windowWaiters.push(resolve));
+      }
+      if (this.destroyed || this.nextToStart >= this.stopAt) return;
+      const index = this.nextToStart++;
+      const segment = this.segments[index]!;
+      // Asked for in segment order, and the pool grants in order: the segment being pushed never
+      // waits for a worker held by a later one, so layers sharing the pool cannot deadlock.
+      const worker = await acquire();
+      if (this.destroyed || index >= this.stopAt) {
+        release(worker);
+        return;
+      }
+      const outcome = await runJob(worker, segment.job, segment.control, (chunk) => {
+        if (this.destroyed) return;
+        segment.queued.push(chunk);
+        if (index === this.current) this.pump();
+      });
+      this.settle(index, outcome);
+    }
   }
 
-  private run(worker: Worker): void {
-    if (this.destroyed) Atomics.store(this.control, ABORT, 1);
-    let finished = false;
-    const finish = (reusable: boolean) => {
-      if (finished) return;
-      finished = true;
-      worker.off('message', onMessage);
-      worker.off('error', onCrash);
-      worker.off('exit', onExit);
-      release(reusable ? worker : null);
-    };
-    const onMessage = (message: FromWorker) => {
-      switch (message.type) {
-        case 'chunk': {
-          if (this.destroyed) return;
-          const chunk = Buffer.from(message.buffer, message.offset, message.length);
-          if (this.wantsData) {
-            this.wantsData = false;
-            this.giveCredit();
-            this.push(chunk);
-          } else this.queued.push(chunk);
-          return;
+  private settle(index: number, outcome: Outcome): void {
+    if (this.destroyed) return;
+    const segment = this.segments[index]!;
+    switch (outcome.kind) {
+      case 'end':
+        segment.ended = true;
+        if (!this.hash) {
+          this.result = { digest: outcome.summary.digest!, size: outcome.summary.size };
+          if (outcome.gzip) this.wholeGzip = Buffer.from(outcome.gzip);
         }
-        case 'end':
-          finish(true);
-          this.result = message.summary;
-          if (message.gzip) this.wholeGzip = Buffer.from(message.gzip);
-          this.ended = true;
-          if (this.wantsData && this.queued.length === 0) {
-            this.wantsData = false;
-            this.push(null);
-          }
-          return;
-        case 'aborted':
-          finish(true);
-          return;
-        case 'error':
-          finish(true);
-          this.destroy(reviveError(message.error));
-          return;
+        if (index === this.current) this.pump();
+        return;
+      case 'aborted': // by _destroy, or because an earlier segment failed
+        return;
+      case 'crashed': // not about the tar's contents: no earlier segment's error to wait for
+        this.destroy(outcome.error);
+        return;
+      case 'failed': {
+        segment.error = outcome.error;
+        // Later segments are moot; earlier ones go on, so the error is the one a single worker
+        // would have met first.
+        for (let later = index + 1; later < this.nextToStart; later++) {
+          const control = this.segments[later]!.control;
+          Atomics.store(control, ABORT, 1);
+          Atomics.notify(control, CREDITS);
+        }
+        this.stopAt = Math.min(this.stopAt, index + 1);
+        this.wakeLanes();
+        if (index === this.current) this.destroy(outcome.error);
+        return;
       }
-    };
-    const onCrash = (error: Error) => {
-      finish(false);
-      this.destroy(error);
-    };
-    const onExit = () => {
-      if (finished) return;
-      finish(false);
-      this.destroy(new Error('the packing worker exited'));
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onCrash);
-    worker.on('exit', onExit);
-    const message: ToWorker = { job: this.job, control: this.control.buffer as SharedArrayBuffer };
-    worker.postMessage(message);
+    }
+  }
+
+  /** Pushes the next chunk in tar order, if the consumer wants one and it has arrived. */
+  private pump(): void {
+    while (!this.destroyed) {
+      const segment = this.segments[this.current]!;
+      if (segment.error) {
+        this.destroy(segment.error);
+        return;
+      }
+      if (!this.wantsData) return;
+      const chunk = segment.queued.shift();
+      if (chunk) {
+        this.wantsData = false;
+        Atomics.add(segment.control, CREDITS, 1);
+        Atomics.notify(segment.control, CREDITS);
+        this.hash?.update(chunk);
+        this.push(chunk);
+        return;
+      }
+      if (!segment.ended) return;
+      if (this.current === this.segments.length - 1) {
+        if (this.hash) this.result = this.hash.summary();
+        this.wantsData = false;
+        this.push(null);
+        return;
+      }
+      this.current++;
+      this.wakeLanes();
+    }
+  }
+
+  private wakeLanes(): void {
+    for (const wake of this.windowWaiters.splice(0)) wake();
   }
 }

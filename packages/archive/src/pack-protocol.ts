@@ -1,5 +1,5 @@
 // Messages between the main thread (pack-pool.ts) and the packing worker (pack-worker.ts).
-import type { PackJob, PackSummary } from './pack-job.js';
+import type { PackedJob, PackJob } from './pack-job.js';
 
 /** Index in the shared control array: chunks the main thread still has room for. */
 export const CREDITS = 0;
@@ -18,6 +18,6 @@ export type SerialisedError =
 
 export type FromWorker =
   | { type: 'chunk'; buffer: ArrayBuffer; offset: number; length: number }
-  | { type: 'end'; summary: PackSummary; gzip?: ArrayBuffer }
+  | { type: 'end'; summary: PackedJob; gzip?: ArrayBuffer }
   | { type: 'aborted' }
   | { type: 'error'; error: SerialisedError };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DIRECTORY_MODE, sortedNames, type TarEntry } from './entries.js';
 import type { PackJob } from './pack-job.js';
 import { WorkerTarStream } from './pack-pool.js';
+import { planPack } from './pack-split.js';
 import { walkStorePath } from './store-walk.js';
 
 export const DEFAULT_STORE_DIR = '/nix/store';
@@ -26,7 +27,7 @@ export function imageStorePath(localPath: string, storeDir = DEFAULT_STORE_DIR):
 }
 
 /** The store paths of a layer as the packer takes them: validated, deduplicated, sorted by name. */
-function packJob(paths: string[], storeDir: string): PackJob {
+export function packJob(paths: string[], storeDir: string): PackJob {
   const byName = new Map<string, string>();
   for (const localPath of paths) {
     byName.set(imageStorePath(localPath, storeDir).slice(1), path.resolve(localPath));
@@ -55,7 +56,7 @@ async function* entriesOf(job: PackJob, signal?: AbortSignal): AsyncGenerator<Ta
 
 /**
  * A reproducible, uncompressed tar stream of the given store paths (see {@link storePathEntries}),
- * packed in a worker thread. Its `summary()` is the tar's sha256 and size once it has ended.
+ * packed in worker threads (several at once for a layer of many store paths, see pack-split.ts). Its `summary()` is the tar's sha256 and size once it has ended.
  * Aborting `options.signal` destroys the stream with the signal's reason.
  */
 export function storePathsTar(
@@ -65,7 +66,7 @@ export function storePathsTar(
   wholeGzipLevel?: number,
 ): WorkerTarStream {
   const job = packJob(paths, options.storeDir ?? DEFAULT_STORE_DIR);
-  const tar = new WorkerTarStream(wholeGzipLevel === undefined ? job : { ...job, wholeGzipLevel });
+  const tar = new WorkerTarStream(planPack(wholeGzipLevel === undefined ? job : { ...job, wholeGzipLevel }));
   const signal = options.signal;
   if (signal) {
     const onAbort = () => tar.destroy(signal.reason);
