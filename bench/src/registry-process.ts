@@ -37,6 +37,8 @@ export class RegistryProcess {
       cwd: BENCH_DIR,
       env: {
         ...NIX_ENV,
+        // As scripts/start.sh sets it (glibc keeps freed layer buffers in arenas otherwise).
+        MALLOC_MMAP_THRESHOLD_: '131072',
         PORT: '0',
         STORAGE_PATH: options.storagePath,
         NIXERY_PKGS_PATH: options.pkgsPath,

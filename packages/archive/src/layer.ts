@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { DigestStream } from '@nixery/digest';
 import { DEFAULT_COMPRESSION_LEVEL, GzipHeaderPin, isCompressionLevel } from './gzip.js';
 import { createMemberGzip, MemberGzip } from './gzip-members.js';
-import { WorkerTarStream } from './pack-pool.js';
+import { recycleChunk, WorkerTarStream } from './pack-pool.js';
 import { rootTar } from './root-forest.js';
 import { type BlobSink, settleTogether } from './sink.js';
 import { type StorePathOptions, storePathsTar } from './store-paths.js';
@@ -74,8 +74,9 @@ export async function buildLayer(
     compressor = options.createCompressor
       ? options.createCompressor(level)
       : tar instanceof WorkerTarStream
-        ? // A worker tar of one member may arrive compressed already (see writeLayer).
-          new MemberGzip({ level, precompressed: () => tar.compressedWhole() })
+        ? // A worker tar of one member may arrive compressed already (see writeLayer); its
+          // chunks go back to the packing workers once copied.
+          new MemberGzip({ level, precompressed: () => tar.compressedWhole(), recycle: recycleChunk })
         : createMemberGzip(level);
   } catch (error) {
     tar.destroy();

@@ -47,12 +47,14 @@ export function packStorePaths(
   job: PackJob,
   emit: (chunk: Buffer) => void,
   checkAborted: () => void,
+  /** Supplies each empty chunk of PACK_CHUNK_BYTES (the worker reuses chunks handed back). */
+  newChunk: () => Buffer = () => Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES),
 ): PackedJob {
   const first = job.segment?.first ?? true;
   const last = job.segment?.last ?? true;
   const hash = job.segment ? null : new DigestAccumulator();
   let size = 0;
-  let chunk = Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES);
+  let chunk = newChunk();
   let filled = 0;
 
   const flush = () => {
@@ -61,7 +63,7 @@ export function packStorePaths(
     hash?.update(full);
     size += full.length;
     emit(full);
-    chunk = Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES);
+    chunk = newChunk();
     filled = 0;
   };
   const write = (bytes: Buffer) => {

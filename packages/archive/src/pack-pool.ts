@@ -1,11 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { DigestAccumulator } from '@nixery/digest';
 import { UnsupportedFileTypeError } from './entries.js';
-import type { PackedJob, PackJob, PackSummary } from './pack-job.js';
-import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
+import { PACK_CHUNK_BYTES, type PackedJob, type PackJob, type PackSummary } from './pack-job.js';
+import {
+  ABORT,
+  CREDITS,
+  type FromWorker,
+  type PackWorkerData,
+  type SerialisedError,
+  type ToWorker,
+} from './pack-protocol.js';
 import { MAX_LANES, type PackPlan } from './pack-split.js';
+import { startPackageWorker } from './start-worker.js';
 
 /** Chunks the worker of an unsplit layer may have sent ahead of the consumer (× 256 KiB). */
 const CREDIT_CHUNKS = 4;
@@ -16,26 +24,44 @@ const CREDIT_CHUNKS = 4;
 const SEGMENT_CREDIT_CHUNKS = 32;
 /**
  * Workers kept idle for the next layer; more start when more layers are packed at once. As many
- * as one layer per CPU plus a split layer's extra workers: starting and ending a worker for each
- * image build (one per split layer packed beside others) cost more than the split saved.
+ * as one layer per CPU plus a split layer's extra workers (a split uses at most one per CPU):
+ * starting and ending a worker for each image build (one per split layer packed beside others)
+ * cost more than the split saved. Each idle worker holds about 9 MB.
  */
-const IDLE_WORKERS = availableParallelism() + MAX_LANES - 1;
+const IDLE_WORKERS = availableParallelism() + Math.min(availableParallelism(), MAX_LANES) - 1;
 /** Beyond this many busy workers, jobs wait for one to finish. */
 const MAX_WORKERS = 4 * availableParallelism();
 
-const here = import.meta.url;
-/** Run from TypeScript sources (tests, `--conditions=source`), the worker loads through tsx. */
-const fromSource = here.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './pack-worker.ts' : './pack-worker.js', here);
+/** Chunk buffers handed back by consumers, waiting to go to a worker for reuse (4 MiB). */
+const SPARE_CHUNKS = 16;
+const spareChunks: ArrayBuffer[] = [];
+/** Each worker's end of its spare-chunk channel (see PackWorkerData). */
+const sparePorts = new WeakMap<Worker, MessagePort>();
 
 function startWorker(): Worker {
-  // The worker imports its own modules, @nixery/digest and node:*, so none of the process's
-  // flags apply (some, such as --input-type, would even stop it from starting).
-  if (!fromSource) return new Worker(workerUrl, { execArgv: [] });
-  // A worker's execArgv cannot add a loader here, so the worker registers tsx itself first; the
-  // `source` condition makes workspace packages resolve to their sources too, never a stale dist.
-  const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: ['--conditions=source'] });
+  const { port1, port2 } = new MessageChannel();
+  const workerData: PackWorkerData = { spareChunks: port2 };
+  const worker = startPackageWorker('pack-worker', { workerData, transferList: [port2] });
+  port1.unref();
+  sparePorts.set(worker, port1);
+  worker.once('exit', () => port1.close());
+  return worker;
+}
+
+/**
+ * Takes back a chunk this module's workers produced once its consumer has copied its bytes
+ * (MemberGzip does): the next chunk message a worker sends is answered with it, so chunks go
+ * round instead of each being new memory that only a garbage collection frees (tens of MB of
+ * them piled up on the main thread during a large build, measured).
+ */
+export function recycleChunk(chunk: Buffer): void {
+  if (chunk.byteOffset !== 0 || chunk.buffer.byteLength !== PACK_CHUNK_BYTES) return;
+  if (spareChunks.length < SPARE_CHUNKS) spareChunks.push(chunk.buffer as ArrayBuffer);
+}
+
+function giveSpareChunk(worker: Worker): void {
+  const spare = spareChunks.pop();
+  if (spare !== undefined) sparePorts.get(worker)?.postMessage(spare, [spare]);
 }
 
 const idle: Worker[] = [];
@@ -104,6 +130,7 @@ function runJob(
     const onMessage = (message: FromWorker) => {
       switch (message.type) {
         case 'chunk':
+          giveSpareChunk(worker);
           onChunk(Buffer.from(message.buffer, message.offset, message.length));
           return;
         case 'end':

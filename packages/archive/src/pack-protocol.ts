@@ -1,4 +1,5 @@
 // Messages between the main thread (pack-pool.ts) and the packing worker (pack-worker.ts).
+import type { MessagePort } from 'node:worker_threads';
 import type { PackedJob, PackJob } from './pack-job.js';
 
 /** Index in the shared control array: chunks the main thread still has room for. */
@@ -10,6 +11,16 @@ export interface ToWorker {
   job: PackJob;
   /** Int32Array of two slots: CREDITS and ABORT. */
   control: SharedArrayBuffer;
+}
+
+/**
+ * What a worker is started with: the port on which the main thread hands back chunk buffers
+ * the consumer is done with (each a PACK_CHUNK_BYTES ArrayBuffer, transferred), so a worker
+ * reuses them instead of allocating a new one per chunk. The worker takes them synchronously
+ * (`receiveMessageOnPort`) while it packs.
+ */
+export interface PackWorkerData {
+  spareChunks: MessagePort;
 }
 
 export type SerialisedError =

@@ -1,11 +1,18 @@
 // The packing worker: runs packStorePaths for one job at a time and hands the tar over in
 // chunks, never more than the main thread has room for (credits in shared memory).
-import { parentPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { UnsupportedFileTypeError } from './entries.js';
 import { GZIP_MEMBER_BYTES } from './gzip-members.js';
 import { compressMember } from './member-deflate.js';
-import { type PackJob, packStorePaths } from './pack-job.js';
-import { ABORT, CREDITS, type FromWorker, type SerialisedError, type ToWorker } from './pack-protocol.js';
+import { PACK_CHUNK_BYTES, type PackJob, packStorePaths } from './pack-job.js';
+import {
+  ABORT,
+  CREDITS,
+  type FromWorker,
+  type PackWorkerData,
+  type SerialisedError,
+  type ToWorker,
+} from './pack-protocol.js';
 
 class JobAborted extends Error {}
 
@@ -23,6 +30,14 @@ function serialise(error: unknown): SerialisedError {
   };
 }
 
+const { spareChunks } = workerData as PackWorkerData;
+
+/** A chunk buffer the main thread handed back, else a new one. */
+function newChunk(): Buffer {
+  const spare = receiveMessageOnPort(spareChunks);
+  return spare ? Buffer.from(spare.message as ArrayBuffer) : Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES);
+}
+
 function run(job: PackJob, control: Int32Array): void {
   const checkAborted = () => {
     if (Atomics.load(control, ABORT) !== 0) throw new JobAborted();
@@ -36,7 +51,7 @@ function run(job: PackJob, control: Int32Array): void {
       Atomics.wait(control, CREDITS, credits, 1000);
     }
     Atomics.sub(control, CREDITS, 1);
-    // A fresh ArrayBuffer per chunk (allocUnsafeSlow), so transferring it moves no bytes.
+    // Each chunk is a whole ArrayBuffer of its own (newChunk), so transferring it moves no bytes.
     const buffer = chunk.buffer as ArrayBuffer;
     const message: FromWorker = { type: 'chunk', buffer, offset: chunk.byteOffset, length: chunk.length };
     parentPort!.postMessage(message, [buffer]);
@@ -55,7 +70,7 @@ function run(job: PackJob, control: Int32Array): void {
     }
   };
   try {
-    const summary = packStorePaths(job, emitOrHold, checkAborted);
+    const summary = packStorePaths(job, emitOrHold, checkAborted, newChunk);
     if (streaming) {
       parentPort!.postMessage({ type: 'end', summary } satisfies FromWorker);
       return;

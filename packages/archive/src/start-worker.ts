@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts one of this package's worker modules (`name` without extension, beside this file).
@@ -7,11 +7,14 @@ import { Worker } from 'node:worker_threads';
  * a worker's execArgv cannot add a loader, so it registers tsx itself first; the `source`
  * condition makes workspace packages resolve to their sources too, never a stale dist.
  */
-export function startPackageWorker(name: string): Worker {
+export function startPackageWorker(
+  name: string,
+  options: Pick<WorkerOptions, 'workerData' | 'transferList'> = {},
+): Worker {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
   const url = new URL(`./${name}${fromSource ? '.ts' : '.js'}`, here);
-  if (!fromSource) return new Worker(url, { execArgv: [] });
+  if (!fromSource) return new Worker(url, { ...options, execArgv: [] });
   const bootstrap = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: ['--conditions=source'] });
+  return new Worker(bootstrap, { ...options, eval: true, execArgv: ['--conditions=source'] });
 }
