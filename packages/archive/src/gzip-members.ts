@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { validateCompressionLevel } from './gzip.js';
 import { compressMemberInWorker, memberBuffer } from './gzip-pool.js';
+import { noteDroppedBytes } from './memory-relief.js';
 
 /**
  * Uncompressed bytes per gzip member. Members are cut at these fixed offsets of the tar, so the
@@ -155,7 +156,12 @@ export class MemberGzip extends Transform {
 
   /** Emits finished members from the head of the queue, in order. */
   private pushFinished(): void {
-    while (this.queue[0]?.output) this.push(this.queue.shift()!.output);
+    while (this.queue[0]?.output) {
+      const output = this.queue.shift()!.output!;
+      this.push(output);
+      // Written and dropped downstream soon: counted here, where the bytes are known.
+      noteDroppedBytes(output.length);
+    }
     this.wakeProducer();
   }
 }

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { FromGzipWorker, ToGzipWorker } from './gzip-protocol.js';
 import { compressMember } from './member-deflate.js';
+import { noteDroppedBytes } from './memory-relief.js';
 
 parentPort!.on('message', (job: ToGzipWorker) => {
   let reply: FromGzipWorker;
@@ -20,4 +21,6 @@ parentPort!.on('message', (job: ToGzipWorker) => {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error), input: job.input };
   }
   parentPort!.postMessage(reply, transfer);
+  // zlib's output chunks and their concatenation are garbage now.
+  noteDroppedBytes(2 * job.length);
 });

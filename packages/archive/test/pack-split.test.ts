@@ -7,7 +7,8 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { storePathEntries, storePathsTar, tarStream, UnsupportedFileTypeError } from '../src/index.js';
-import { WorkerTarStream } from '../src/pack-pool.js';
+import { PACK_CHUNK_BYTES } from '../src/pack-job.js';
+import { SEGMENT_CREDIT_CHUNKS, WorkerTarStream } from '../src/pack-pool.js';
 import { planPack, SPLIT_MIN_PATHS } from '../src/pack-split.js';
 import { packJob } from '../src/store-paths.js';
 import { collect, listTar, makeFixtureStore, sha256, tempDir } from './helpers.js';
@@ -137,8 +138,8 @@ describe('packing a layer of many store paths in segments', () => {
 
   test('a slow consumer stops every worker; stopping or aborting frees them all', async () => {
     const large = path.join(root.dir, 'large');
-    // 40 MiB of tar in 8 segments of 5 MiB, each less than a segment's run-ahead: only the
-    // window of started segments bounds how far the workers get.
+    // 40 MiB of tar in 8 segments of 5 MiB, each more than a segment's run-ahead: the run-ahead
+    // and the window of started segments bound how far the workers get.
     const many = await makeManyPaths(large, 256, () => 160 * 1024);
     const tar = new WorkerTarStream(planPack(packJob(many, large), 2));
     const iterator = tar[Symbol.asyncIterator]();
@@ -153,9 +154,10 @@ describe('packing a layer of many store paths in segments', () => {
       stable = now === buffered && now > 0 ? stable + 1 : 0;
       buffered = now;
     }
-    // Later segments ran ahead (in parallel), but at most 3 segments × 8 MiB are held.
-    expect(buffered).toBeGreaterThan(8 * 1024 * 1024);
-    expect(buffered).toBeLessThanOrEqual(3 * 8 * 1024 * 1024);
+    // Later segments ran ahead (in parallel), but at most 3 segments' run-ahead is held.
+    const runAhead = SEGMENT_CREDIT_CHUNKS * PACK_CHUNK_BYTES;
+    expect(buffered).toBeGreaterThan(runAhead);
+    expect(buffered).toBeLessThanOrEqual(3 * runAhead);
     await iterator.return?.();
 
     // Workers held by stopped streams would exhaust the pool (4 × CPUs) and hang what follows.
