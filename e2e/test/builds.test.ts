@@ -96,6 +96,9 @@ describe('build progress of a real pull', () => {
     const pulled = await pull;
     polling = false;
     await polled;
+    // The poller may stop between two polls; the board's last word on the build is asked once more.
+    const final = (await (await fetch(`${registry.url}/builds/${id}`)).json()) as Build;
+    if (seenOnBoard.at(-1) !== final.stage.stage) seenOnBoard.push(final.stage.stage);
 
     expect(pulled.exitCode, pulled.stderr).toBe(0);
     expect(status).toBe(200);
@@ -132,9 +135,10 @@ describe('build progress of a real pull', () => {
       endedAt: expect.any(String),
     });
 
-    // /builds showed the build in flight, moving on, and finally done.
-    expect(seenOnBoard.length).toBeGreaterThanOrEqual(3);
-    expect(seenOnBoard).toContain('building');
+    // /builds showed the build in flight and finally done (the stream above has every stage;
+    // grouping and writing this image take less than a poll interval now).
+    expect(seenOnBoard.length, seenOnBoard.join(' → ')).toBeGreaterThanOrEqual(2);
+    expect(seenOnBoard, seenOnBoard.join(' → ')).toContain('building');
     expect(seenOnBoard.at(-1)).toBe('done');
 
     // The front page links the board; the board lists the finished build.
