@@ -85,12 +85,11 @@ export function isStorageUnavailable(error: unknown): boolean {
       code?: unknown;
       name?: unknown;
       $metadata?: { httpStatusCode?: unknown };
-      $retryable?: unknown;
     };
     if (typeof candidate.code === 'string' && UNREACHABLE_CODES.has(candidate.code)) return true;
     // GCS (gaxios) errors carry the HTTP status as a numeric code.
     if (typeof candidate.code === 'number' && UNAVAILABLE_STATUSES.has(candidate.code)) return true;
-    // The AWS SDK: the response's status, and its own verdict on throttling.
+    // The AWS SDK: the response's status; its names for a timeout and for throttling.
     const status = candidate.$metadata?.httpStatusCode;
     if (typeof status === 'number' && UNAVAILABLE_STATUSES.has(status)) return true;
     if (candidate.name === 'TimeoutError' || candidate.name === 'SlowDown') return true;
