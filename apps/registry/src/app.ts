@@ -9,12 +9,7 @@ import { redactCredentials } from './auth-redact.js';
 import { serveBlob } from './blobs.js';
 import type { BuildBoard } from './build-board.js';
 import { BuildRoutes, type BuildStreamLimits } from './builds.js';
-import {
-  RegistryError,
-  registryErrorFrom,
-  STORAGE_RETRY_AFTER_SECONDS,
-  sendRegistryError,
-} from './errors.js';
+import { RegistryError, registryErrorFrom, sendRegistryError } from './errors.js';
 import { explorerRouter } from './explorer-routes.js';
 import { renderFrontPage } from './front-page.js';
 import type { ImageReports } from './image-reports.js';
@@ -329,13 +324,11 @@ function asRegistryError(error: unknown, route: RegistryRoute, req: Request): Re
   }
   if (isStorageUnavailable(error)) {
     req.log?.error({ err: error }, 'storage unavailable');
-    const unavailable = new RegistryError(
+    return new RegistryError(
       route.kind === 'blob' ? 'blob-unavailable' : 'storage-unavailable',
       'storage is unavailable; try again shortly',
       { requestId: String(req.id ?? '') },
     );
-    unavailable.retryAfterSeconds = STORAGE_RETRY_AFTER_SECONDS;
-    return unavailable;
   }
   req.log?.error({ err: error }, 'unexpected error');
   return new RegistryError(

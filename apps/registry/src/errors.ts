@@ -84,16 +84,22 @@ export const FAILURE_RESPONSES: Readonly<
   'blob-unavailable': { status: 503, code: 'BLOB_UNKNOWN' },
 };
 
-/** Retry-After for answers that say "storage is unavailable": long enough for a blip to pass. */
-export const STORAGE_RETRY_AFTER_SECONDS = 10;
+/**
+ * Retry-After of the reasons that always mean "try again shortly": storage out of reach, for
+ * long enough for a blip to pass. (Admission refusals compute theirs per refusal.)
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<RegistryFailureReason, number>> = {
+  'storage-unavailable': 10,
+  'blob-unavailable': 10,
+};
 
 /** A failure to report in the registry protocol's JSON error format; status and code follow the reason. */
 export class RegistryError extends Error {
   override readonly name = 'RegistryError';
   readonly status: number;
   readonly code: RegistryErrorCode;
-  /** Sent as Retry-After when set. */
-  retryAfterSeconds: number | null = null;
+  /** Sent as Retry-After when set; the reason's own (RETRY_AFTER_SECONDS) unless changed. */
+  retryAfterSeconds: number | null;
   constructor(
     readonly reason: RegistryFailureReason,
     message: string,
@@ -102,6 +108,7 @@ export class RegistryError extends Error {
   ) {
     super(message, options);
     ({ status: this.status, code: this.code } = FAILURE_RESPONSES[reason]);
+    this.retryAfterSeconds = RETRY_AFTER_SECONDS[reason] ?? null;
   }
 }
 
@@ -109,9 +116,7 @@ export class RegistryError extends Error {
 export function registryErrorFrom(error: unknown): RegistryError | null {
   if (error instanceof RegistryError) return error;
   if (error instanceof ImageError) {
-    const failure = new RegistryError(error.reason, error.message, error.detail, { cause: error.cause });
-    if (error.reason === 'storage-unavailable') failure.retryAfterSeconds = STORAGE_RETRY_AFTER_SECONDS;
-    return failure;
+    return new RegistryError(error.reason, error.message, error.detail, { cause: error.cause });
   }
   if (error instanceof RequestError) return new RegistryError(error.reason, error.message);
   if (error instanceof AdmissionRefusedError) {
