@@ -21,6 +21,7 @@ const idle: Worker[] = [];
 const running = new Map<Worker, Job>();
 const queued: Job[] = [];
 const spare = new Map<number, ArrayBuffer[]>();
+let spareCount = 0;
 let started = 0;
 let nextId = 0;
 
@@ -30,7 +31,9 @@ let nextId = 0;
  */
 export function memberBuffer(bytes: number): Buffer {
   const reused = spare.get(bytes)?.pop();
-  return reused ? Buffer.from(reused, 0, bytes) : Buffer.allocUnsafeSlow(bytes);
+  if (reused === undefined) return Buffer.allocUnsafeSlow(bytes);
+  spareCount--;
+  return Buffer.from(reused, 0, bytes);
 }
 
 /**
@@ -97,9 +100,9 @@ function startWorker(): Worker {
 }
 
 function keepSpare(buffer: ArrayBuffer): void {
+  if (spareCount >= SPARE_BUFFERS) return;
   const list = spare.get(buffer.byteLength) ?? [];
-  const kept = [...spare.values()].reduce((sum, buffers) => sum + buffers.length, 0);
-  if (kept >= SPARE_BUFFERS) return;
   list.push(buffer);
   spare.set(buffer.byteLength, list);
+  spareCount++;
 }

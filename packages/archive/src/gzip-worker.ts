@@ -4,17 +4,14 @@ import { parentPort } from 'node:worker_threads';
 import type { FromGzipWorker, ToGzipWorker } from './gzip-protocol.js';
 import { compressMember } from './member-deflate.js';
 import { noteDroppedBytes } from './memory-relief.js';
+import { transferableBytes } from './transfer.js';
 
 parentPort!.on('message', (job: ToGzipWorker) => {
   let reply: FromGzipWorker;
   const transfer: ArrayBuffer[] = [job.input];
   try {
     const member = compressMember(new Uint8Array(job.input, 0, job.length), job.level);
-    // A member of its own ArrayBuffer moves without a copy; a slice of a shared pool is copied.
-    const own =
-      member.byteOffset === 0 && member.byteLength === member.buffer.byteLength
-        ? (member.buffer as ArrayBuffer)
-        : (member.buffer.slice(member.byteOffset, member.byteOffset + member.byteLength) as ArrayBuffer);
+    const own = transferableBytes(member);
     transfer.push(own);
     reply = { id: job.id, member: own, input: job.input };
   } catch (error) {

@@ -13,6 +13,7 @@ import {
   type SerialisedError,
   type ToWorker,
 } from './pack-protocol.js';
+import { transferableBytes } from './transfer.js';
 
 class JobAborted extends Error {}
 
@@ -76,7 +77,7 @@ function run(job: PackJob, control: Int32Array): void {
       return;
     }
     const whole = compressMember(Buffer.concat(held, heldBytes), job.wholeGzipLevel!);
-    const gzip = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.length) as ArrayBuffer;
+    const gzip = transferableBytes(whole);
     parentPort!.postMessage({ type: 'end', summary, gzip } satisfies FromWorker, [gzip]);
   } catch (error) {
     const message: FromWorker =
