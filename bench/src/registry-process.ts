@@ -12,7 +12,8 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 export interface RegistryProcessOptions {
   storagePath: string;
-  pkgsPath: string;
+  /** A package set folder (NIXERY_PKGS_PATH); the embedded default, the bundled set, when left out. */
+  pkgsPath?: string;
   nixTimeoutSeconds?: number;
   /** More variables for the server (another storage backend, …); they win over the defaults. */
   env?: Record<string, string>;
@@ -41,7 +42,7 @@ export class RegistryProcess {
         MALLOC_MMAP_THRESHOLD_: '131072',
         PORT: '0',
         STORAGE_PATH: options.storagePath,
-        NIXERY_PKGS_PATH: options.pkgsPath,
+        ...(options.pkgsPath === undefined ? {} : { NIXERY_PKGS_PATH: options.pkgsPath }),
         NIX_TIMEOUT: String(options.nixTimeoutSeconds ?? 900),
         NIXERY_NIX_SUBSTITUTERS: '',
         // A package path is an unpinned source: keep a built image for the whole run instead of

@@ -2,20 +2,17 @@
 // demo set against `nixery serve --max-builds 2 --build-queue 10`, while a cached manifest HEAD
 // and /healthz are sent one after another. Their p99 and maximum latency during the storm are
 // reported beside the same requests on the idle server, measured in the same run.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { smallDemoImages } from '@nixery/nix-expressions';
-import { stopChild } from './processes.js';
-import { DOCKER_MANIFEST } from './registry-process.js';
+// The e2e tests' count of the Nix processes a server started (as the bench already shares the
+// storage tests' support).
+import { nixChildren } from '../../e2e/test/support/serve-process.js';
+import { DOCKER_MANIFEST, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { round } from './stats.js';
-
-const CLI_SCRIPT = fileURLToPath(new URL('../../apps/cli/dist/main.js', import.meta.url));
 
 export interface StormResult {
   images: number;
@@ -39,11 +36,18 @@ export async function runStorm(options: {
   log: (line: string) => void;
 }): Promise<{ result: StormResult; figures: Figure[] }> {
   const { log } = options;
-  if (!existsSync(CLI_SCRIPT)) throw new Error(`${CLI_SCRIPT} is missing: run pnpm build first`);
   const storage = await mkdtemp(join(tmpdir(), 'nixery-bench-storm-'));
   const count = options.smoke ? 8 : 40;
   const [maxBuilds, queue] = options.smoke ? [1, 2] : [2, 10];
-  const server = await startServer(storage, maxBuilds, queue);
+  // The bundled demo set (the embedded default); the cached image stays cached for the run.
+  const server = await RegistryProcess.start({
+    storagePath: storage,
+    env: {
+      NIXERY_MAX_BUILDS: String(maxBuilds),
+      NIXERY_BUILD_QUEUE: String(queue),
+      NIXERY_GCROOTS_DIR: join(storage, 'gcroots'),
+    },
+  });
   try {
     const cached = `${server.url}/v2/shell/hello/manifests/latest`;
     await fetch(cached, { headers: { accept: DOCKER_MANIFEST } }).then((r) => r.arrayBuffer());
@@ -60,7 +64,7 @@ export async function runStorm(options: {
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        maxNix = Math.max(maxNix, await nixChildren(server.child.pid!));
+        maxNix = Math.max(maxNix, (await nixChildren(server.pid)).length);
         await sleep(10);
       }
     })();
@@ -101,7 +105,7 @@ export async function runStorm(options: {
     log(`  ${JSON.stringify(result)}`);
     return { result, figures: stormFigures(result, maxBuilds, queue) };
   } finally {
-    await stopChild(server.child);
+    await server.stop();
     await rm(storage, { recursive: true, force: true });
   }
 }
@@ -155,61 +159,6 @@ function stormFigures(result: StormResult, maxBuilds: number, queue: number): Fi
   return figures;
 }
 
-async function startServer(
-  storage: string,
-  maxBuilds: number,
-  queue: number,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI_SCRIPT,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--max-builds',
-      String(maxBuilds),
-      '--build-queue',
-      String(queue),
-    ],
-    {
-      env: {
-        ...process.env,
-        STORAGE_PATH: storage,
-        NIXERY_GCROOTS_DIR: join(storage, 'gcroots'),
-        // The cached image stays cached for the whole run (the bundled set is unpinned).
-        NIXERY_UNPINNED_TTL: '3600',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nixery serve did not start: ${output}`)), 60_000);
-    const poll = setInterval(() => {
-      const m = /nixery listening on (http:\/\/\S+) /.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      clearInterval(poll);
-      resolve(m[1]!);
-    }, 20);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      reject(new Error(`nixery serve exited with ${code}: ${output}`));
-    });
-  });
-  return { url, child };
-}
-
 /** One request over the kept-alive agent: its latency in ms (the response read to its end). */
 function timed(agent: Agent, url: string, method: 'GET' | 'HEAD'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -247,22 +196,6 @@ function summary(latencies: number[]): Latencies {
 }
 
 /** How many Nix processes (nix-build, nix-instantiate, nix) `parent` runs itself now. */
-async function nixChildren(parent: number): Promise<number> {
-  let count = 0;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
-      const [program] = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (program && ['nix-build', 'nix-instantiate', 'nix'].includes(basename(program))) count++;
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return count;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
