@@ -83,12 +83,17 @@ describe('build progress of a real pull', () => {
     // One client streams the events; meanwhile /builds is polled for the stages it shows.
     const streaming = readEventStream(`${registry.url}${build.links.events}`);
     const id = build.id;
+    /** Notes the stage the board shows now when it differs from the last one seen. */
+    const look = async (): Promise<string> => {
+      const one = (await (await fetch(`${registry.url}/builds/${id}`)).json()) as Build;
+      if (seenOnBoard.at(-1) !== one.stage.stage) seenOnBoard.push(one.stage.stage);
+      return one.stage.stage;
+    };
     let polling = true;
     const polled = (async () => {
       while (polling) {
-        const one = (await (await fetch(`${registry.url}/builds/${id}`)).json()) as Build;
-        if (seenOnBoard.at(-1) !== one.stage.stage) seenOnBoard.push(one.stage.stage);
-        if (one.stage.stage === 'done' || one.stage.stage === 'failed') return;
+        const stage = await look();
+        if (stage === 'done' || stage === 'failed') return;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
@@ -97,8 +102,7 @@ describe('build progress of a real pull', () => {
     polling = false;
     await polled;
     // The poller may stop between two polls; the board's last word on the build is asked once more.
-    const final = (await (await fetch(`${registry.url}/builds/${id}`)).json()) as Build;
-    if (seenOnBoard.at(-1) !== final.stage.stage) seenOnBoard.push(final.stage.stage);
+    await look();
 
     expect(pulled.exitCode, pulled.stderr).toBe(0);
     expect(status).toBe(200);
