@@ -26,11 +26,6 @@ export interface MemberGzipOptions {
   /** Default {@link GZIP_MEMBER_BYTES}; a test may use a smaller one. */
   memberBytes?: number;
   /**
-   * Asked at the end when no input came: the whole output, compressed elsewhere (the packing
-   * worker compresses a tar of one member itself), or null for an empty input's empty member.
-   */
-  precompressed?: () => Buffer | null;
-  /**
    * Called with each input chunk once its bytes are copied into a member, for a producer that
    * reuses its buffers (the packing worker): a chunk handed back this way is never kept alive
    * here, so it costs no memory until the next garbage collection.
@@ -59,7 +54,6 @@ export class MemberGzip extends Transform {
   private failed: Error | null = null;
   /** Whether any input arrived (a member was started). */
   private started = false;
-  private readonly precompressed: (() => Buffer | null) | undefined;
   private readonly recycle: ((chunk: Buffer) => void) | undefined;
 
   constructor(options: MemberGzipOptions) {
@@ -67,7 +61,6 @@ export class MemberGzip extends Transform {
     this.level = validateCompressionLevel(options.level);
     this.parallelism = Math.max(1, options.parallelism ?? availableParallelism());
     this.memberBytes = options.memberBytes ?? GZIP_MEMBER_BYTES;
-    this.precompressed = options.precompressed;
     this.recycle = options.recycle;
   }
 
@@ -77,12 +70,6 @@ export class MemberGzip extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (!this.started) {
-      const whole = this.precompressed?.();
-      if (whole) {
-        this.push(whole);
-        callback();
-        return;
-      }
       // An empty input still gets one (empty) member: a gzip file is at least one member.
       this.startMember();
     }

@@ -68,42 +68,53 @@ export async function buildLayer(
     tar.destroy();
     throw signal.reason;
   }
-  const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
-  let compressor: Transform;
+  const onAbort = () => tar.destroy(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    compressor = options.createCompressor
-      ? options.createCompressor(level)
-      : tar instanceof WorkerTarStream
-        ? // A worker tar of one member may arrive compressed already (see writeLayer); its
-          // chunks go back to the packing workers once copied.
-          new MemberGzip({ level, precompressed: () => tar.compressedWhole(), recycle: recycleChunk })
-        : createMemberGzip(level);
+    // A small worker-packed layer may arrive compressed whole (see writeLayer): it is stored as
+    // it is, with none of the stream stages (most layers of a large closure are small).
+    const whole = tar instanceof WorkerTarStream ? await tar.packedWhole() : null;
+    if (whole !== null) {
+      const stored = await sink(whole);
+      return { digest: stored.digest, diffId: (tar as WorkerTarStream).summary().digest, size: stored.size };
+    }
+    return await streamLayer(tar, compressorFor(tar, options), sink);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The layer's gzip stage; a bad level throws here, and the tar is torn down with it. */
+function compressorFor(tar: Readable, options: LayerOptions): Transform {
+  const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
+  try {
+    if (options.createCompressor) return options.createCompressor(level);
+    // A worker's chunks go back to the packing workers once copied.
+    if (tar instanceof WorkerTarStream) return new MemberGzip({ level, recycle: recycleChunk });
+    return createMemberGzip(level);
   } catch (error) {
     tar.destroy();
     throw error;
   }
-  const onAbort = () => tar.destroy(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+}
+
+/** tar → sha256 → gzip → sink, as one pipeline torn down whole if any part fails. */
+async function streamLayer(tar: Readable, compressor: Transform, sink: BlobSink): Promise<BuiltLayer> {
   // A worker-packed tar was hashed by its worker; any other tar is hashed here.
   const tarDigest = tar instanceof WorkerTarStream ? null : new DigestStream();
   const compressed = new PassThrough();
   const stages = [tar, ...(tarDigest ? [tarDigest] : []), compressor, new GzipHeaderPin(), compressed];
-
   let stored: Awaited<ReturnType<BlobSink>> | undefined;
-  try {
-    await settleTogether(
-      pipeline(stages),
-      sink(compressed).then((result) => {
-        stored = result;
-      }),
-      (error) => {
-        tar.destroy(error);
-        compressed.destroy(error);
-      },
-    );
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
+  await settleTogether(
+    pipeline(stages),
+    sink(compressed).then((result) => {
+      stored = result;
+    }),
+    (error) => {
+      tar.destroy(error);
+      compressed.destroy(error);
+    },
+  );
   if (!stored) throw new Error('layer sink finished without a result');
   const diffId = (tarDigest ?? (tar as WorkerTarStream)).summary().digest;
   return { digest: stored.digest, diffId, size: stored.size };

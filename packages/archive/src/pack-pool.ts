@@ -160,6 +160,10 @@ function runJob(
   });
 }
 
+function ignoreError(): void {}
+
+const WHOLE_UNASKED = 'the worker compressed this tar whole: it is had from packedWhole(), not read';
+
 /** One job of a layer's plan, and the chunks it sent that are not pushed yet. */
 interface Segment {
   readonly job: PackJob;
@@ -195,7 +199,9 @@ export class WorkerTarStream extends Readable {
   private started = false;
   private wantsData = false;
   private result: PackSummary | null = null;
-  private wholeGzip: Buffer | null = null;
+  /** Settles {@link packedWhole}'s promise; null until it is asked for, or once settled. */
+  private decide: { resolve: (whole: Buffer | null) => void; reject: (error: Error) => void } | null = null;
+  private readonly wantsWhole: boolean;
 
   constructor(plan: PackPlan) {
     super({ highWaterMark: 64 * 1024 });
@@ -206,6 +212,7 @@ export class WorkerTarStream extends Readable {
       return { job, control, queued: [], ended: false, error: null };
     });
     this.lanes = Math.max(1, Math.min(plan.lanes, plan.jobs.length));
+    this.wantsWhole = !split && plan.jobs[0]?.wholeGzipLevel !== undefined;
     this.hash = split ? new DigestAccumulator() : null;
     this.stopAt = this.segments.length;
   }
@@ -217,24 +224,46 @@ export class WorkerTarStream extends Readable {
   }
 
   /**
-   * The whole layer's gzip when the worker compressed it (`wholeGzipLevel`, an unsplit tar of at
-   * most one member); the stream then carries no tar bytes. Null otherwise, or before the end.
+   * Starts packing (call it before reading). Resolves with the whole layer's gzip when the worker
+   * compressed it (`wholeGzipLevel`: an unsplit tar of at most one member), and the stream then
+   * carries no bytes and is closed. Resolves null at once for any other job, or as soon as tar
+   * chunks flow: read the stream then. Rejects with the packing error.
    */
-  compressedWhole(): Buffer | null {
-    return this.wholeGzip;
+  packedWhole(): Promise<Buffer | null> {
+    if (!this.wantsWhole || this.started) return Promise.resolve(null);
+    const decided = new Promise<Buffer | null>((resolve, reject) => {
+      this.decide = { resolve, reject };
+    });
+    // Until it is decided, a failure is the promise's; the stream is not read by anyone yet.
+    this.on('error', ignoreError);
+    this.start();
+    return decided;
   }
 
   override _read(): void {
     this.wantsData = true;
-    if (!this.started) {
-      this.started = true;
-      for (let i = 0; i < this.lanes; i++) this.lane().catch((error: Error) => this.destroy(error));
-      return;
+    if (!this.started) this.start();
+    else this.pump();
+  }
+
+  private start(): void {
+    this.started = true;
+    for (let i = 0; i < this.lanes; i++) this.lane().catch((error: Error) => this.destroy(error));
+  }
+
+  private settleDecision(outcome: Buffer | null | Error): void {
+    const decide = this.decide;
+    if (decide === null) return;
+    this.decide = null;
+    if (outcome instanceof Error) decide.reject(outcome);
+    else {
+      this.off('error', ignoreError); // from now on the stream's reader sees its errors
+      decide.resolve(outcome);
     }
-    this.pump();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.settleDecision(error ?? new Error('the packing stream was destroyed'));
     for (const segment of this.segments) {
       Atomics.store(segment.control, ABORT, 1);
       Atomics.notify(segment.control, CREDITS);
@@ -267,6 +296,7 @@ export class WorkerTarStream extends Readable {
       }
       const outcome = await runJob(worker, segment.job, segment.control, (chunk) => {
         if (this.destroyed) return;
+        this.settleDecision(null); // tar bytes flow: the layer is compressed on the main thread
         segment.queued.push(chunk);
         if (index === this.current) this.pump();
       });
@@ -282,7 +312,16 @@ export class WorkerTarStream extends Readable {
         segment.ended = true;
         if (!this.hash) {
           this.result = { digest: outcome.summary.digest!, size: outcome.summary.size };
-          if (outcome.gzip) this.wholeGzip = Buffer.from(outcome.gzip);
+          if (outcome.gzip) {
+            // Nothing to read: closing the stream releases its abort listener.
+            if (this.decide === null) this.destroy(new Error(WHOLE_UNASKED));
+            else {
+              this.settleDecision(Buffer.from(outcome.gzip));
+              this.destroy();
+            }
+            return;
+          }
+          this.settleDecision(null);
         }
         if (index === this.current) this.pump();
         return;

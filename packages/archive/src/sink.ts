@@ -1,9 +1,12 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BlobSummary, DigestStream } from '@nixery/digest';
+import { type BlobSummary, DigestStream, sha256Digest } from '@nixery/digest';
 
-/** Receives a layer's compressed bytes and reports their digest and size (storage.putBlob fits). */
-export type BlobSink = (compressed: Readable) => Promise<BlobSummary>;
+/**
+ * Receives a layer's compressed bytes and reports their digest and size (storage.putBlob fits):
+ * a stream, or a Buffer when the whole layer was compressed in one piece (a small layer).
+ */
+export type BlobSink = (compressed: Readable | Buffer) => Promise<BlobSummary>;
 
 /**
  * Turns a plain writer (one that stores bytes but does not hash them, e.g. a file in an OCI
@@ -11,6 +14,10 @@ export type BlobSink = (compressed: Readable) => Promise<BlobSummary>;
  */
 export function hashingSink(write: (data: Readable) => Promise<void>): BlobSink {
   return async (compressed) => {
+    if (Buffer.isBuffer(compressed)) {
+      await write(Readable.from([compressed]));
+      return { digest: sha256Digest(compressed), size: compressed.length };
+    }
     const digest = new DigestStream();
     const forwarded = new PassThrough();
     await settleTogether(pipeline(compressed, digest, forwarded), write(forwarded), (error) => {

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync } from 'node:zlib';
-import { DigestStream, digestOfStream } from '@nixery/digest';
+import { DigestStream } from '@nixery/digest';
 import { describe, expect, test } from 'vitest';
 import { GZIP_MEMBER_BYTES, MemberGzip, storePathsTar, writeLayer } from '../src/index.js';
 import { compressMember } from '../src/member-deflate.js';
-import { collect, sha256, tempDir } from './helpers.js';
+import { collect, digestSink, sha256, tempDir } from './helpers.js';
 
 /** Half incompressible (AES-CTR), half text, so members differ in size and in time to compress. */
 function sampleData(bytes: number): Buffer {
@@ -126,7 +126,7 @@ describe('layers as gzip members', () => {
       await writeFile(path.join(pkg, 'README'), 'hello\n');
       const tar = await collect(storePathsTar([pkg], { storeDir: store }));
       const expected = referenceMembers(tar, GZIP_MEMBER_BYTES);
-      const layer = await writeLayer({ kind: 'store-paths', paths: [pkg] }, digestOfStream, {
+      const layer = await writeLayer({ kind: 'store-paths', paths: [pkg] }, digestSink, {
         storeDir: store,
       });
       expect(layer.digest).toBe(sha256(expected));

@@ -3,7 +3,9 @@ import { chmod, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { digestOfStream } from '@nixery/digest';
 import tar from 'tar-stream';
+import type { BlobSink } from '../src/index.js';
 
 export interface ListedEntry {
   name: string;
@@ -54,6 +56,12 @@ export async function collect(stream: Readable): Promise<Buffer> {
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
+
+/** A sink that only hashes and counts what it receives, a stream or a whole small layer. */
+export const digestSink: BlobSink = async (compressed) =>
+  Buffer.isBuffer(compressed)
+    ? { digest: sha256(compressed), size: compressed.length }
+    : digestOfStream(compressed);
 
 export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));

@@ -1,11 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { digestOfStream } from '@nixery/digest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type BlobSink,
@@ -15,7 +13,7 @@ import {
   storePathsTar,
   writeLayer,
 } from '../src/index.js';
-import { collect, DEMO, makeFixtureStore, sha256, tempDir } from './helpers.js';
+import { collect, DEMO, digestSink, makeFixtureStore, sha256, tempDir } from './helpers.js';
 
 describe('writeLayer', () => {
   let root: { dir: string; cleanup: () => Promise<void> };
@@ -73,25 +71,25 @@ describe('writeLayer', () => {
   });
 
   test('the compression level changes the gzip bytes but not the diffId', async () => {
-    const fast = await writeLayer({ kind: 'store-paths', paths }, digestOfStream, {
+    const fast = await writeLayer({ kind: 'store-paths', paths }, digestSink, {
       storeDir: store,
       compressionLevel: 1,
     });
-    const best = await writeLayer({ kind: 'store-paths', paths }, digestOfStream, {
+    const best = await writeLayer({ kind: 'store-paths', paths }, digestSink, {
       storeDir: store,
       compressionLevel: 9,
     });
     expect(fast.diffId).toBe(best.diffId);
     expect(fast.digest).not.toBe(best.digest);
     await expect(
-      writeLayer({ kind: 'store-paths', paths }, digestOfStream, { storeDir: store, compressionLevel: 11 }),
+      writeLayer({ kind: 'store-paths', paths }, digestSink, { storeDir: store, compressionLevel: 11 }),
     ).rejects.toThrow(RangeError);
   });
 
   test('builds the root layer from a root source', async () => {
     const layer = await writeLayer(
       { kind: 'root', packages: [path.join(store, DEMO)], envPath: null },
-      digestOfStream,
+      digestSink,
       { storeDir: store },
     );
     expect(layer.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -99,7 +97,7 @@ describe('writeLayer', () => {
   });
 
   test('a failing sink fails the build instead of hanging it', async () => {
-    const failing: BlobSink = async (compressed: Readable) => {
+    const failing: BlobSink = async (compressed) => {
       for await (const _ of compressed) throw new Error('disk full');
       throw new Error('unreachable');
     };
@@ -111,7 +109,7 @@ describe('writeLayer', () => {
   test('a failing source (a missing store path) fails the build', async () => {
     const missing = path.join(store, 'dddddddddddddddddddddddddddddddd-gone');
     await expect(
-      writeLayer({ kind: 'store-paths', paths: [missing] }, digestOfStream, { storeDir: store }),
+      writeLayer({ kind: 'store-paths', paths: [missing] }, digestSink, { storeDir: store }),
     ).rejects.toThrow(/ENOENT/);
   });
 });
@@ -146,15 +144,13 @@ describe('concurrency helpers', () => {
       const sources = [[demo!], [dep!], [demo!, dep!]];
       const concurrent = await buildLayersConcurrently(
         sources.map(
-          (p) => () => writeLayer({ kind: 'store-paths', paths: p }, digestOfStream, { storeDir: store }),
+          (p) => () => writeLayer({ kind: 'store-paths', paths: p }, digestSink, { storeDir: store }),
         ),
         2,
       );
       const sequential = [];
       for (const p of sources) {
-        sequential.push(
-          await writeLayer({ kind: 'store-paths', paths: p }, digestOfStream, { storeDir: store }),
-        );
+        sequential.push(await writeLayer({ kind: 'store-paths', paths: p }, digestSink, { storeDir: store }));
       }
       expect(concurrent).toEqual(sequential);
       expect(new Set(concurrent.map((l) => l.digest)).size).toBe(3);

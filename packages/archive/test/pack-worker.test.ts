@@ -37,16 +37,23 @@ describe('packing in a worker', () => {
 
   test('a tar of one gzip member comes compressed by the worker, with the bytes of that member', async () => {
     const tar = storePathsTar(paths, { storeDir: store }, 6);
-    expect((await collect(tar)).length).toBe(0);
+    const whole = await tar.packedWhole();
     const reference = await collect(tarStream(storePathEntries(paths, { storeDir: store })));
     const member = gzipSync(reference, { level: 6 });
     member[9] = 3;
-    expect(tar.compressedWhole()?.equals(member)).toBe(true);
+    expect(whole?.equals(member)).toBe(true);
     expect(tar.summary()).toEqual({ digest: sha256(reference), size: reference.length });
+    expect(tar.destroyed).toBe(true);
+    // Read instead of asked: an error, never an empty tar.
+    await expect(collect(storePathsTar(paths, { storeDir: store }, 6))).rejects.toThrow('packedWhole');
     // Larger than a member: the tar itself is streamed, for the parallel member compressor.
     const large = storePathsTar([big], { storeDir: store }, 6);
+    expect(await large.packedWhole()).toBeNull();
     expect((await collect(large)).length).toBeGreaterThan(3 * 1024 * 1024);
-    expect(large.compressedWhole()).toBeNull();
+    // Not asked for at all: nothing to wait for.
+    const plain = storePathsTar(paths, { storeDir: store });
+    expect(await plain.packedWhole()).toBeNull();
+    expect((await collect(plain)).equals(reference)).toBe(true);
   });
 
   test('many layers at once, more than there are workers, all come out whole', async () => {

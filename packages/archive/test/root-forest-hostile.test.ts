@@ -2,9 +2,9 @@
 // of links to links, never the targets' contents, and the walk must be bounded and cancellable.
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { digestOfStream } from '@nixery/digest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  type BlobSink,
   ForestLimitError,
   type RootLayerOptions,
   rootEntries,
@@ -13,7 +13,7 @@ import {
   type TarEntry,
   writeLayer,
 } from '../src/index.js';
-import { listTar, tempDir } from './helpers.js';
+import { digestSink, listTar, tempDir } from './helpers.js';
 
 const HOST_LINKS = '55555555555555555555555555555555-host-links';
 const CYCLE = '66666666666666666666666666666666-cycle';
@@ -195,13 +195,13 @@ describe('root forest with hostile symlinks', () => {
     });
 
     test('through writeLayer the bound error reaches the caller', async () => {
-      const error = await writeLayer({ kind: 'root', packages: [at(WIDE)], envPath: null }, digestOfStream, {
+      const error = await writeLayer({ kind: 'root', packages: [at(WIDE)], envPath: null }, digestSink, {
         storeDir: store,
         forestLimits: { maxEntries: 10 },
       }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ForestLimitError);
       expect(
-        await writeLayer({ kind: 'root', packages: [at(WIDE)], envPath: null }, digestOfStream, {
+        await writeLayer({ kind: 'root', packages: [at(WIDE)], envPath: null }, digestSink, {
           storeDir: store,
         }),
       ).toHaveProperty('size');
@@ -234,7 +234,7 @@ describe('root forest with hostile symlinks', () => {
     test('aborting a layer being written rejects it and ends the sink’s stream', async () => {
       const controller = new AbortController();
       let sinkSawError: unknown = null;
-      const slowSink = async (compressed: NodeJS.ReadableStream) => {
+      const slowSink: BlobSink = async (compressed) => {
         try {
           for await (const _ of compressed) {
             controller.abort(new Error('client gone'));
@@ -263,7 +263,7 @@ describe('root forest with hostile symlinks', () => {
           { kind: 'root', packages: [at(WIDE)], envPath: null },
           async (s) => {
             sinkCalled = true;
-            return digestOfStream(s);
+            return digestSink(s);
           },
           { storeDir: store, signal: AbortSignal.abort(new Error('gone before')) },
         ),

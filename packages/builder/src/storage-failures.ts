@@ -32,8 +32,12 @@ export function reportingStorageFailures(storage: Storage): Storage {
  * (without the relay, storage's ENOSPC would come back out of the layer stream looking like
  * anyone's error).
  */
-export function sinkReportingOrigin<R>(put: (data: Readable) => Promise<R>): (data: Readable) => Promise<R> {
+export function sinkReportingOrigin<R>(
+  put: (data: Readable | Buffer) => Promise<R>,
+): (data: Readable | Buffer) => Promise<R> {
   return (data) => {
+    // Bytes already in memory (a small layer compressed whole) cannot fail on their way.
+    if (Buffer.isBuffer(data)) return put(data);
     let upstreamError: { error: unknown } | null = null;
     const relay = new PassThrough();
     data.on('error', (error: unknown) => {

@@ -9,7 +9,7 @@ import { type BuilderEvent, ImageBuilder, type ImageBuilderOptions } from '../sr
 /** Real filesystem storage that counts blob writes, so tests can assert "nothing was rewritten". */
 export class CountingStorage extends FilesystemStorage {
   blobWrites = 0;
-  override putBlob(data: Readable, options?: PutBlobOptions) {
+  override putBlob(data: Readable | Buffer, options?: PutBlobOptions) {
     this.blobWrites++;
     return super.putBlob(data, options);
   }

@@ -1,6 +1,6 @@
 import { pipeline as pipelineStreams, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestStream } from '@nixery/digest';
+import { type BlobSummary, DigestStream, sha256Digest } from '@nixery/digest';
 import type { StorageDriver } from './driver.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { pumpFile } from './file-pump.js';
@@ -48,18 +48,14 @@ export class BlobStore implements Storage {
     return this.driver.description;
   }
 
-  async putBlob(data: Readable, opts: PutBlobOptions = {}): Promise<PutBlobResult> {
+  async putBlob(data: Readable | Buffer, opts: PutBlobOptions = {}): Promise<PutBlobResult> {
     if (opts.expectedDigest !== undefined) digestHex(opts.expectedDigest);
     if (opts.contentType !== undefined) assertContentType(opts.contentType);
 
     const staging = newStagingName();
-    const digesting = new DigestStream();
     let moved = false;
     try {
-      // The callback form returns the hashing stream and destroys it if the source fails.
-      const hashed = pipelineStreams(data, digesting, () => {});
-      await this.driver.upload(staging, hashed, opts.contentType ?? DEFAULT_BLOB_CONTENT_TYPE);
-      const result = digesting.summary();
+      const result = await this.uploadHashed(staging, data, opts.contentType ?? DEFAULT_BLOB_CONTENT_TYPE);
       if (opts.expectedDigest !== undefined && opts.expectedDigest !== result.digest) {
         throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
       }
@@ -77,6 +73,24 @@ export class BlobStore implements Storage {
         });
       }
     }
+  }
+
+  /** Uploads `data` to `staging`, hashing it on the way (bytes in memory: at once). */
+  private async uploadHashed(
+    staging: string,
+    data: Readable | Buffer,
+    contentType: string,
+  ): Promise<BlobSummary> {
+    if (Buffer.isBuffer(data)) {
+      const summary = { digest: sha256Digest(data), size: data.length };
+      await this.driver.upload(staging, data, contentType);
+      return summary;
+    }
+    const digesting = new DigestStream();
+    // The callback form returns the hashing stream and destroys it if the source fails.
+    const hashed = pipelineStreams(data, digesting, () => {});
+    await this.driver.upload(staging, hashed, contentType);
+    return digesting.summary();
   }
 
   async statBlob(digest: string): Promise<BlobStat | null> {

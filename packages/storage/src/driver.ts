@@ -47,10 +47,11 @@ export interface StorageDriver {
    */
   readonly description: string;
   /**
-   * Streams `data` into a new object `name` and resolves once it is durable. Rejects when `data`
-   * fails; what was written of `name` may remain (the blob store deletes it).
+   * Streams `data` (or writes bytes already in memory) into a new object `name` and resolves
+   * once it is durable. Rejects when `data` fails; what was written of `name` may remain (the
+   * blob store deletes it).
    */
-  upload(name: string, data: Readable, contentType: string): Promise<void>;
+  upload(name: string, data: Readable | Buffer, contentType: string): Promise<void>;
   /**
    * Writes a small object carrying its content type; a reader sees the old one or the new one
    * whole. `durable: false` allows it to be lost in a crash (services are durable anyway).

@@ -50,14 +50,15 @@ export class FilesystemDriver implements StorageDriver {
     return 'local folder storage';
   }
 
-  async upload(name: string, data: Readable): Promise<void> {
+  async upload(name: string, data: Readable | Buffer): Promise<void> {
     const file = this.resolve(name);
     await this.ensureLayout();
     // flush: fsync before close, so a later rename can never expose unwritten blocks. No retry
     // here (the stream can be read once), so the folder is made sure of first (once per folder;
     // cleanStaging never removes the staging folder itself).
     await this.ensureFolder(path.dirname(file));
-    await pipeline(data, createWriteStream(file, { flags: 'wx', flush: true }));
+    if (Buffer.isBuffer(data)) await writeFile(file, data, { flag: 'wx', flush: true });
+    else await pipeline(data, createWriteStream(file, { flags: 'wx', flush: true }));
   }
 
   async put(

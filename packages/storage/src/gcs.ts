@@ -52,7 +52,11 @@ export class GcsDriver implements StorageDriver {
     return `GCS bucket ${this.bucket.name}`;
   }
 
-  async upload(name: string, data: Readable, contentType: string): Promise<void> {
+  async upload(name: string, data: Readable | Buffer, contentType: string): Promise<void> {
+    if (Buffer.isBuffer(data)) {
+      await this.put(name, data, contentType);
+      return;
+    }
     // One streamed request (no resumable session): a layer that fails mid-way is rebuilt from
     // Nix anyway, and it saves the round trip that opens a session.
     await pipeline(data, this.bucket.file(name).createWriteStream({ resumable: false, contentType }));

@@ -75,7 +75,11 @@ export class S3Driver implements StorageDriver {
     return `S3 bucket ${this.bucket}`;
   }
 
-  async upload(name: string, data: Readable, contentType: string): Promise<void> {
+  async upload(name: string, data: Readable | Buffer, contentType: string): Promise<void> {
+    if (Buffer.isBuffer(data)) {
+      await this.put(name, data, contentType);
+      return;
+    }
     // Multipart for large bodies; a failed upload aborts its parts (leavePartsOnError: false).
     const upload = new this.aws.storage.Upload({
       client: this.client,

@@ -87,8 +87,11 @@ export interface Storage {
   readonly kind: string;
   /** What holds the data, safe to show publicly: `local folder storage`, `GCS bucket <name>`, `S3 bucket <name>`. */
   readonly description: string;
-  /** Streams `data` to a staging name while hashing it, then moves it to its digest's name. */
-  putBlob(data: Readable, opts?: PutBlobOptions): Promise<PutBlobResult>;
+  /**
+   * Streams `data` to a staging name while hashing it, then moves it to its digest's name. A
+   * Buffer (a small blob already in memory) is hashed at once and written in one call.
+   */
+  putBlob(data: Readable | Buffer, opts?: PutBlobOptions): Promise<PutBlobResult>;
   /** null when the blob does not exist. */
   statBlob(digest: string): Promise<BlobStat | null>;
   /** Throws BlobNotFoundError when the blob does not exist. */

@@ -37,6 +37,24 @@ describe.each([filesystemHarness(), gcsHarness(), s3Harness()])(
       expect(sha256Digest(await readAll(await storage.readBlob(result.digest)))).toBe(result.digest);
     });
 
+    test('putBlob stores bytes handed over whole as a stream of them would be', async () => {
+      const backend = await harness.create();
+      const { storage } = backend;
+      const bytes = patternBytes(200 * 1024 + 3);
+      const result = await storage.putBlob(bytes, { contentType: 'application/vnd.test.small' });
+      expect(result).toEqual({ digest: sha256Digest(bytes), size: bytes.length });
+      expect((await readAll(await storage.readBlob(result.digest))).equals(bytes)).toBe(true);
+      expect(await storage.putBlob(Readable.from([bytes]))).toEqual(result);
+      expect(await backend.stagingNames()).toEqual([]);
+      // A promise it does not keep stores nothing.
+      const wrong = sha256Digest(Buffer.from('something else'));
+      await expect(storage.putBlob(bytes, { expectedDigest: wrong })).rejects.toBeInstanceOf(
+        DigestMismatchError,
+      );
+      expect(await storage.statBlob(wrong)).toBeNull();
+      expect(await backend.stagingNames()).toEqual([]);
+    });
+
     test('an empty blob is a blob too', async () => {
       const { storage } = await harness.create();
       const result = await storage.putBlob(Readable.from([]));

@@ -18,7 +18,11 @@ export class MemoryDriver implements StorageDriver {
 
   constructor(public clock: () => Date) {}
 
-  async upload(name: string, data: Readable, contentType: string): Promise<void> {
+  async upload(name: string, data: Readable | Buffer, contentType: string): Promise<void> {
+    if (Buffer.isBuffer(data)) {
+      await this.put(name, data, contentType);
+      return;
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of data) chunks.push(Buffer.from(chunk as Buffer));
     this.objects.set(name, { body: Buffer.concat(chunks), contentType, modified: this.clock() });
