@@ -1,4 +1,10 @@
-export { buildLayersConcurrently, createLimiter, type Limiter } from './concurrency.js';
+export {
+  buildLayersConcurrently,
+  createLimiter,
+  type LayerJob,
+  type Limiter,
+  SMALL_LAYERS_PER_SLOT,
+} from './concurrency.js';
 export {
   compareBytes,
   DIRECTORY_MODE,

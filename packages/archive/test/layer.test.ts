@@ -10,6 +10,7 @@ import {
   buildLayersConcurrently,
   createLimiter,
   hashingSink,
+  SMALL_LAYERS_PER_SLOT,
   storePathsTar,
   writeLayer,
 } from '../src/index.js';
@@ -133,6 +134,33 @@ describe('concurrency helpers', () => {
     expect(results).toEqual([0, 1, 2, 3, 4]);
     expect(peak).toBe(2);
     expect(() => createLimiter(0)).toThrow(RangeError);
+  });
+
+  test('buildLayersConcurrently runs small layers beside the large ones, each kind within its bound', async () => {
+    const running = { small: 0, large: 0 };
+    const peak = { small: 0, large: 0 };
+    const job = (kind: 'small' | 'large', index: number) => async () => {
+      running[kind]++;
+      peak[kind] = Math.max(peak[kind], running[kind]);
+      await sleep(5);
+      running[kind]--;
+      return index;
+    };
+    const MiB = 1024 * 1024;
+    const jobs = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 0
+        ? // Large by size, by path count, or of unknown size.
+          [
+            { build: job('large', i), bytes: 8 * MiB, paths: 1 },
+            { build: job('large', i), bytes: 1024, paths: 500 },
+            job('large', i),
+          ][(i / 3) % 3]!
+        : { build: job('small', i), bytes: 20 * 1024, paths: 1 },
+    );
+    const results = await buildLayersConcurrently(jobs, 2);
+    expect(results).toEqual(jobs.map((_, i) => i));
+    expect(peak.large).toBe(2);
+    expect(peak.small).toBe(2 * SMALL_LAYERS_PER_SLOT);
   });
 
   test('buildLayersConcurrently builds real layers and keeps job order', async () => {

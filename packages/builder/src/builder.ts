@@ -46,7 +46,7 @@ import {
   referrersObjectKey,
 } from './image-record.js';
 import { resolveImageNames } from './image-resolution.js';
-import { writeImageSbom } from './image-sbom.js';
+import { storeImageSbom, writeSbomReferrers } from './image-sbom.js';
 import { NameOutcomes } from './name-outcomes.js';
 import { imageErrorFromNix } from './nix-failure.js';
 import {
@@ -395,29 +395,39 @@ export class ImageBuilder {
     let finished = 0;
     const layerCount = plan.layers.length + 1;
     options.onLayer?.(0, layerCount);
+    let firstLayerDone = () => {};
+    const firstLayer = new Promise<void>((resolve) => {
+      firstLayerDone = resolve;
+    });
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
       if (!reused) written++;
       options.onLayer?.(++finished, layerCount);
+      firstLayerDone();
       return layer;
     };
     const limit = this.options.layerConcurrency ?? availableParallelism();
-    const storeLayers = await buildLayersConcurrently(
-      plan.layers.map(
-        (group: Layer) => () =>
-          countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
-      ),
-      limit,
-    );
     const { packages, envPath } = plan.closure;
     const rootPaths = packages.flatMap((p) => p.outPaths);
-    const rootLayer = await countingStore(
-      { kind: 'root', packages: rootPaths, envPath },
-      rootLayerKey(rootPaths, envPath),
-      0,
-    );
-    const images = await this.writeManifests(plan.request, [...storeLayers, rootLayer]);
-    const referrers = await writeImageSbom(this.store, plan, images.manifests);
+    const layerJobs = [
+      ...plan.layers.map((group: Layer) => ({
+        build: () =>
+          countingStore({ kind: 'store-paths', paths: group.paths }, group.key, group.paths.length),
+        bytes: group.narSize,
+        paths: group.paths.length,
+      })),
+      // Last in the queue, as it is last in the manifest; it starts as soon as a slot is free.
+      () =>
+        countingStore({ kind: 'root', packages: rootPaths, envPath }, rootLayerKey(rootPaths, envPath), 0),
+    ];
+    // The SBOM needs the plan only: it is serialised (~50 ms on this thread for thousands of
+    // paths) and stored while the layers are written, once one has finished, so the large
+    // layers' packing workers have all started first.
+    const sbomStored = firstLayer.then(() => storeImageSbom(this.store, plan));
+    sbomStored.catch(() => {}); // awaited below; a layer failing first must not leave it unhandled
+    const layers = await buildLayersConcurrently(layerJobs, limit);
+    const images = await this.writeManifests(plan.request, layers);
+    const referrers = await writeSbomReferrers(this.store, await sbomStored, images.manifests);
     return { record: { ...images, referrers }, written };
   }
 

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   buildArtifactManifest,
   buildSpdxDocument,
@@ -21,16 +20,20 @@ const SBOM_ANNOTATIONS = {
   'org.opencontainers.image.description': "SPDX 2.3 SBOM of the image's Nix closure",
 };
 
+/** The image's SBOM as stored: its blob's digest and size. */
+export interface StoredSbom {
+  digest: string;
+  size: number;
+}
+
 /**
- * The image's SBOM, stored as a blob, and one OCI artifact manifest per image manifest (a client
- * may hold the Docker or the OCI digest) whose `subject` is that manifest. Returns the referrers
- * per subject digest, which are also stored under `referrers/…` for lookups by digest alone.
+ * Stores the image's SBOM blob (and the empty config its artifact manifests name). It needs only
+ * the plan, not the layers, so it is written while the layers are.
  */
-export async function writeImageSbom(
+export async function storeImageSbom(
   storage: Storage,
   plan: Pick<ImagePlan, 'request' | 'source' | 'closure' | 'layers'>,
-  manifests: ImageRecord['manifests'],
-): Promise<Record<string, ReferrerRecord[]>> {
+): Promise<StoredSbom> {
   // Exactly the store paths the layers hold (the root layer only links into them).
   const inLayers = new Set(plan.layers.flatMap((layer) => layer.paths));
   const sbom = buildSpdxDocument({
@@ -42,12 +45,24 @@ export async function writeImageSbom(
   });
   await putBlobOnce(storage, sbom.bytes, sbom.digest, SPDX_MEDIA_TYPE);
   await putBlobOnce(storage, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.digest, EMPTY_CONFIG.mediaType);
+  return { digest: sbom.digest, size: sbom.bytes.length };
+}
 
+/**
+ * One OCI artifact manifest per image manifest (a client may hold the Docker or the OCI digest)
+ * whose `subject` is that manifest and whose blob is the stored SBOM. Returns the referrers per
+ * subject digest, which are also stored under `referrers/…` for lookups by digest alone.
+ */
+export async function writeSbomReferrers(
+  storage: Storage,
+  sbom: StoredSbom,
+  manifests: ImageRecord['manifests'],
+): Promise<Record<string, ReferrerRecord[]>> {
   const referrers: Record<string, ReferrerRecord[]> = {};
   for (const subject of [manifests.oci, manifests.docker]) {
     const artifact = buildArtifactManifest({
       artifactType: SPDX_MEDIA_TYPE,
-      blob: { mediaType: SPDX_MEDIA_TYPE, digest: sbom.digest, size: sbom.bytes.length },
+      blob: { mediaType: SPDX_MEDIA_TYPE, digest: sbom.digest, size: sbom.size },
       subject,
       annotations: SBOM_ANNOTATIONS,
     });
@@ -89,5 +104,5 @@ async function putBlobOnce(
   contentType: string,
 ): Promise<void> {
   if (await storage.statBlob(digest)) return;
-  await storage.putBlob(Readable.from([bytes]), { expectedDigest: digest, contentType });
+  await storage.putBlob(bytes, { expectedDigest: digest, contentType });
 }

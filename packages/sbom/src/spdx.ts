@@ -137,8 +137,17 @@ export function buildSpdxDocument(input: SbomInput): SbomDocument {
     packages,
     relationships: [...describes, ...dependsOn],
   };
-  document.documentNamespace = `${NAMESPACE_BASE}${sha256Hex(serialise(document))}`;
-  const bytes = Buffer.from(serialise(document));
+  // The namespace is the hash of the document without it. The document is serialised once (for
+  // thousands of paths that is megabytes): the empty namespace is the first field of that name
+  // (the packages come later), and its value is spliced into the bytes.
+  const unnamed = Buffer.from(serialise(document));
+  document.documentNamespace = `${NAMESPACE_BASE}${sha256Hex(unnamed)}`;
+  const at = unnamed.indexOf(UNNAMED_FIELD);
+  const bytes = Buffer.concat([
+    unnamed.subarray(0, at),
+    Buffer.from(`"documentNamespace": ${JSON.stringify(document.documentNamespace)}`),
+    unnamed.subarray(at + UNNAMED_FIELD.length),
+  ]);
   return { bytes, digest: sha256Digest(bytes), document };
 }
 
@@ -166,6 +175,8 @@ function spdxIdOf(path: string, position: number): string {
   const { hash } = parseStorePath(path);
   return hash === '' ? `SPDXRef-Path-${position}` : `SPDXRef-StorePath-${hash}`;
 }
+
+const UNNAMED_FIELD = '"documentNamespace": ""';
 
 function serialise(document: SpdxDocument): string {
   return `${JSON.stringify(document, null, 2)}\n`;

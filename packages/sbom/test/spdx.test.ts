@@ -94,6 +94,12 @@ describe('buildSpdxDocument', () => {
     expect(a.digest).toBe(`sha256:${createHash('sha256').update(a.bytes).digest('hex')}`);
     expect(a.document.creationInfo.created).toBe('1970-01-01T00:00:00Z');
     expect(a.document.documentNamespace).toMatch(/^https:\/\/nixery\.invalid\/spdx\/[0-9a-f]{64}$/);
+    // The bytes are the document (namespace included), and the namespace hashes it without one.
+    expect(a.bytes.toString()).toBe(`${JSON.stringify(a.document, null, 2)}\n`);
+    const unnamed = `${JSON.stringify({ ...a.document, documentNamespace: '' }, null, 2)}\n`;
+    expect(a.document.documentNamespace).toBe(
+      `https://nixery.invalid/spdx/${createHash('sha256').update(unnamed).digest('hex')}`,
+    );
 
     const other = buildSpdxDocument(
       input({ closure: [...input().closure.slice(0, 3), path(glibc, [], 2000)] }),

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { BlobStore } from './blob-store.js';
 import type { ListedObject, ObjectStat, PositionalReader, SmallObject, StorageDriver } from './driver.js';
 import { StorageError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
 import { BLOB_PREFIX, newStagingName, STAGING_PREFIX } from './layout.js';
 import type { ByteRange } from './types.js';
 
@@ -33,6 +34,8 @@ export class FilesystemDriver implements StorageDriver {
   readonly root: string;
   /** Folders known to exist, so each is created once rather than on every write. */
   private readonly knownFolders = new Map<string, Promise<void>>();
+  /** Renames into one folder at once share its fsyncs. */
+  private readonly folderSyncs = new GroupCommit(syncDirectory);
 
   /**
    * @param folders made before the first write (the blob store's folders), so they exist
@@ -164,7 +167,7 @@ export class FilesystemDriver implements StorageDriver {
   /** An atomic replace, made durable by syncing the folder. */
   private async renameInto(source: string, target: string): Promise<void> {
     await this.inFolder(path.dirname(target), () => rename(source, target));
-    await syncDirectory(path.dirname(target));
+    await this.folderSyncs.commit(path.dirname(target));
   }
 
   private async *walk(folder: string): AsyncIterable<ListedObject> {
