@@ -26,6 +26,19 @@ let worker: Worker | null = null;
 let nextId = 1;
 const pending = new Map<number, Pending>();
 
+/**
+ * An idle spawner thread ends after this long. Its isolate holds about 9 MB, and a build's
+ * layers (the peak of its memory) are written after its last Nix run; the next build starts a
+ * new thread in a few ms. Runs of one build follow each other far faster than this.
+ */
+export const SPAWNER_IDLE_MS = 1000;
+let idleTimer: NodeJS.Timeout | null = null;
+
+/** Whether the spawner thread is running now (for tests). */
+export function spawnerIsRunning(): boolean {
+  return worker !== null;
+}
+
 function spawner(): Worker {
   if (worker) return worker;
   const started = fromSource
@@ -75,8 +88,29 @@ function spawner(): Worker {
 
 function finish(id: number): void {
   pending.delete(id);
-  // An idle spawner never keeps the process alive.
-  if (pending.size === 0) worker?.unref();
+  if (pending.size > 0) return;
+  // An idle spawner never keeps the process alive, and ends once it has been idle a while.
+  worker?.unref();
+  cancelIdleExit();
+  idleTimer = setTimeout(endIdleSpawner, SPAWNER_IDLE_MS);
+  idleTimer.unref();
+}
+
+function cancelIdleExit(): void {
+  if (idleTimer !== null) clearTimeout(idleTimer);
+  idleTimer = null;
+}
+
+function endIdleSpawner(): void {
+  idleTimer = null;
+  const idle = worker;
+  if (idle === null || pending.size > 0) return;
+  worker = null; // the next run starts a new one
+  // Its ending is not a loss: nothing is pending on it.
+  idle.removeAllListeners('exit');
+  idle.removeAllListeners('error');
+  idle.on('error', () => {});
+  void idle.terminate();
 }
 
 // Nix started by this process does not outlive it (execa's own clean-up is main-thread only).
@@ -101,6 +135,7 @@ process.once('exit', () => {
 export async function runNix(file: string, args: string[], options: RunOptions): Promise<NixRun> {
   if (options.signal?.aborted) throw options.signal.reason;
   const id = nextId++;
+  cancelIdleExit();
   const thread = spawner();
   const result = await new Promise<NixRun & { canceled: boolean }>((resolve, reject) => {
     const onAbort = () => thread.postMessage({ type: 'abort', id } satisfies ToSpawner);
