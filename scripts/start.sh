@@ -3,8 +3,9 @@
 # the registry on the embedded default (filesystem storage under ./var/storage, the bundled
 # offline package set in nix/pkgs). The server runs from the compiled JavaScript: about 40 MB
 # less memory than loading the TypeScript sources through tsx, as `pnpm nixery` does. Nearly
-# everything a busy registry allocates dies young (requests, chunks), so an 8 MiB semi-space
-# (V8's default grows to 16) keeps 50 concurrent pulls about 20 MB lower at the same speed.
+# everything a busy registry allocates dies young (requests, chunks), so a 4 MiB semi-space
+# (V8's default grows to 16) keeps memory low at the same speed: 8 MiB kept 50 concurrent pulls
+# about 20 MB under the default, and 4 MiB the real-files build 6-10 MB under 8 (bench/README.md).
 # MALLOC_MMAP_THRESHOLD_ pins glibc's threshold for serving large allocations by mmap: by
 # default it rises to the size of every large block freed, after which the layer buffers that
 # worker threads allocate and free (zlib's output, 1 MiB gzip members) come from per-thread
@@ -16,4 +17,4 @@ cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 pnpm --silent turbo run build --filter=@nixery/cli --output-logs=errors-only >&2
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
-exec node --max-semi-space-size=8 apps/cli/dist/main.js serve "$@"
+exec node --max-semi-space-size=4 apps/cli/dist/main.js serve "$@"

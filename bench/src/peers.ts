@@ -187,6 +187,7 @@ createServer({ keepAliveTimeout: 5000 }, (req, res) => {
 }).listen(${port}, '127.0.0.1');
 `;
   const url = `http://127.0.0.1:${port}`;
-  const child = await startChild(process.execPath, ['--max-semi-space-size=8', '-e', source], `${url}/v2/`);
+  // The registry's own Node flags (scripts/start.sh), so the two differ only in their code.
+  const child = await startChild(process.execPath, ['--max-semi-space-size=4', '-e', source], `${url}/v2/`);
   return { name: 'node:http', url, stop: () => stopChild(child) };
 }

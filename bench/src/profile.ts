@@ -27,6 +27,8 @@ export interface BenchProfile {
   largeBlobBytes: number;
   /** Rounds of the S3 warm pulls (three servers each round). */
   s3PullRounds: number;
+  /** Timed builds of each scale image, and runs of its baseline: the figures are medians. */
+  scaleRounds: number;
   /** Downloads of the large blob per connection (4 connections). */
   blobRepeats: number;
   pullClients: number;
@@ -44,6 +46,7 @@ export const FULL_PROFILE: BenchProfile = {
   coldImageBytes: 300_000_000,
   pullRounds: 5,
   s3PullRounds: 3,
+  scaleRounds: 3,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
   blobRepeats: 4,
@@ -59,6 +62,7 @@ export const SMOKE_PROFILE: BenchProfile = {
   coldImageBytes: 3_000_000,
   pullRounds: 1,
   s3PullRounds: 1,
+  scaleRounds: 1,
   rateSeconds: 1,
   largeBlobBytes: 2_000_000,
   blobRepeats: 1,

@@ -33,7 +33,7 @@ export class RegistryProcess {
   static async start(options: RegistryProcessOptions): Promise<RegistryProcess> {
     if (!existsSync(CLI_SCRIPT)) throw new Error(`${CLI_SCRIPT} is missing: run pnpm build first`);
     // The same Node flags as scripts/start.sh.
-    const nodeFlags = ['--max-semi-space-size=8'];
+    const nodeFlags = ['--max-semi-space-size=4'];
     const child = spawn(process.execPath, [...nodeFlags, CLI_SCRIPT, 'serve', '--host', '127.0.0.1'], {
       cwd: BENCH_DIR,
       env: {

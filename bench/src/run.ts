@@ -138,7 +138,7 @@ export async function runBenchmarks(
     registry = null;
 
     if (wants('scaling')) {
-      const scaling = await runScaling({ set, workDir, log });
+      const scaling = await runScaling({ set, workDir, rounds: profile.scaleRounds, log });
       sections.scaling = { ok: true, result: scaling.result };
       figures.push(...scaling.figures);
     }
