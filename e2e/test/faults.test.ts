@@ -125,7 +125,9 @@ describe('storage faults', () => {
     const gcs = new GcsStorage({ bucket: `faults-${randomUUID()}` });
     let armed = true;
     const faulty = Object.create(gcs) as GcsStorage;
-    faulty.putBlob = (data: Readable, opts?: PutBlobOptions) => {
+    faulty.putBlob = (data: Readable | Buffer, opts?: PutBlobOptions) => {
+      // Small layers come whole, as bytes in memory: the outage is cut during a streamed one.
+      if (Buffer.isBuffer(data)) return gcs.putBlob(data, opts);
       async function* tapped() {
         let sent = 0;
         for await (const chunk of data as AsyncIterable<Buffer>) {
@@ -152,9 +154,13 @@ describe('storage faults', () => {
 
     await outage.restore();
     await pullAndCheck(registry.url, 'nodejs');
+    // A small blob sent whole during the outage may have reached GCS while its answer was lost,
+    // and the staging delete after it was refused: a leftover for cleanStaging, never a blob.
     const report = await verifyStorage(gcs);
-    expect(report.problems).toEqual([]);
+    expect(report.problems.filter((problem) => problem.kind !== 'staging-leftovers')).toEqual([]);
     expect(report.blobs.checked).toBeGreaterThan(2);
+    await gcs.cleanStaging(0);
+    expect((await verifyStorage(gcs)).problems).toEqual([]);
   });
 
   test('the server killed with SIGKILL while writing layers: no partial blob under a digest, cleanStaging removes the leftovers, and a restarted server builds the image', async () => {
