@@ -32,7 +32,7 @@ export interface LayerOptions extends LayerTarOptions {
   compressionLevel?: number;
   /**
    * Supplies the compressor; defaults to {@link createMemberGzip}: 1 MiB gzip members compressed
-   * in parallel on libuv's thread pool.
+   * in parallel in the compression worker threads.
    */
   createCompressor?: (level: number) => Transform;
 }
@@ -128,7 +128,7 @@ export function writeLayer(
 ): Promise<BuiltLayer> {
   if (source.kind === 'store-paths' && !options.createCompressor) {
     // The packing worker compresses a layer that fits in one member itself: same bytes, fewer
-    // trips through the thread pool for the many small layers of a large closure.
+    // trips to the compression workers for the many small layers of a large closure.
     const level = options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     // A bad level rejects, as buildLayer's compressor would (before any worker starts).
     if (!isCompressionLevel(level)) return buildLayer(layerTar(source, options), sink, options);

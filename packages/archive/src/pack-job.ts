@@ -11,7 +11,7 @@ export interface PackJob {
   /**
    * When set, a tar that fits in one gzip member is compressed by the worker at this level and
    * handed over whole instead of as tar chunks: the same bytes as that one member (see
-   * gzip-members.ts), without the compression stage's trips through the thread pool.
+   * gzip-members.ts), without the compression stage's trips to the compression workers.
    */
   wholeGzipLevel?: number;
   /**
