@@ -1,4 +1,4 @@
-// `pnpm bench` (or `node --conditions=source --import tsx src/main.ts [--smoke]` in bench/):
+// `pnpm bench` (or `node --import tsx src/main.ts [--smoke]` in bench/, after `pnpm build`):
 // runs every benchmark, writes results/latest.json and results/latest.md, prints the table.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

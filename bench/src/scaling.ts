@@ -49,8 +49,8 @@ export async function runScaling(options: {
   for (const n of options.set.params.scalePaths) {
     const storagePath = join(options.workDir, `scale-${n}`);
     // One untimed build first, into storage of its own: a running server has its packing and
-    // gzip workers started and warm, and the bench runs from sources, where starting a worker
-    // (through tsx) costs hundreds of ms, more than the 1,000-path image's whole layer stage.
+    // gzip workers started and their code compiled by V8, which costs more than the 1,000-path
+    // image's whole layer stage.
     const warmUpPath = `${storagePath}-warm-up`;
     await rm(warmUpPath, { recursive: true, force: true });
     await buildInProcess({ pkgsPath: options.set.path, storagePath: warmUpPath, image: `scale${n}` });

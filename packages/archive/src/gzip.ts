@@ -18,14 +18,18 @@ export class GzipHeaderPin extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.offset < GZIP_HEADER_LENGTH) {
-      const copy = Buffer.from(chunk);
-      for (let i = 0; i < copy.length && this.offset + i < GZIP_HEADER_LENGTH; i++) {
+      // The header bytes go out as a pinned copy of their own and the rest as it is: copying a
+      // whole first chunk (a 1 MiB member's output) cost fresh memory for every layer.
+      const headerBytes = Math.min(chunk.length, GZIP_HEADER_LENGTH - this.offset);
+      const header = Buffer.from(chunk.subarray(0, headerBytes));
+      for (let i = 0; i < headerBytes; i++) {
         const position = this.offset + i;
-        if (position >= MTIME_OFFSET && position < MTIME_OFFSET + 4) copy[i] = 0;
-        if (position === OS_OFFSET) copy[i] = OS_UNIX;
+        if (position >= MTIME_OFFSET && position < MTIME_OFFSET + 4) header[i] = 0;
+        if (position === OS_OFFSET) header[i] = OS_UNIX;
       }
       this.offset += chunk.length;
-      callback(null, copy);
+      this.push(header);
+      callback(null, headerBytes < chunk.length ? chunk.subarray(headerBytes) : undefined);
       return;
     }
     callback(null, chunk);

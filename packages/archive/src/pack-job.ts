@@ -49,6 +49,8 @@ export function packStorePaths(
   checkAborted: () => void,
   /** Supplies each empty chunk of PACK_CHUNK_BYTES (the worker reuses chunks handed back). */
   newChunk: () => Buffer = () => Buffer.allocUnsafeSlow(PACK_CHUNK_BYTES),
+  /** Receives the chunk left unused at the end, for reuse. */
+  unusedChunk: (chunk: Buffer) => void = () => {},
 ): PackedJob {
   const first = job.segment?.first ?? true;
   const last = job.segment?.last ?? true;
@@ -57,14 +59,17 @@ export function packStorePaths(
   let chunk = newChunk();
   let filled = 0;
 
-  const flush = () => {
-    if (filled === 0) return;
+  const flush = (last = false) => {
+    if (filled === 0) {
+      if (last) unusedChunk(chunk);
+      return;
+    }
     const full = filled === chunk.length ? chunk : chunk.subarray(0, filled);
     hash?.update(full);
     size += full.length;
     emit(full);
-    chunk = newChunk();
     filled = 0;
+    if (!last) chunk = newChunk();
   };
   const write = (bytes: Buffer) => {
     let offset = 0;
@@ -129,6 +134,6 @@ export function packStorePaths(
     for (const entry of walkStorePath(localPath, name, checkAborted)) writeEntry(entry);
   }
   if (last) write(END_OF_ARCHIVE);
-  flush();
+  flush(true);
   return hash ? hash.summary() : { digest: null, size };
 }

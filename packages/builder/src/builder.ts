@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Readable } from 'node:stream';
 import {
   buildLayersConcurrently,
   DEFAULT_COMPRESSION_LEVEL,
@@ -370,29 +369,29 @@ export class ImageBuilder {
     // Garbage collection on another instance may have deleted a reused (cached) layer while this
     // build ran; the manifests are written by now, so a later gc sees them. Layers are
     // reproducible: writing the missing ones again gives the same digests and the same manifests.
-    const missing = await this.missingLayers(first.record);
-    if (missing.length === 0) return first;
+    // Layers this build wrote are younger than gc's grace (which outlasts a build): not checked.
+    const missing = await this.missingLayers(first.reused);
+    if (missing.length === 0) return { record: first.record, written: first.written };
     for (const layer of missing) await this.layerCache.forget(this.layerCacheKey(layer.key));
     const second = await this.writeImageOnce(plan, signal, options);
     return { record: second.record, written: first.written + second.written };
   }
 
-  private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
+  private async missingLayers(layers: LayerRecord[]): Promise<LayerRecord[]> {
     // A few at a time: one stat per layer, on a service a request each.
     const limit = pLimit(8);
-    const present = await Promise.all(
-      record.layers.map((layer) => limit(() => this.store.statBlob(layer.digest))),
-    );
-    return record.layers.filter((_, i) => present[i] === null);
+    const present = await Promise.all(layers.map((layer) => limit(() => this.store.statBlob(layer.digest))));
+    return layers.filter((_, i) => present[i] === null);
   }
 
   private async writeImageOnce(
     plan: ImagePlan,
     signal: AbortSignal,
     options: { onLayer?: (finished: number, layers: number) => void },
-  ): Promise<{ record: ImageRecord; written: number }> {
+  ): Promise<{ record: ImageRecord; written: number; reused: LayerRecord[] }> {
     let written = 0;
     let finished = 0;
+    const reusedLayers: LayerRecord[] = [];
     const layerCount = plan.layers.length + 1;
     options.onLayer?.(0, layerCount);
     let firstLayerDone = () => {};
@@ -401,7 +400,8 @@ export class ImageBuilder {
     });
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
-      if (!reused) written++;
+      if (reused) reusedLayers.push(layer);
+      else written++;
       options.onLayer?.(++finished, layerCount);
       firstLayerDone();
       return layer;
@@ -428,7 +428,7 @@ export class ImageBuilder {
     const layers = await buildLayersConcurrently(layerJobs, limit);
     const images = await this.writeManifests(plan.request, layers);
     const referrers = await writeSbomReferrers(this.store, await sbomStored, images.manifests);
-    return { record: { ...images, referrers }, written };
+    return { record: { ...images, referrers }, written, reused: reusedLayers };
   }
 
   /**
@@ -586,13 +586,17 @@ export class ImageBuilder {
     // A warm rebuild writes nothing new: the config blob is only stored when missing.
     const configBlob = (await storage.statBlob(docker.configBlob.digest))
       ? { digest: docker.configBlob.digest, size: docker.configBlob.size }
-      : await storage.putBlob(Readable.from([docker.configBlob.bytes]), {
+      : await storage.putBlob(docker.configBlob.bytes, {
           expectedDigest: docker.configBlob.digest,
           contentType: 'application/octet-stream',
         });
-    for (const manifest of [docker, oci]) {
-      await storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType);
-    }
+    // After the config, so no stored manifest ever names a missing one; both at once, sharing
+    // their folder fsyncs (on a service, overlapping their round trips).
+    await Promise.all(
+      [docker, oci].map((manifest) =>
+        storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType),
+      ),
+    );
     return {
       name: request.name,
       arch: request.arch,

@@ -60,8 +60,9 @@ export class BlobStore implements Storage {
         throw new DigestMismatchError(opts.expectedDigest, result.digest, result.size);
       }
       const target = blobName(result.digest);
-      // Idempotent: a blob already there is kept; two racing moves write the same bytes.
-      if ((await this.driver.stat(target)) === null) {
+      // Idempotent: a blob already there is kept (or, by a rename, replaced by the same bytes);
+      // two racing moves write the same bytes. A service's copy is dearer than the check.
+      if (this.driver.movesByRename || (await this.driver.stat(target)) === null) {
         await this.driver.move(staging, target);
         moved = true; // a move leaves nothing at the staging name
       }

@@ -81,6 +81,11 @@ export interface StorageDriver {
    */
   move(from: string, to: string): Promise<void>;
   /**
+   * True where `move` is one local atomic rename: moving over an object that is already there
+   * costs no more than asking whether it is, so the blob store skips that question.
+   */
+  readonly movesByRename?: boolean;
+  /**
    * A short-lived URL that serves the object without credentials, or null when this driver is
    * not set up to sign (the registry then streams the blob). Absent: the service has none.
    */

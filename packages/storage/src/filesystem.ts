@@ -31,6 +31,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  */
 export class FilesystemDriver implements StorageDriver {
   readonly kind = 'filesystem';
+  readonly movesByRename = true;
   readonly root: string;
   /** Folders known to exist, so each is created once rather than on every write. */
   private readonly knownFolders = new Map<string, Promise<void>>();
