@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FilesystemStorage, InvalidKeyError } from '../src/index.js';
+import { SMALL_FILE_BYTES } from '../src/local-calls.js';
 import { chunked, patternBytes, readAll, sha256Digest } from './support/streams.js';
 
 let scratch: string;
@@ -61,6 +62,22 @@ describe('filesystem storage', () => {
     // What a crash can leave of such a put: an empty file, which is no object at all.
     await writeFile(path.join(root, 'layers/empty.json'), '');
     expect(await storage.getObject('layers/empty.json')).toBeNull();
+  });
+
+  test('bytes on either side of the small-file limit are written and read back whole', async () => {
+    // Up to SMALL_FILE_BYTES they go through synchronous calls (local-calls.ts), above it the pool.
+    const root = await freshRoot();
+    const storage = new FilesystemStorage(root);
+    for (const size of [0, 1, SMALL_FILE_BYTES, SMALL_FILE_BYTES + 1, 3 * SMALL_FILE_BYTES]) {
+      const bytes = patternBytes(size);
+      const { digest } = await storage.putBlob(bytes);
+      expect(digest).toBe(sha256Digest(bytes));
+      // equals, not toEqual: a deep comparison of megabytes takes vitest most of a minute.
+      expect((await readAll(await storage.readBlob(digest))).equals(bytes)).toBe(true);
+      await storage.putObject(`records/r${size}`, bytes, 'application/octet-stream');
+      expect((await storage.getObject(`records/r${size}`))?.body.equals(bytes)).toBe(true);
+    }
+    expect(await filesUnder(path.join(root, 'staging'))).toEqual([]);
   });
 
   test('a stored blob leaves nothing in staging (the move consumed it)', async () => {
