@@ -46,7 +46,7 @@ export const FULL_PROFILE: BenchProfile = {
   coldImageBytes: 300_000_000,
   pullRounds: 5,
   s3PullRounds: 3,
-  scaleRounds: 3,
+  scaleRounds: 5,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
   blobRepeats: 4,

@@ -55,20 +55,20 @@ export async function runScaling(options: {
     await rm(warmUpPath, { recursive: true, force: true });
     await buildInProcess({ pkgsPath: options.set.path, storagePath: warmUpPath, image: `scale${n}` });
     await rm(warmUpPath, { recursive: true, force: true });
+    const closure = await scaleClosure(options.set, n);
+    const listFile = join(options.workDir, `scale-${n}.txt`);
+    // Builds and baseline runs alternate, so a noisy minute on the shared machine lands on both.
     const builds: Awaited<ReturnType<typeof buildInProcess>>[] = [];
+    const baselineRuns: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       await rm(storagePath, { recursive: true, force: true });
       builds.push(await buildInProcess({ pkgsPath: options.set.path, storagePath, image: `scale${n}` }));
       await rm(storagePath, { recursive: true, force: true });
-    }
-    builds.sort((a, b) => a.timings.layersMs - b.timings.layersMs);
-    const { record, timings } = builds[builds.length >> 1]!;
-    const closure = await scaleClosure(options.set, n);
-    const listFile = join(options.workDir, `scale-${n}.txt`);
-    const baselineRuns: number[] = [];
-    for (let round = 0; round < options.rounds; round++) {
       baselineRuns.push(await tarPipelineMs(closure, 'gzip -6', listFile));
     }
+    const inOrder = builds.map((b) => b.timings.layersMs);
+    builds.sort((a, b) => a.timings.layersMs - b.timings.layersMs);
+    const { record, timings } = builds[builds.length >> 1]!;
     const point: ScalingPoint = {
       requestedPaths: n,
       paths: record.layers.reduce((sum, layer) => sum + layer.pathCount, 0),
@@ -81,7 +81,7 @@ export async function runScaling(options: {
       tarGzipMs: median(baselineRuns),
     };
     options.log(
-      `scaling: ${point.paths} paths → layer writing ${builds.map((b) => b.timings.layersMs).join(', ')} ms; baseline ${baselineRuns.join(', ')} ms`,
+      `scaling: ${point.paths} paths → layer writing ${inOrder.join(', ')} ms; baseline ${baselineRuns.join(', ')} ms`,
     );
     points.push(point);
   }

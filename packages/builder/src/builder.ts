@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import {
@@ -7,6 +8,7 @@ import {
   type ForestLimits,
   LAYER_GZIP_FORMAT,
   type LayerSource,
+  SMALL_LAYERS_PER_SLOT,
   writeLayer,
 } from '@nixery/archive';
 import {
@@ -407,6 +409,10 @@ export class ImageBuilder {
       return layer;
     };
     const limit = this.options.layerConcurrency ?? availableParallelism();
+    // Every layer in flight listens on the build's signal; on more than two cores that passed
+    // Node's default of 10 and warned of a leak on every build.
+    const inFlight = limit * (SMALL_LAYERS_PER_SLOT + 1);
+    if (getMaxListeners(signal) < inFlight + 10) setMaxListeners(inFlight + 10, signal);
     const { packages, envPath } = plan.closure;
     const rootPaths = packages.flatMap((p) => p.outPaths);
     const layerJobs = [

@@ -20,6 +20,24 @@ async function scratch(prefix: string) {
   return dir.path;
 }
 
+test('many layers in flight at once (a machine with many cores) raise no listener-leak warning', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    const storage = new FilesystemStorage(await scratch('nixery-builder-wide-'));
+    const record = await bundledBuilder(storage, { layerConcurrency: 8 }).builder.getImage(
+      'shell/git/hello',
+      'latest',
+    );
+    expect(record.layers.length).toBeGreaterThan(11); // enough to pass Node's default of 10 listeners
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+});
+
 describe('reproducible, reusable builds', () => {
   let firstRecord: ImageRecord;
   let warmStorage: CountingStorage;
