@@ -48,14 +48,15 @@ export async function runScaling(options: {
   const points: ScalingPoint[] = [];
   for (const n of options.set.params.scalePaths) {
     const storagePath = join(options.workDir, `scale-${n}`);
-    // One untimed build first, into storage of its own: a running server has its packing and
-    // gzip workers started and their code compiled by V8, which costs more than the 1,000-path
-    // image's whole layer stage.
+    // The closure is asked of Nix first (a spawn, which forks this process), then one untimed
+    // build runs into storage of its own: it takes the copy-on-write faults that follow a fork
+    // (processes.ts), and leaves the packing and gzip workers started and their code compiled, as
+    // in a running server (together more than the 1,000-path image's whole layer stage).
+    const closure = await scaleClosure(options.set, n);
     const warmUpPath = `${storagePath}-warm-up`;
     await rm(warmUpPath, { recursive: true, force: true });
     await buildInProcess({ pkgsPath: options.set.path, storagePath: warmUpPath, image: `scale${n}` });
     await rm(warmUpPath, { recursive: true, force: true });
-    const closure = await scaleClosure(options.set, n);
     const listFile = join(options.workDir, `scale-${n}.txt`);
     // Builds and baseline runs alternate, so a noisy minute on the shared machine lands on both.
     const builds: Awaited<ReturnType<typeof buildInProcess>>[] = [];

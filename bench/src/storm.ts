@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { smallDemoImages } from '@nixery/nix-expressions';
 // The e2e tests' count of the Nix processes a server started (as the bench already shares the
 // storage tests' support).
-import { nixChildren } from '../../e2e/test/support/serve-process.js';
+import { nixProcessesOf } from '../../e2e/test/support/serve-process.js';
 import { DOCKER_MANIFEST, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
 import { round } from './stats.js';
@@ -64,7 +64,7 @@ export async function runStorm(options: {
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        maxNix = Math.max(maxNix, (await nixChildren(server.pid)).length);
+        maxNix = Math.max(maxNix, (await nixProcessesOf(server.pid)).length);
         await sleep(10);
       }
     })();
@@ -195,7 +195,6 @@ function summary(latencies: number[]): Latencies {
   return { n: sorted.length, p99Ms: round(p99), maxMs: round(sorted.at(-1) ?? 0) };
 }
 
-/** How many Nix processes (nix-build, nix-instantiate, nix) `parent` runs itself now. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smallDemoImages } from '@nixery/nix-expressions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nixChildren, type ServeProcess, startServe } from './support/serve-process.js';
+import { nixProcessesOf, type ServeProcess, startServe } from './support/serve-process.js';
 
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -83,7 +83,7 @@ describe('admission control under a storm of cold pulls', () => {
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        maxNix = Math.max(maxNix, (await nixChildren(server.child.pid!)).length);
+        maxNix = Math.max(maxNix, (await nixProcessesOf(server.child.pid!)).length);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, test } from 'vitest';
 import { registryError, stagingNames, storageProblems, waitFor } from './support/faults.js';
-import { nixChildren, type ServeProcess, startServe } from './support/serve-process.js';
+import { nixProcessesOf, type ServeProcess, startServe } from './support/serve-process.js';
 
 const BUNDLED_SET = fileURLToPath(new URL('../../nix/pkgs', import.meta.url));
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
@@ -103,10 +103,7 @@ describe('graceful shutdown', () => {
     const pending = fetch(image, { headers: ACCEPT });
     await waitFor('the slow build', 120_000, async () => {
       // nix-build is the build step; the evaluation comes first.
-      const { stdout } = await execa('ps', ['-o', 'args=', '--ppid', String(first.child.pid)], {
-        reject: false,
-      });
-      return stdout.includes('nix-build') ? true : null;
+      return (await nixProcessesOf(first.child.pid!, new Set(['nix-build']))).length > 0 ? true : null;
     });
     first.child.kill('SIGTERM');
 
@@ -143,7 +140,7 @@ describe('graceful shutdown', () => {
     let watching = true;
     const watcher = (async () => {
       while (watching) {
-        nixSeen += (await nixChildren(second.child.pid!)).length;
+        nixSeen += (await nixProcessesOf(second.child.pid!)).length;
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
@@ -193,7 +190,7 @@ describe('graceful shutdown', () => {
     expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/shutdown deadline passed/);
-    expect(await nixChildren(first.child.pid!)).toEqual([]);
+    expect(await nixProcessesOf(first.child.pid!)).toEqual([]);
     // Whatever was written is whole: every blob hashes to its name, every entry names a blob.
     expect(await storageProblems(env.STORAGE_PATH)).toEqual([]);
 

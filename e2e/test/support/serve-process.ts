@@ -65,20 +65,34 @@ export async function startServe(args: string[], env: Record<string, string>): P
 /** The Nix programs the registry runs, by the file name of their command. */
 const NIX_PROGRAMS = new Set(['nix-build', 'nix-instantiate', 'nix']);
 
-/** Pids of the Nix processes `parent` started itself (nix-build, nix-instantiate, nix path-info). */
-export async function nixChildren(parent: number): Promise<number[]> {
-  const found: number[] = [];
+/**
+ * Pids of the Nix processes running for `server` (nix-build, nix-instantiate, nix path-info, or
+ * only `programs`): its descendants, as the server starts Nix from its spawner process.
+ */
+export async function nixProcessesOf(
+  server: number,
+  programs: ReadonlySet<string> = NIX_PROGRAMS,
+): Promise<number[]> {
+  const parentOf = new Map<number, number>();
+  const programOf = new Map<number, string>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
       const [program] = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (program !== undefined && NIX_PROGRAMS.has(basename(program))) found.push(Number(entry));
+      if (program !== undefined) programOf.set(Number(entry), basename(program));
     } catch {
       // The process ended while we looked.
     }
   }
-  return found;
+  const descends = (pid: number): boolean => {
+    for (let up = parentOf.get(pid), hops = 0; up !== undefined && hops < 64; up = parentOf.get(up), hops++) {
+      if (up === server) return true;
+    }
+    return false;
+  };
+  return [...programOf]
+    .filter(([pid, program]) => programs.has(program) && descends(pid))
+    .map(([pid]) => pid);
 }

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type NixRun, pureNixEnv } from './run-nix-here.js';
 import type { FromSpawner, ToSpawner } from './spawn-protocol.js';
 
@@ -11,9 +12,9 @@ export interface RunOptions {
 }
 
 const here = import.meta.url;
-/** Run from TypeScript sources (tests, `--conditions=source`), the worker loads through tsx. */
+/** Run from TypeScript sources (tests, `--conditions=source`), the spawner loads through tsx. */
 const fromSource = here.endsWith('.ts');
-const workerUrl = new URL(fromSource ? './spawn-worker.ts' : './spawn-worker.js', here);
+const spawnerFile = fileURLToPath(new URL(fromSource ? './spawn-process.ts' : './spawn-process.js', here));
 
 interface Pending {
   resolve: (run: NixRun & { canceled: boolean }) => void;
@@ -22,32 +23,37 @@ interface Pending {
   pid: number | null;
 }
 
-let worker: Worker | null = null;
+let spawnerProcess: ChildProcess | null = null;
 let nextId = 1;
 const pending = new Map<number, Pending>();
 
 /**
- * An idle spawner thread ends after this long. Its isolate holds about 9 MB, and a build's
- * layers (the peak of its memory) are written after its last Nix run; the next build starts a
- * new thread in a few ms. Runs of one build follow each other far faster than this.
+ * An idle spawner process ends after this long (it holds about 40 MB). Starting one forks this
+ * process, which costs the copy-on-write faults it exists to avoid (see spawn-process.ts), so it
+ * outlives the pauses between pulls of a busy server. Tests shorten it (setSpawnerIdleMs).
  */
-export const SPAWNER_IDLE_MS = 1000;
+export const SPAWNER_IDLE_MS = 5 * 60_000;
+let spawnerIdleMs = SPAWNER_IDLE_MS;
 let idleTimer: NodeJS.Timeout | null = null;
 
-/** Whether the spawner thread is running now (for tests). */
+/** Whether the spawner process is running now (for tests). */
 export function spawnerIsRunning(): boolean {
-  return worker !== null;
+  return spawnerProcess !== null;
 }
 
-function spawner(): Worker {
-  if (worker) return worker;
-  const started = fromSource
-    ? // As @nixery/archive's pack workers: the worker registers tsx itself, then loads the source.
-      new Worker(
-        `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
-        { eval: true, execArgv: ['--conditions=source'] },
-      )
-    : new Worker(workerUrl, { execArgv: [] });
+/** How long an idle spawner process stays (for tests: the default is minutes). */
+export function setSpawnerIdleMs(ms: number): void {
+  spawnerIdleMs = ms;
+}
+
+function spawner(): ChildProcess {
+  if (spawnerProcess) return spawnerProcess;
+  const started = fork(spawnerFile, [], {
+    // Compiled, none of this process's flags; from sources, tsx and the `source` condition.
+    execArgv: fromSource ? ['--conditions=source', '--import', 'tsx'] : [],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   started.on('message', (message: FromSpawner) => {
     const run = pending.get(message.id);
     if (!run) return;
@@ -73,26 +79,37 @@ function spawner(): Worker {
     }
   });
   const lost = (why: string) => {
-    if (worker === started) worker = null;
+    if (spawnerProcess === started) spawnerProcess = null;
     for (const [id, run] of pending) {
       finish(id);
-      run.reject(new Error(`the Nix spawner thread ${why}`));
+      run.reject(new Error(`the Nix spawner process ${why}`));
     }
   };
   started.on('error', (error) => lost(`failed: ${error.message}`));
-  started.on('exit', (code) => lost(`exited (${code})`));
-  started.unref();
-  worker = started;
+  started.on('exit', (code, signal) => lost(`exited (${signal ?? code})`));
+  keepAlive(started, false);
+  spawnerProcess = started;
   return started;
+}
+
+/** Whether the spawner (its process and IPC channel) keeps this process's event loop alive. */
+function keepAlive(child: ChildProcess, keep: boolean): void {
+  if (keep) {
+    child.ref();
+    child.channel?.ref();
+  } else {
+    child.unref();
+    child.channel?.unref();
+  }
 }
 
 function finish(id: number): void {
   pending.delete(id);
   if (pending.size > 0) return;
   // An idle spawner never keeps the process alive, and ends once it has been idle a while.
-  worker?.unref();
+  if (spawnerProcess) keepAlive(spawnerProcess, false);
   cancelIdleExit();
-  idleTimer = setTimeout(endIdleSpawner, SPAWNER_IDLE_MS);
+  idleTimer = setTimeout(endIdleSpawner, spawnerIdleMs);
   idleTimer.unref();
 }
 
@@ -103,17 +120,18 @@ function cancelIdleExit(): void {
 
 function endIdleSpawner(): void {
   idleTimer = null;
-  const idle = worker;
+  const idle = spawnerProcess;
   if (idle === null || pending.size > 0) return;
-  worker = null; // the next run starts a new one
-  // Its ending is not a loss: nothing is pending on it.
+  spawnerProcess = null; // the next run starts a new one
+  // Its ending is not a loss: nothing is pending on it. It exits once disconnected.
   idle.removeAllListeners('exit');
   idle.removeAllListeners('error');
   idle.on('error', () => {});
-  void idle.terminate();
+  if (idle.connected) idle.disconnect();
 }
 
-// Nix started by this process does not outlive it (execa's own clean-up is main-thread only).
+// Nix started for this process does not outlive it (the spawner also stops its runs when this
+// process goes: spawn-process.ts).
 process.once('exit', () => {
   for (const run of pending.values()) {
     if (run.pid !== null) {
@@ -127,18 +145,20 @@ process.once('exit', () => {
 });
 
 /**
- * Runs one Nix command (run-nix-here.ts) from a worker thread, so that starting the process never
- * blocks this thread's event loop. stderr comes back line by line, stdout whole (small JSON). An
- * abort through `signal` stops Nix (SIGTERM, then SIGKILL) and rejects with the signal's reason
- * once it has exited.
+ * Runs one Nix command (run-nix-here.ts) from the spawner process (spawn-process.ts), so that this
+ * process never forks and starting Nix never blocks its event loop. stderr comes back line by
+ * line, stdout whole (small JSON). An abort through `signal` stops Nix (SIGTERM, then SIGKILL) and
+ * rejects with the signal's reason once it has exited.
  */
 export async function runNix(file: string, args: string[], options: RunOptions): Promise<NixRun> {
   if (options.signal?.aborted) throw options.signal.reason;
   const id = nextId++;
   cancelIdleExit();
-  const thread = spawner();
+  const child = spawner();
   const result = await new Promise<NixRun & { canceled: boolean }>((resolve, reject) => {
-    const onAbort = () => thread.postMessage({ type: 'abort', id } satisfies ToSpawner);
+    const onAbort = () => {
+      if (child.connected) child.send({ type: 'abort', id } satisfies ToSpawner);
+    };
     const forget = () => options.signal?.removeEventListener('abort', onAbort);
     pending.set(id, {
       resolve: (run) => {
@@ -153,10 +173,10 @@ export async function runNix(file: string, args: string[], options: RunOptions):
       pid: null,
     });
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    thread.ref();
-    // The environment as it is now (a worker's copy is taken when it starts).
+    keepAlive(child, true);
+    // The environment as it is now (the spawner's own is the one it started with).
     const env = pureNixEnv(process.env) as Record<string, string>;
-    thread.postMessage({
+    child.send({
       type: 'run',
       id,
       file,
