@@ -19,6 +19,8 @@ export interface RealFilesResult {
   baselines: { tarGzipMs: number; tarPigzMs: number };
   idleRssBytes: number;
   peakRssBytes: number;
+  /** Peak RSS of the server's Nix spawner, a process of its own (null if it was not running). */
+  spawnerPeakRssBytes: number | null;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runRealFiles(options: {
   let manifest: Awaited<ReturnType<typeof fetchManifest>>;
   let memory: ReturnType<typeof peaks>;
   let idleRssBytes: number;
+  let spawnerPeakRssBytes: number | null = null;
   try {
     idleRssBytes = (await registry.memory()).rss;
     await settleDisk();
@@ -55,6 +58,7 @@ export async function runRealFiles(options: {
     manifest = work.value;
     build = await buildDone;
     memory = peaks((await registry.memory()).peakRss, work.max);
+    spawnerPeakRssBytes = await registry.spawnerPeakRss();
   } finally {
     await registry.stop();
     await rm(storagePath, { recursive: true, force: true });
@@ -82,6 +86,7 @@ export async function runRealFiles(options: {
     baselines: { tarGzipMs, tarPigzMs },
     idleRssBytes,
     peakRssBytes: memory.peakRssBytes,
+    spawnerPeakRssBytes,
   };
   return { result, figures: realFilesFigures(result) };
 }
@@ -136,6 +141,16 @@ function realFilesFigures(r: RealFilesResult): Figure[] {
       '< 200',
       'value',
     ),
+    ...(r.spawnerPeakRssBytes === null
+      ? []
+      : [
+          {
+            section,
+            name: "peak RSS of the server's Nix spawner (a process of its own, beside the server's)",
+            value: round(r.spawnerPeakRssBytes / MB),
+            unit: 'MB',
+          },
+        ]),
   ];
   let lower = 0;
   for (const c of d.classes) {

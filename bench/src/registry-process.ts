@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BuildTimings } from '@nixery/builder';
-import { processMemory, stopChild } from './processes.js';
+import { childrenRunning, processMemory, stopChild } from './processes.js';
 import { NIX_ENV } from './synthetic-set.js';
 
 /** The built CLI, as `scripts/start.sh` runs it (turbo builds it before the benchmarks). */
@@ -103,6 +103,12 @@ export class RegistryProcess {
 
   memory(): Promise<{ rss: number; peakRss: number }> {
     return processMemory(this.pid);
+  }
+
+  /** The peak RSS of the server's Nix spawner process (@nixery/nix), or null when none runs. */
+  async spawnerPeakRss(): Promise<number | null> {
+    const [spawner] = await childrenRunning(this.pid, 'spawn-process');
+    return spawner === undefined ? null : (await processMemory(spawner)).peakRss;
   }
 
   recentLog(): string {

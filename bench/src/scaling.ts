@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarPipelineMs } from './baselines.js';
-import { buildInProcess } from './in-process-build.js';
+import { BuilderProcess } from './build-process.js';
 import { run } from './processes.js';
 import { type Figure, withTarget } from './results.js';
 import { median, ratio } from './stats.js';
@@ -48,24 +48,31 @@ export async function runScaling(options: {
   const points: ScalingPoint[] = [];
   for (const n of options.set.params.scalePaths) {
     const storagePath = join(options.workDir, `scale-${n}`);
-    // The closure is asked of Nix first (a spawn, which forks this process), then one untimed
-    // build runs into storage of its own: it takes the copy-on-write faults that follow a fork
-    // (processes.ts), and leaves the packing and gzip workers started and their code compiled, as
+    // Each image is built by a fresh builder process (build-process.ts), first once untimed into
+    // storage of its own: that leaves its packing and gzip workers started and their code
+    // compiled, and its Nix spawner and command shell started (their one fork of it behind), as
     // in a running server (together more than the 1,000-path image's whole layer stage).
     const closure = await scaleClosure(options.set, n);
-    const warmUpPath = `${storagePath}-warm-up`;
-    await rm(warmUpPath, { recursive: true, force: true });
-    await buildInProcess({ pkgsPath: options.set.path, storagePath: warmUpPath, image: `scale${n}` });
-    await rm(warmUpPath, { recursive: true, force: true });
-    const listFile = join(options.workDir, `scale-${n}.txt`);
-    // Builds and baseline runs alternate, so a noisy minute on the shared machine lands on both.
-    const builds: Awaited<ReturnType<typeof buildInProcess>>[] = [];
+    const builder = BuilderProcess.start();
+    const builds: Awaited<ReturnType<BuilderProcess['build']>>[] = [];
     const baselineRuns: number[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      await rm(storagePath, { recursive: true, force: true });
-      builds.push(await buildInProcess({ pkgsPath: options.set.path, storagePath, image: `scale${n}` }));
-      await rm(storagePath, { recursive: true, force: true });
-      baselineRuns.push(await tarPipelineMs(closure, 'gzip -6', listFile));
+    try {
+      const build = (path: string) =>
+        builder.build({ pkgsPath: options.set.path, storagePath: path, image: `scale${n}` });
+      const warmUpPath = `${storagePath}-warm-up`;
+      await rm(warmUpPath, { recursive: true, force: true });
+      await build(warmUpPath);
+      await rm(warmUpPath, { recursive: true, force: true });
+      const listFile = join(options.workDir, `scale-${n}.txt`);
+      // Builds and baseline runs alternate, so a noisy minute on the shared machine lands on both.
+      for (let round = 0; round < options.rounds; round++) {
+        await rm(storagePath, { recursive: true, force: true });
+        builds.push(await build(storagePath));
+        await rm(storagePath, { recursive: true, force: true });
+        baselineRuns.push(await tarPipelineMs(closure, 'gzip -6', listFile));
+      }
+    } finally {
+      await builder.stop();
     }
     const inOrder = builds.map((b) => b.timings.layersMs);
     builds.sort((a, b) => a.timings.layersMs - b.timings.layersMs);
