@@ -28,7 +28,7 @@ let nextId = 1;
 const pending = new Map<number, Pending>();
 
 /**
- * An idle spawner process ends after this long (it holds about 40 MB). Starting one forks this
+ * An idle spawner process ends after this long (its RSS peaks near 60 MB). Starting one forks this
  * process, which costs the copy-on-write faults it exists to avoid (see spawn-process.ts), so it
  * outlives the pauses between pulls of a busy server. Tests shorten it (setSpawnerIdleMs).
  */

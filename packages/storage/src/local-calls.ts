@@ -12,11 +12,12 @@ import { promisify } from 'node:util';
 
 /**
  * The filesystem driver's short system calls, made synchronously (here, and its renames and
- * stats): open, write, close, rename, stat and the read of a small file each take tens of microseconds on a local disk, while their
- * promise forms cost two hand-offs between this thread and libuv's pool each (about a dozen per
- * layer blob and its cache record). A build of 90 small layers spent more CPU on those hand-offs
- * than on the calls; written this way it took ~10 % less time and CPU (bench/README.md). An
- * fsync waits for the device (milliseconds), so it always goes to the pool.
+ * stats): an open, a write, a close, a rename, a stat or the read of a small file takes tens of
+ * microseconds on a local disk, while its promise form costs two hand-offs between this thread
+ * and libuv's pool (about a dozen per layer blob and its cache record). A build of 90 small
+ * layers spent more CPU on those hand-offs than on the calls; written this way it took ~10 % less
+ * time and CPU (bench/README.md). An fsync waits for the device (milliseconds), so it always goes
+ * to the pool.
  */
 
 /** Bytes up to which a buffer is written, or a file read, with synchronous calls. */
