@@ -371,29 +371,31 @@ export class ImageBuilder {
     // Garbage collection on another instance may have deleted a reused (cached) layer while this
     // build ran; the manifests are written by now, so a later gc sees them. Layers are
     // reproducible: writing the missing ones again gives the same digests and the same manifests.
-    // Layers this build wrote are younger than gc's grace (which outlasts a build): not checked.
-    const missing = await this.missingLayers(first.reused);
-    if (missing.length === 0) return { record: first.record, written: first.written };
+    // Layers this build wrote are checked too: a blob a service already had is kept as it was,
+    // with its old time, so gc's grace does not cover it.
+    const missing = await this.missingLayers(first.record);
+    if (missing.length === 0) return first;
     for (const layer of missing) await this.layerCache.forget(this.layerCacheKey(layer.key));
     const second = await this.writeImageOnce(plan, signal, options);
     return { record: second.record, written: first.written + second.written };
   }
 
-  private async missingLayers(layers: LayerRecord[]): Promise<LayerRecord[]> {
+  private async missingLayers(record: ImageRecord): Promise<LayerRecord[]> {
     // A few at a time: one stat per layer, on a service a request each.
     const limit = pLimit(8);
-    const present = await Promise.all(layers.map((layer) => limit(() => this.store.statBlob(layer.digest))));
-    return layers.filter((_, i) => present[i] === null);
+    const present = await Promise.all(
+      record.layers.map((layer) => limit(() => this.store.statBlob(layer.digest))),
+    );
+    return record.layers.filter((_, i) => present[i] === null);
   }
 
   private async writeImageOnce(
     plan: ImagePlan,
     signal: AbortSignal,
     options: { onLayer?: (finished: number, layers: number) => void },
-  ): Promise<{ record: ImageRecord; written: number; reused: LayerRecord[] }> {
+  ): Promise<{ record: ImageRecord; written: number }> {
     let written = 0;
     let finished = 0;
-    const reusedLayers: LayerRecord[] = [];
     const layerCount = plan.layers.length + 1;
     options.onLayer?.(0, layerCount);
     let firstLayerDone = () => {};
@@ -402,8 +404,7 @@ export class ImageBuilder {
     });
     const countingStore = async (source: LayerSource, key: string, pathCount: number) => {
       const { layer, reused } = await this.storeLayer(source, key, pathCount, signal);
-      if (reused) reusedLayers.push(layer);
-      else written++;
+      if (!reused) written++;
       options.onLayer?.(++finished, layerCount);
       firstLayerDone();
       return layer;
@@ -434,7 +435,7 @@ export class ImageBuilder {
     const layers = await buildLayersConcurrently(layerJobs, limit);
     const images = await this.writeManifests(plan.request, layers);
     const referrers = await writeSbomReferrers(this.store, await sbomStored, images.manifests);
-    return { record: { ...images, referrers }, written, reused: reusedLayers };
+    return { record: { ...images, referrers }, written };
   }
 
   /**
@@ -596,13 +597,10 @@ export class ImageBuilder {
           expectedDigest: docker.configBlob.digest,
           contentType: 'application/octet-stream',
         });
-    // After the config, so no stored manifest ever names a missing one; both at once, sharing
-    // their folder fsyncs (on a service, overlapping their round trips).
-    await Promise.all(
-      [docker, oci].map((manifest) =>
-        storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType),
-      ),
-    );
+    // After the config, so no stored manifest ever names a missing one.
+    for (const manifest of [docker, oci]) {
+      await storage.putObject(manifestObjectKey(manifest.digest), manifest.bytes, manifest.mediaType);
+    }
     return {
       name: request.name,
       arch: request.arch,

@@ -59,9 +59,7 @@ export async function writeSbomReferrers(
   manifests: ImageRecord['manifests'],
 ): Promise<Record<string, ReferrerRecord[]>> {
   const referrers: Record<string, ReferrerRecord[]> = {};
-  // Both subjects at once (their writes share folder fsyncs); each artifact manifest is stored
-  // before the referrers list naming it.
-  const writeFor = async (subject: ImageRecord['manifests']['oci']) => {
+  for (const subject of [manifests.oci, manifests.docker]) {
     const artifact = buildArtifactManifest({
       artifactType: SPDX_MEDIA_TYPE,
       blob: { mediaType: SPDX_MEDIA_TYPE, digest: sbom.digest, size: sbom.size },
@@ -76,10 +74,8 @@ export async function writeSbomReferrers(
       Buffer.from(JSON.stringify(ofSubject)),
       'application/json',
     );
-  };
-  await Promise.all([manifests.oci, manifests.docker].map(writeFor));
-  // Keys in the order they always had (oci first), whichever write finished first.
-  return Object.fromEntries([manifests.oci, manifests.docker].map((m) => [m.digest, referrers[m.digest]!]));
+  }
+  return referrers;
 }
 
 /** The source as the SBOM names it: what was asked of Nix, minus a local set's host path. */

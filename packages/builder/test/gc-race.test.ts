@@ -31,13 +31,3 @@ test('a reused layer deleted behind the cache is written again, and the image is
   // Only the missing layer was written again.
   expect(storage.blobWrites - before).toBe(1);
 });
-
-test('a cold build checks none of the layers it wrote itself (they are younger than gc grace)', async () => {
-  const dir = await tempDir('nixery-builder-gc-');
-  dirs.push(dir);
-  const storage = new CountingStorage(dir.path);
-  const { builder } = bundledBuilder(storage);
-  const image = await builder.getImage('shell/hello', 'latest');
-  const layerDigests = new Set(image.layers.map((layer) => layer.digest));
-  expect(storage.blobStats.filter((digest) => layerDigests.has(digest))).toEqual([]);
-});

@@ -9,15 +9,9 @@ import { type BuilderEvent, ImageBuilder, type ImageBuilderOptions } from '../sr
 /** Real filesystem storage that counts blob writes, so tests can assert "nothing was rewritten". */
 export class CountingStorage extends FilesystemStorage {
   blobWrites = 0;
-  /** Digests asked about with statBlob, in order. */
-  readonly blobStats: string[] = [];
   override putBlob(data: Readable | Buffer, options?: PutBlobOptions) {
     this.blobWrites++;
     return super.putBlob(data, options);
-  }
-  override statBlob(digest: string) {
-    this.blobStats.push(digest);
-    return super.statBlob(digest);
   }
 }
 

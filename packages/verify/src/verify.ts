@@ -162,8 +162,10 @@ export async function verifyStorage(storage: Storage, options: VerifyOptions = {
     }
   }
 
-  // A referrers list must name stored, sound manifests whose subject is the list's own.
-  for (const { key, subject } of walked.referrers) {
+  // A referrers list must name stored, sound manifests whose subject is the list's own. In key
+  // order: a folder lists in an order of the filesystem's own (ext4: a hash with a per-disk seed).
+  const referrerLists = [...walked.referrers].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { key, subject } of referrerLists) {
     const body = await storage.getObject(key);
     if (!body) continue;
     report.referrers.checked++;
