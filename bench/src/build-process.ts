@@ -5,6 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildInProcess } from './in-process-build.js';
+import { stopChild } from './processes.js';
 
 type BuildRequest = Parameters<typeof buildInProcess>[0];
 type BuildResult = Awaited<ReturnType<typeof buildInProcess>>;
@@ -56,11 +57,7 @@ export class BuilderProcess {
     return next;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.disconnect();
-    this.child.kill('SIGTERM');
-    await exited;
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }

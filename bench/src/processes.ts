@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,22 +44,6 @@ export async function processMemory(pid: number): Promise<{ rss: number; peakRss
     return Number(match[1]) * 1024;
   };
   return { rss: field('VmRSS'), peakRss: field('VmHWM') };
-}
-
-/** Pids of the processes whose parent is `parent` and whose command line contains `needle`. */
-export async function childrenRunning(parent: number, needle: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
-      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes(needle)) found.push(Number(entry));
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return found;
 }
 
 /** Ends a child we started and waits until it has exited. */

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BuildTimings } from '@nixery/builder';
-import { childrenRunning, processMemory, stopChild } from './processes.js';
+// The e2e tests' walk of /proc (as storm.ts shares their count of Nix processes).
+import { childrenRunning } from '../../e2e/test/support/serve-process.js';
+import { processMemory, stopChild } from './processes.js';
 import { NIX_ENV } from './synthetic-set.js';
 
 /** The built CLI, as `scripts/start.sh` runs it (turbo builds it before the benchmarks). */

@@ -65,6 +65,23 @@ export async function startServe(args: string[], env: Record<string, string>): P
 /** The Nix programs the registry runs, by the file name of their command. */
 const NIX_PROGRAMS = new Set(['nix-build', 'nix-instantiate', 'nix']);
 
+/** Every process now: its parent and its command line (argv), read from /proc. */
+async function processTable(): Promise<Map<number, { parent: number; argv: string[] }>> {
+  const table = new Map<number, { parent: number; argv: string[] }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      table.set(Number(entry), { parent, argv });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return table;
+}
+
 /**
  * Pids of the Nix processes running for `server` (nix-build, nix-instantiate, nix path-info, or
  * only `programs`): its descendants, as the server starts Nix from its spawner process.
@@ -73,26 +90,23 @@ export async function nixProcessesOf(
   server: number,
   programs: ReadonlySet<string> = NIX_PROGRAMS,
 ): Promise<number[]> {
-  const parentOf = new Map<number, number>();
-  const programOf = new Map<number, string>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const [program] = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (program !== undefined) programOf.set(Number(entry), basename(program));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
+  const table = await processTable();
   const descends = (pid: number): boolean => {
-    for (let up = parentOf.get(pid), hops = 0; up !== undefined && hops < 64; up = parentOf.get(up), hops++) {
+    for (let up = table.get(pid)?.parent, hops = 0; up !== undefined && hops < 64; hops++) {
       if (up === server) return true;
+      up = table.get(up)?.parent;
     }
     return false;
   };
-  return [...programOf]
-    .filter(([pid, program]) => programs.has(program) && descends(pid))
+  return [...table]
+    .filter(([pid, { argv }]) => argv[0] !== undefined && programs.has(basename(argv[0])) && descends(pid))
+    .map(([pid]) => pid);
+}
+
+/** Pids of the children of `parent` whose command line contains `needle` (e.g. a script's name). */
+export async function childrenRunning(parent: number, needle: string): Promise<number[]> {
+  const table = await processTable();
+  return [...table]
+    .filter(([, entry]) => entry.parent === parent && entry.argv.join('\0').includes(needle))
     .map(([pid]) => pid);
 }
