@@ -6,7 +6,7 @@ import { profileLayerStages } from './layer-profile.js';
 import { settleDisk } from './processes.js';
 import { fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
-import { MB, ratio, round } from './stats.js';
+import { MB, median, ratio, round } from './stats.js';
 import { imageClosure, imageName, narBytes, pickImage, type SyntheticSet } from './synthetic-set.js';
 
 export interface ColdBuildResult {
@@ -14,6 +14,8 @@ export interface ColdBuildResult {
   packages: number;
   closurePaths: number;
   closureBytes: number;
+  /** Cold builds by fresh registry processes: requestMs and timings are the median build's. */
+  rounds: number;
   /** Manifest request to 200 against the registry process (default parallel layer writing). */
   requestMs: number;
   timings: { nixMs: number; groupingMs: number; layersMs: number; totalMs: number; layers: number };
@@ -21,6 +23,7 @@ export interface ColdBuildResult {
   singleStream: { layersMs: number; totalMs: number };
   /** The same build in-process, parallel, at gzip level 1 (NIXERY_GZIP_LEVEL=1), and the bytes of both levels. */
   fastGzip: { layersMs: number; compressedBytes: number; defaultLevelBytes: number };
+  /** tar|pigz: the median of as many runs as builds, alternating with them; tar|gzip: one run. */
   baselines: { tarGzipMs: number; tarPigzMs: number };
   /** The same closure through the archive stages alone (see layer-profile.ts). */
   profile: { bytes: number; tarMs: number; tarHashMs: number; tarHashGzipMs: number };
@@ -35,6 +38,7 @@ export interface ColdBuildResult {
 export async function runColdBuild(options: {
   set: SyntheticSet;
   targetBytes: number;
+  rounds: number;
   workDir: string;
   /** Storage the registry process keeps (the warm-pull benchmark serves the image from it). */
   storagePath: string;
@@ -47,12 +51,31 @@ export async function runColdBuild(options: {
   const closureBytes = narBytes(set, closure);
   log(`cold build: ${picked.attrs.length} packages, ${closure.length} paths, ${round(closureBytes / MB)} MB`);
 
+  // The kept registry's build is the first round; more rounds are fresh registries of their own,
+  // each followed by a pigz run, so the figure against pigz compares medians of alternating runs.
+  const listFile = join(options.workDir, 'cold-closure.txt');
   const registry = await RegistryProcess.start({ storagePath: options.storagePath, pkgsPath: set.path });
-  await settleDisk();
-  const buildDone = registry.nextBuild();
-  const response = await fetchManifest(registry.url, image);
-  const { timings } = await buildDone;
-  log(`  registry: ${Math.round(response.ms)} ms to 200 (${JSON.stringify(timings)})`);
+  const builds = [await coldBuild(registry, image, closure)];
+  const pigzRuns = [await tarPipelineMs(closure, 'pigz -6', listFile)];
+  for (let i = 1; i < options.rounds; i++) {
+    const roundPath = join(options.workDir, 'cold-round');
+    await rm(roundPath, { recursive: true, force: true });
+    const fresh = await RegistryProcess.start({ storagePath: roundPath, pkgsPath: set.path });
+    try {
+      builds.push(await coldBuild(fresh, image, closure));
+    } finally {
+      await fresh.stop();
+      await rm(roundPath, { recursive: true, force: true });
+    }
+    pigzRuns.push(await tarPipelineMs(closure, 'pigz -6', listFile));
+  }
+  const tarPigzMs = median(pigzRuns);
+  const { response, timings } = [...builds].sort((a, b) => a.timings.layersMs - b.timings.layersMs)[
+    builds.length >> 1
+  ]!;
+  log(
+    `  registry: ${builds.map((b) => `${Math.round(b.response.ms)} ms to 200 (${JSON.stringify(b.timings)})`).join('; ')}`,
+  );
 
   const singleDir = join(options.workDir, 'cold-single-stream');
   await rm(singleDir, { recursive: true, force: true });
@@ -61,13 +84,20 @@ export async function runColdBuild(options: {
     storagePath: singleDir,
     image,
     layerConcurrency: 1,
+    warmPaths: closure,
   });
   await rm(singleDir, { recursive: true, force: true });
   log(`  in-process, one layer at a time: layers ${single.timings.layersMs} ms`);
 
   const fastDir = join(options.workDir, 'cold-gzip-1');
   await rm(fastDir, { recursive: true, force: true });
-  const fast = await buildInProcess({ pkgsPath: set.path, storagePath: fastDir, image, gzipLevel: 1 });
+  const fast = await buildInProcess({
+    pkgsPath: set.path,
+    storagePath: fastDir,
+    image,
+    gzipLevel: 1,
+    warmPaths: closure,
+  });
   await rm(fastDir, { recursive: true, force: true });
   const bytesOf = (layers: readonly { size: number }[]) => layers.reduce((sum, l) => sum + l.size, 0);
   const fastGzip = {
@@ -77,11 +107,9 @@ export async function runColdBuild(options: {
   };
   log(`  in-process, gzip level 1: ${JSON.stringify(fastGzip)}`);
 
-  const listFile = join(options.workDir, 'cold-closure.txt');
   const tarGzipMs = await tarPipelineMs(closure, 'gzip -6', listFile);
-  const tarPigzMs = await tarPipelineMs(closure, 'pigz -6', listFile);
   log(
-    `  baselines: tar|gzip -6|sha256sum ${Math.round(tarGzipMs)} ms, tar|pigz -6|sha256sum ${Math.round(tarPigzMs)} ms`,
+    `  baselines: tar|gzip -6|sha256sum ${Math.round(tarGzipMs)} ms, tar|pigz -6|sha256sum ${pigzRuns.join(', ')} ms`,
   );
 
   const profile = await profileLayerStages(closure, tarGzipMs);
@@ -92,6 +120,7 @@ export async function runColdBuild(options: {
     packages: picked.attrs.length,
     closurePaths: closure.length,
     closureBytes,
+    rounds: builds.length,
     requestMs: Math.round(response.ms),
     timings: {
       nixMs: timings.nixMs,
@@ -140,14 +169,18 @@ function coldBuildFigures(r: ColdBuildResult): Figure[] {
       '≤ 1.3',
       'ratio',
     ),
-    {
-      section,
-      name: 'layer writing, parallel, vs pigz',
-      value: r.timings.layersMs,
-      unit: 'ms',
-      baseline: { name: 'tar|pigz -6|sha256sum', value: r.baselines.tarPigzMs },
-      ratio: ratio(r.timings.layersMs, r.baselines.tarPigzMs),
-    },
+    withTarget(
+      {
+        section,
+        name: `layer writing, parallel, vs pigz (medians of ${r.rounds} fresh servers and runs)`,
+        value: r.timings.layersMs,
+        unit: 'ms',
+        baseline: { name: 'tar|pigz -6|sha256sum', value: r.baselines.tarPigzMs },
+        ratio: ratio(r.timings.layersMs, r.baselines.tarPigzMs),
+      },
+      '≤ 1',
+      'ratio',
+    ),
     {
       section,
       name: 'layer writing, parallel, gzip level 1 (in-process)',
@@ -172,4 +205,13 @@ function coldBuildFigures(r: ColdBuildResult): Figure[] {
       baseline: { name: 'tar|gzip -6', value: round(r.closureBytes / MB / (r.baselines.tarGzipMs / 1000)) },
     },
   ];
+}
+
+/** One cold build of `image` by `registry` from a warm page cache and a settled disk. */
+async function coldBuild(registry: RegistryProcess, image: string, closure: readonly string[]) {
+  await settleDisk(closure);
+  const buildDone = registry.nextBuild();
+  const response = await fetchManifest(registry.url, image);
+  const { timings } = await buildDone;
+  return { response, timings };
 }

@@ -15,6 +15,8 @@ export async function buildInProcess(options: {
   image: string;
   layerConcurrency?: number;
   gzipLevel?: number;
+  /** Store paths read into the page cache before the build (see settleDisk). */
+  warmPaths?: readonly string[];
 }): Promise<{ record: ImageRecord; timings: BuildTimings; wallMs: number }> {
   let timings: BuildTimings | null = null;
   const builder = new ImageBuilder({
@@ -28,7 +30,7 @@ export async function buildInProcess(options: {
       if (event.type === 'build-end') timings = event.timings;
     },
   });
-  await settleDisk();
+  await settleDisk(options.warmPaths);
   const started = performance.now();
   const record = await builder.getImage(options.image, 'latest');
   const wallMs = performance.now() - started;

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -59,15 +61,32 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 }
 
 /**
- * Flushes dirty pages to disk before a timed build. A build fsyncs each blob, and on ext4 an
- * fsync can wait for the journal to write back other files' dirty data: without this, the
- * gigabytes earlier sections wrote (package sets, peers' copies) landed in the first build's
- * fsyncs (the 5,000-path image's layers took 2.5 s right after a full run, 0.7 s once settled).
+ * Readies the machine for a timed run: reads every file of `storePaths` (when given) into the
+ * page cache, then flushes dirty pages to disk.
+ *
+ * The read: our VMs run DAMON with a page-out scheme (/sys/kernel/mm/damon/admin: file pages not
+ * touched for 60 s are reclaimed), so a set idle since an earlier section is half on disk again
+ * (the real-files set: 518 MB resident, 186 MB two minutes later, by fincore). Whichever run
+ * came first then paid the disk reads, and that was always ours: the baselines ran after it.
+ * Every timed build and baseline now starts from the same warm cache.
+ *
+ * The flush: a build fsyncs each blob, and on ext4 an fsync can wait for the journal to write
+ * back other files' dirty data: without it, the gigabytes earlier sections wrote (package sets,
+ * peers' copies) landed in the first build's fsyncs (the 5,000-path image's layers took 2.5 s
+ * right after a full run, 0.7 s once settled).
+ *
  * Run by the command shell, so the builds timed in this process come after no fork of it.
  */
-export async function settleDisk(): Promise<void> {
+export async function settleDisk(storePaths: readonly string[] = []): Promise<void> {
+  if (storePaths.length > 0) {
+    warmListFile ??= join(await mkdtemp(join(tmpdir(), 'nixery-bench-warm-')), 'paths.txt');
+    await writeFile(warmListFile, storePaths.map((p) => p.replace(/^\//, '')).join('\n'));
+    await inCommandShell(`set -o pipefail; tar -c -C / -T "${warmListFile}" -f - | cat >/dev/null`);
+  }
   await inCommandShell('sync');
 }
+
+let warmListFile: string | null = null;
 
 /**
  * One bash, started once, that runs the commands issued between in-process builds (`sync`, the

@@ -29,6 +29,11 @@ export interface BenchProfile {
   s3PullRounds: number;
   /** Timed builds of each scale image, and runs of its baseline: the figures are medians. */
   scaleRounds: number;
+  /**
+   * Cold builds of the 312 MB and real-files images, each by a fresh registry process, alternating
+   * with runs of their pigz baseline: the figures against pigz are medians.
+   */
+  coldRounds: number;
   /** Downloads of the large blob per connection (4 connections). */
   blobRepeats: number;
   pullClients: number;
@@ -47,6 +52,7 @@ export const FULL_PROFILE: BenchProfile = {
   pullRounds: 5,
   s3PullRounds: 3,
   scaleRounds: 5,
+  coldRounds: 3,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
   blobRepeats: 4,
@@ -63,6 +69,7 @@ export const SMOKE_PROFILE: BenchProfile = {
   pullRounds: 1,
   s3PullRounds: 1,
   scaleRounds: 1,
+  coldRounds: 1,
   rateSeconds: 1,
   largeBlobBytes: 2_000_000,
   blobRepeats: 1,

@@ -71,6 +71,7 @@ export async function runBenchmarks(
       const cold = await runColdBuild({
         set,
         targetBytes: profile.coldImageBytes,
+        rounds: profile.coldRounds,
         workDir,
         storagePath,
         log,
@@ -144,7 +145,7 @@ export async function runBenchmarks(
     }
 
     if (wants('real')) {
-      const real = await runRealFiles({ roots: profile.realRoots, workDir, log });
+      const real = await runRealFiles({ roots: profile.realRoots, rounds: profile.coldRounds, workDir, log });
       sections.realFiles = { ok: true, result: real.result };
       figures.push(...real.figures);
     }

@@ -58,7 +58,12 @@ export async function runScaling(options: {
     const baselineRuns: number[] = [];
     try {
       const build = (path: string) =>
-        builder.build({ pkgsPath: options.set.path, storagePath: path, image: `scale${n}` });
+        builder.build({
+          pkgsPath: options.set.path,
+          storagePath: path,
+          image: `scale${n}`,
+          warmPaths: closure,
+        });
       const warmUpPath = `${storagePath}-warm-up`;
       await rm(warmUpPath, { recursive: true, force: true });
       await build(warmUpPath);

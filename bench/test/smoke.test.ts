@@ -57,6 +57,7 @@ describe('benchmark smoke run', () => {
   test('cold build: the stages add up to the build and the baselines ran on the same closure', () => {
     const cold = section<ColdBuildResult>('coldBuild');
     expect(cold.closurePaths).toBeGreaterThan(4);
+    expect(cold.rounds).toBe(SMOKE_PROFILE.coldRounds);
     expect(cold.closureBytes).toBeGreaterThan(1_000_000);
     const { nixMs, groupingMs, layersMs, totalMs } = cold.timings;
     expect(nixMs + groupingMs + layersMs).toBeGreaterThanOrEqual(totalMs - 2);
@@ -75,6 +76,7 @@ describe('benchmark smoke run', () => {
   test('real files: a built image of host folders, its size classes adding up, its baselines run', () => {
     const real = section<RealFilesResult>('realFiles');
     expect(real.closurePaths).toBeGreaterThan(4);
+    expect(real.rounds).toBe(SMOKE_PROFILE.coldRounds);
     expect(real.distribution.files).toBeGreaterThan(100);
     const classes = real.distribution.classes;
     expect(classes.reduce((sum, c) => sum + c.files, 0)).toBe(real.distribution.files);
