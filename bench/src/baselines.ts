@@ -1,5 +1,4 @@
-import { writeFile } from 'node:fs/promises';
-import { inCommandShell, settleDisk } from './processes.js';
+import { inCommandShell, settleDisk, writePathList } from './processes.js';
 
 /**
  * Wall time of `tar -c --sort=name <paths> | <compressor> | sha256sum`: the same work as a layer
@@ -12,7 +11,7 @@ export async function tarPipelineMs(
   compressor: string,
   listFile: string,
 ): Promise<number> {
-  await writeFile(listFile, storePaths.map((p) => p.replace(/^\//, '')).join('\n'));
+  await writePathList(storePaths, listFile);
   await settleDisk(storePaths);
   const ms = await inCommandShell(
     `set -o pipefail; tar -c --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1 -C / -T "${listFile}" | ${compressor} | sha256sum`,

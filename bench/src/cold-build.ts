@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { tarPipelineMs } from './baselines.js';
 import { buildInProcess } from './in-process-build.js';
 import { profileLayerStages } from './layer-profile.js';
-import { settleDisk } from './processes.js';
-import { fetchManifest, RegistryProcess } from './registry-process.js';
+import { buildThrough, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
-import { MB, median, ratio, round } from './stats.js';
+import { MB, median, medianBy, ratio, round } from './stats.js';
 import { imageClosure, imageName, narBytes, pickImage, type SyntheticSet } from './synthetic-set.js';
 
 export interface ColdBuildResult {
@@ -55,14 +54,14 @@ export async function runColdBuild(options: {
   // each followed by a pigz run, so the figure against pigz compares medians of alternating runs.
   const listFile = join(options.workDir, 'cold-closure.txt');
   const registry = await RegistryProcess.start({ storagePath: options.storagePath, pkgsPath: set.path });
-  const builds = [await coldBuild(registry, image, closure)];
+  const builds = [await buildThrough(registry, image, closure)];
   const pigzRuns = [await tarPipelineMs(closure, 'pigz -6', listFile)];
   for (let i = 1; i < options.rounds; i++) {
     const roundPath = join(options.workDir, 'cold-round');
     await rm(roundPath, { recursive: true, force: true });
     const fresh = await RegistryProcess.start({ storagePath: roundPath, pkgsPath: set.path });
     try {
-      builds.push(await coldBuild(fresh, image, closure));
+      builds.push(await buildThrough(fresh, image, closure));
     } finally {
       await fresh.stop();
       await rm(roundPath, { recursive: true, force: true });
@@ -70,9 +69,7 @@ export async function runColdBuild(options: {
     pigzRuns.push(await tarPipelineMs(closure, 'pigz -6', listFile));
   }
   const tarPigzMs = median(pigzRuns);
-  const { response, timings } = [...builds].sort((a, b) => a.timings.layersMs - b.timings.layersMs)[
-    builds.length >> 1
-  ]!;
+  const { response, timings } = medianBy(builds, (b) => b.timings.layersMs);
   log(
     `  registry: ${builds.map((b) => `${Math.round(b.response.ms)} ms to 200 (${JSON.stringify(b.timings)})`).join('; ')}`,
   );
@@ -205,13 +202,4 @@ function coldBuildFigures(r: ColdBuildResult): Figure[] {
       baseline: { name: 'tar|gzip -6', value: round(r.closureBytes / MB / (r.baselines.tarGzipMs / 1000)) },
     },
   ];
-}
-
-/** One cold build of `image` by `registry` from a warm page cache and a settled disk. */
-async function coldBuild(registry: RegistryProcess, image: string, closure: readonly string[]) {
-  await settleDisk(closure);
-  const buildDone = registry.nextBuild();
-  const response = await fetchManifest(registry.url, image);
-  const { timings } = await buildDone;
-  return { response, timings };
 }

@@ -80,13 +80,18 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 export async function settleDisk(storePaths: readonly string[] = []): Promise<void> {
   if (storePaths.length > 0) {
     warmListFile ??= join(await mkdtemp(join(tmpdir(), 'nixery-bench-warm-')), 'paths.txt');
-    await writeFile(warmListFile, storePaths.map((p) => p.replace(/^\//, '')).join('\n'));
+    await writePathList(storePaths, warmListFile);
     await inCommandShell(`set -o pipefail; tar -c -C / -T "${warmListFile}" -f - | cat >/dev/null`);
   }
   await inCommandShell('sync');
 }
 
 let warmListFile: string | null = null;
+
+/** Writes `storePaths` as a `tar -C / -T` list: one path per line, relative to the root. */
+export async function writePathList(storePaths: readonly string[], file: string): Promise<void> {
+  await writeFile(file, storePaths.map((p) => p.replace(/^\//, '')).join('\n'));
+}
 
 /**
  * One bash, started once, that runs the commands issued between in-process builds (`sync`, the

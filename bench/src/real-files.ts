@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tarPipelineMs } from './baselines.js';
 import { peaks, sampled } from './memory.js';
-import { settleDisk } from './processes.js';
 import {
   expandRoots,
   type FileSizeDistribution,
@@ -10,9 +9,9 @@ import {
   prepareRealSet,
   type RealSet,
 } from './real-set.js';
-import { fetchManifest, RegistryProcess } from './registry-process.js';
+import { buildThrough, type fetchManifest, RegistryProcess } from './registry-process.js';
 import { type Figure, withTarget } from './results.js';
-import { MB, median, ratio, round } from './stats.js';
+import { MB, median, medianBy, ratio, round } from './stats.js';
 
 export interface RealFilesResult {
   roots: string[];
@@ -67,7 +66,7 @@ export async function runRealFiles(options: {
   log(
     `  registry layer writing ${builds.map((b) => b.timings.layersMs).join(', ')} ms; tar|pigz -6 ${pigzRuns.join(', ')} ms; tar|gzip -6 ${tarGzipMs} ms`,
   );
-  const build = [...builds].sort((a, b) => a.timings.layersMs - b.timings.layersMs)[builds.length >> 1]!;
+  const build = medianBy(builds, (b) => b.timings.layersMs);
   const manifest = build.manifest;
   const spawnerPeaks = builds.flatMap((b) => (b.spawnerPeakRssBytes === null ? [] : [b.spawnerPeakRssBytes]));
 
@@ -188,14 +187,11 @@ async function buildInFreshRegistry(set: RealSet, storagePath: string): Promise<
   const registry = await RegistryProcess.start({ storagePath, pkgsPath: set.path });
   try {
     const idleRssBytes = (await registry.memory()).rss;
-    await settleDisk(set.closure);
-    const buildDone = registry.nextBuild();
-    const work = await sampled(registry, () => fetchManifest(registry.url, 'real'));
-    const { timings } = await buildDone;
+    const work = await sampled(registry, () => buildThrough(registry, 'real', set.closure));
     const memory = peaks((await registry.memory()).peakRss, work.max);
     return {
-      timings,
-      manifest: work.value,
+      timings: work.value.timings,
+      manifest: work.value.response,
       idleRssBytes,
       peakRssBytes: memory.peakRssBytes,
       spawnerPeakRssBytes: await registry.spawnerPeakRss(),

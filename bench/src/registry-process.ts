@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BuildTimings } from '@nixery/builder';
 // The e2e tests' walk of /proc (as storm.ts shares their count of Nix processes).
 import { childrenRunning } from '../../e2e/test/support/serve-process.js';
-import { processMemory, stopChild } from './processes.js';
+import { processMemory, settleDisk, stopChild } from './processes.js';
 import { NIX_ENV } from './synthetic-set.js';
 
 /** The built CLI, as `scripts/start.sh` runs it (turbo builds it before the benchmarks). */
@@ -135,6 +135,18 @@ export class RegistryProcess {
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 
 /** GETs a manifest by tag; returns the parsed manifest, its digest and the wall time. */
+/**
+ * One build of `image` by `registry`, timed from a settled disk with `warmPaths` in the page
+ * cache (settleDisk): the manifest answer and the build's timings from the registry's log.
+ */
+export async function buildThrough(registry: RegistryProcess, image: string, warmPaths: readonly string[]) {
+  await settleDisk(warmPaths);
+  const buildDone = registry.nextBuild();
+  const response = await fetchManifest(registry.url, image);
+  const { timings } = await buildDone;
+  return { response, timings };
+}
+
 export async function fetchManifest(
   baseUrl: string,
   name: string,

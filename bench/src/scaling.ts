@@ -4,7 +4,7 @@ import { tarPipelineMs } from './baselines.js';
 import { BuilderProcess } from './build-process.js';
 import { run } from './processes.js';
 import { type Figure, withTarget } from './results.js';
-import { median, ratio } from './stats.js';
+import { median, medianBy, ratio } from './stats.js';
 import { ESSENTIALS, NIX_ENV, type SyntheticSet } from './synthetic-set.js';
 
 /** Every store path of the scale<n> image (the builder adds the essentials), from nix-store. */
@@ -80,8 +80,7 @@ export async function runScaling(options: {
       await builder.stop();
     }
     const inOrder = builds.map((b) => b.timings.layersMs);
-    builds.sort((a, b) => a.timings.layersMs - b.timings.layersMs);
-    const { record, timings } = builds[builds.length >> 1]!;
+    const { record, timings } = medianBy(builds, (b) => b.timings.layersMs);
     const point: ScalingPoint = {
       requestedPaths: n,
       paths: record.layers.reduce((sum, layer) => sum + layer.pathCount, 0),

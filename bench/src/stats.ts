@@ -6,6 +6,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The item whose `key` is the median (the upper middle one for an even count), for a run's figures. */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new Error('median of an empty list');
+  return [...items].sort((a, b) => key(a) - key(b))[items.length >> 1]!;
+}
+
 /** Rounds to a few significant digits so tables and JSON stay readable. */
 export function round(value: number, digits = 3): number {
   if (!Number.isFinite(value) || value === 0) return value;
