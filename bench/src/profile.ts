@@ -36,6 +36,8 @@ export interface BenchProfile {
   coldRounds: number;
   /** Downloads of the large blob per connection (4 connections). */
   blobRepeats: number;
+  /** Passes over the servers, in alternating order, of the blob download: the rate is the median. */
+  blobPasses: number;
   pullClients: number;
   /** Install missing peers (docker-registry, nginx) with apt-get. */
   installPeers: boolean;
@@ -49,13 +51,14 @@ export const FULL_PROFILE: BenchProfile = {
   mode: 'full',
   set: { seed: '1', totalMiB: 1024, packages: 300, bigPathMiB: 500, scalePaths: [100, 1000, 5000] },
   coldImageBytes: 300_000_000,
-  pullRounds: 5,
+  pullRounds: 9,
   s3PullRounds: 3,
   scaleRounds: 5,
   coldRounds: 3,
   rateSeconds: 8,
   largeBlobBytes: 100_000_000,
-  blobRepeats: 4,
+  blobRepeats: 8,
+  blobPasses: 5,
   pullClients: 50,
   installPeers: true,
   realRoots: FULL_REAL_ROOTS,
@@ -73,6 +76,7 @@ export const SMOKE_PROFILE: BenchProfile = {
   rateSeconds: 1,
   largeBlobBytes: 2_000_000,
   blobRepeats: 1,
+  blobPasses: 1,
   pullClients: 5,
   installPeers: false,
   realRoots: SMOKE_REAL_ROOTS,

@@ -112,6 +112,7 @@ export async function runBenchmarks(
         rateSeconds: profile.rateSeconds,
         blobBytes: profile.largeBlobBytes,
         blobRepeats: profile.blobRepeats,
+        blobPasses: profile.blobPasses,
         workDir,
         log,
       });

@@ -163,7 +163,13 @@ export interface WarmPullResult {
   skopeo: Record<string, { medianMs: number; runsMs: number[] }>;
   manifestHead: Record<string, { requestsPerSecond: number; p99Ms: number; errors: number }>;
   manifestGet: Record<string, { requestsPerSecond: number; p99Ms: number; errors: number }>;
-  blob: { size: number; connections: number; mbPerSecond: Record<string, number> };
+  blob: {
+    size: number;
+    connections: number;
+    /** Medians over the passes. */
+    mbPerSecond: Record<string, number>;
+    passesMbPerSecond: Record<string, number[]>;
+  };
 }
 
 /** The warm-pull benchmark over our registry and whichever peers are running. */
@@ -176,6 +182,7 @@ export async function runWarmPull(options: {
   rateSeconds: number;
   blobBytes: number;
   blobRepeats: number;
+  blobPasses: number;
   workDir: string;
   log: (line: string) => void;
 }): Promise<{ result: WarmPullResult; figures: Figure[] }> {
@@ -242,10 +249,11 @@ export async function runWarmPull(options: {
   }
   if (options.nginx) blobUrls.nginx = `${options.nginx.url}/blobs/sha256/${blob.digest.slice(7)}`;
   const connections = 4;
-  const mbPerSecond: Record<string, number> = {};
-  // Alternate the servers over two passes and keep each one's better pass: the machine is shared.
-  for (let pass = 0; pass < 2; pass++) {
-    const names = pass === 0 ? Object.keys(blobUrls) : Object.keys(blobUrls).reverse();
+  const passes: Record<string, number[]> = Object.fromEntries(Object.keys(blobUrls).map((n) => [n, []]));
+  // Alternate the servers' order pass by pass and take each one's median: the machine is
+  // shared, and single passes of about a second differ by ±20 %.
+  for (let pass = 0; pass < options.blobPasses; pass++) {
+    const names = pass % 2 === 0 ? Object.keys(blobUrls) : Object.keys(blobUrls).reverse();
     for (const name of names) {
       const { mbPerSecond: rate } = await blobThroughput(
         blobUrls[name]!,
@@ -253,9 +261,13 @@ export async function runWarmPull(options: {
         connections,
         options.blobRepeats,
       );
-      mbPerSecond[name] = Math.max(mbPerSecond[name] ?? 0, rate);
+      passes[name]!.push(rate);
     }
   }
+  const mbPerSecond = Object.fromEntries(
+    Object.entries(passes).map(([name, rates]) => [name, median(rates)]),
+  );
+  log(`  blob MB/s by pass: ${JSON.stringify(passes)}`);
   log(`  blob MB/s: ${JSON.stringify(mbPerSecond)}`);
   await rm(blob.file, { force: true });
 
@@ -266,7 +278,7 @@ export async function runWarmPull(options: {
     skopeo,
     manifestHead,
     manifestGet,
-    blob: { size: blob.size, connections, mbPerSecond },
+    blob: { size: blob.size, connections, mbPerSecond, passesMbPerSecond: passes },
   };
   return { result, figures: warmPullFigures(result, ours.name) };
 }
@@ -299,7 +311,7 @@ function warmPullFigures(r: WarmPullResult, ours: string): Figure[] {
       'ms',
       peer,
       r.skopeo[peer]?.medianMs,
-      '≤ 1.1',
+      '≤ 1',
     ),
   );
   const rates = [
@@ -322,7 +334,7 @@ function warmPullFigures(r: WarmPullResult, ours: string): Figure[] {
     const baseline = r.blob.mbPerSecond[baselineName];
     const figure: Figure = {
       section: blobSection,
-      name: `MB/s vs ${baselineName}`,
+      name: `MB/s vs ${baselineName}, median of ${r.blob.passesMbPerSecond[ours]!.length} passes`,
       value: oursRate,
       unit: 'MB/s',
     };
@@ -334,7 +346,7 @@ function warmPullFigures(r: WarmPullResult, ours: string): Figure[] {
     };
     return target ? withTarget(compared, target, 'ratio') : compared;
   };
-  if (r.blob.mbPerSecond.nginx !== undefined) figures.push(blobFigure('nginx', '≥ 0.8'));
+  if (r.blob.mbPerSecond.nginx !== undefined) figures.push(blobFigure('nginx', '≥ 1'));
   if (r.blob.mbPerSecond[peer] !== undefined) figures.push(blobFigure(peer, null));
   if (figures.filter((f) => f.section === blobSection).length === 0) figures.push(blobFigure('none', null));
   return figures;
