@@ -40,31 +40,47 @@ function hostOf(url: string): string {
 }
 
 /**
+ * `rounds` measurements of every name, the order flipping each round (so none always goes
+ * first on a shared machine): the values by name, in round order.
+ */
+async function alternatingRounds(
+  names: readonly string[],
+  rounds: number,
+  measure: (name: string, round: number) => Promise<number>,
+): Promise<Record<string, number[]>> {
+  const values: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      values[name]!.push(await measure(name, round));
+    }
+  }
+  return values;
+}
+
+/**
  * Whole-image pulls with skopeo into a fresh OCI layout, alternating between the targets
- * (the order flips every round, so neither always goes first), median per target.
+ * (alternatingRounds), median per target.
  */
 export async function skopeoPulls(
   targets: PullTarget[],
   rounds: number,
   workDir: string,
 ): Promise<Record<string, { medianMs: number; runsMs: number[] }>> {
-  const runs: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
-    for (const target of order) {
-      const dir = join(workDir, `pull-${target.name}-${round}`);
-      await rm(dir, { recursive: true, force: true });
-      const { ms } = await run('skopeo', [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        `docker://${hostOf(target.url)}/${target.repository}:latest`,
-        `oci:${dir}:latest`,
-      ]);
-      runs[target.name]!.push(Math.round(ms));
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  const runs = await alternatingRounds([...byName.keys()], rounds, async (name, round) => {
+    const target = byName.get(name)!;
+    const dir = join(workDir, `pull-${target.name}-${round}`);
+    await rm(dir, { recursive: true, force: true });
+    const { ms } = await run('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      `docker://${hostOf(target.url)}/${target.repository}:latest`,
+      `oci:${dir}:latest`,
+    ]);
+    await rm(dir, { recursive: true, force: true });
+    return Math.round(ms);
+  });
   return Object.fromEntries(
     Object.entries(runs).map(([name, values]) => [name, { medianMs: median(values), runsMs: values }]),
   );
@@ -249,21 +265,13 @@ export async function runWarmPull(options: {
   }
   if (options.nginx) blobUrls.nginx = `${options.nginx.url}/blobs/sha256/${blob.digest.slice(7)}`;
   const connections = 4;
-  const passes: Record<string, number[]> = Object.fromEntries(Object.keys(blobUrls).map((n) => [n, []]));
-  // Alternate the servers' order pass by pass and take each one's median: the machine is
-  // shared, and single passes of about a second differ by ±20 %.
-  for (let pass = 0; pass < options.blobPasses; pass++) {
-    const names = pass % 2 === 0 ? Object.keys(blobUrls) : Object.keys(blobUrls).reverse();
-    for (const name of names) {
-      const { mbPerSecond: rate } = await blobThroughput(
-        blobUrls[name]!,
-        blob.size,
-        connections,
-        options.blobRepeats,
-      );
-      passes[name]!.push(rate);
-    }
-  }
+  // Each server's median over alternating passes: single passes of about a second differ by ±20 %.
+  const passes = await alternatingRounds(
+    Object.keys(blobUrls),
+    options.blobPasses,
+    async (name) =>
+      (await blobThroughput(blobUrls[name]!, blob.size, connections, options.blobRepeats)).mbPerSecond,
+  );
   const mbPerSecond = Object.fromEntries(
     Object.entries(passes).map(([name, rates]) => [name, median(rates)]),
   );
