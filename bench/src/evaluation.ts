@@ -34,8 +34,8 @@ export interface EvaluationCost {
  * `nix-instantiate --eval -A plan` of nix/image.nix, which also writes the .drv files), with
  * nix-instantiate run under `/usr/bin/time`, whose `%M` is the child's peak resident set as the
  * kernel accounted it when it exited (wait4's ru_maxrss): no sampling, so no peak is missed.
- * The wrapper takes the place of Nix's programs through the same `nixBuildPath` setting the
- * registry has (NIXERY_NIX_BUILD). Nothing is built.
+ * The wrapper takes the place of Nix's programs through @nixery/nix's `nixBuildPath` option.
+ * Nothing is built.
  */
 export async function runEvaluationCost(options: {
   workDir: string;

@@ -1,6 +1,6 @@
 // Admission control against the real `nixery serve`: a storm of distinct cold pulls meets
-// `--max-builds 2 --build-queue 10`. At most two Nix processes run at any moment (counted in the
-// process tree), the pulls beyond the queue get 429 with Retry-After, every admitted pull
+// `--max-builds 2 --build-queue 10`. At most two Nix processes run at any moment (every run logged
+// by wrappers around Nix's programs), the pulls beyond the queue get 429 with Retry-After, every admitted pull
 // succeeds, and a cached manifest and /healthz keep answering meanwhile.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smallDemoImages } from '@nixery/nix-expressions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { nixProcessesOf, type ServeProcess, startServe } from './support/serve-process.js';
+import { type CountedNix, writeCountedNix } from './support/counted-nix.js';
+import { type ServeProcess, startServe } from './support/serve-process.js';
 
 const ACCEPT = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -51,9 +52,12 @@ function summary(latencies: number[]) {
 describe('admission control under a storm of cold pulls', () => {
   let storage: string;
   let server: ServeProcess;
+  let nix: CountedNix;
   beforeAll(async () => {
     storage = await mkdtemp(join(tmpdir(), 'nixery-admission-'));
+    nix = await writeCountedNix(join(storage, 'counted-nix'));
     server = await startServe(['--max-builds', '2', '--build-queue', '10'], {
+      PATH: nix.path,
       STORAGE_PATH: storage,
       // The cached image must stay cached for the whole storm (the bundled set is unpinned).
       NIXERY_UNPINNED_TTL: '3600',
@@ -79,14 +83,7 @@ describe('admission control under a storm of cold pulls', () => {
       probeUntil(idleFor, 20, healthz),
     ]);
 
-    let maxNix = 0;
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        maxNix = Math.max(maxNix, (await nixProcessesOf(server.child.pid!)).length);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const before = await nix.counts();
 
     // Never shell/hello, which is the cached one.
     const images = smallDemoImages(40);
@@ -102,8 +99,8 @@ describe('admission control under a storm of cold pulls', () => {
       probeUntil(storm, 20, head),
       probeUntil(storm, 20, healthz),
     ]);
-    polling = false;
-    await poller;
+    const after = await nix.counts();
+    const maxNix = after.peak;
 
     const admitted = results.filter((r) => r.response.status === 200);
     const refused = results.filter((r) => r.response.status === 429);
@@ -118,6 +115,8 @@ describe('admission control under a storm of cold pulls', () => {
       expect(error.code).toBe('TOOMANYREQUESTS');
       expect(error.message).toMatch(/too many image builds waiting/);
     }
+    // Each admitted build ran Nix (at least its evaluation), never more than two at once.
+    expect(after.runs - before.runs).toBeGreaterThanOrEqual(admitted.length);
     expect(maxNix).toBeGreaterThan(0);
     expect(maxNix).toBeLessThanOrEqual(2);
 
@@ -142,6 +141,7 @@ describe('admission control under a storm of cold pulls', () => {
       admitted: admitted.length,
       refused: refused.length,
       maxNix,
+      nixRuns: after.runs - before.runs,
       eventLoopMaxMs: Math.round((await metric(url, 'nixery_event_loop_delay_max_seconds')) * 1000),
     };
     console.log(`storm figures (ms): ${JSON.stringify(figures)}`);
