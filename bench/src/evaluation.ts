@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostSystem, planImage } from '@nixery/nix';
 import { BUNDLED_PACKAGE_SET_PATH, parseImageName, resolveSourceForTag } from '@nixery/source';
+// The e2e tests' wrappers around Nix's programs (as the storm bench shares their run log).
+import { shellQuote, writeNixWrappers } from '../../e2e/test/support/counted-nix.js';
 import type { Figure } from './results.js';
 import { MB, round } from './stats.js';
-import { NIX_ENV } from './synthetic-set.js';
 
 /** Images of the bundled set whose evaluation is measured (the README's examples). */
 const BUNDLED_IMAGES = ['hello', 'shell/git/htop', 'python3packages.requests', 'shell/git/hello'];
@@ -98,27 +99,15 @@ export async function runEvaluationCost(options: {
  * under GNU time appending "<elapsed s> <max RSS KiB>" per run to `timings`.
  */
 async function writeTimedNix(bin: string, timings: string): Promise<string> {
-  await mkdir(bin, { recursive: true });
-  const real = (program: string) =>
-    execFileSync('sh', ['-c', `command -v ${program}`], {
-      encoding: 'utf8',
-      env: { ...process.env, ...NIX_ENV },
-    }).trim();
-  const scripts: Record<string, string> = {
-    'nix-build': `exec ${quote(real('nix-build'))} "$@"`,
-    nix: `exec ${quote(real('nix'))} "$@"`,
-    'nix-instantiate': `exec /usr/bin/time -a -o ${quote(timings)} -f '%e %M' ${quote(real('nix-instantiate'))} "$@"`,
-  };
-  for (const [name, body] of Object.entries(scripts)) {
-    const file = join(bin, name);
-    await writeFile(file, `#!/bin/sh\n${body}\n`);
-    await chmod(file, 0o755);
-  }
+  await writeNixWrappers(
+    bin,
+    (program, real) =>
+      program === 'nix-instantiate'
+        ? `exec /usr/bin/time -a -o ${shellQuote(timings)} -f '%e %M' ${real} "$@"`
+        : `exec ${real} "$@"`,
+    ['nix-build', 'nix-instantiate', 'nix'],
+  );
   return join(bin, 'nix-build');
-}
-
-function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** GNU time's lines (a failing run adds "Command exited with non-zero status N" before its own). */

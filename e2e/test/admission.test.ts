@@ -1,7 +1,7 @@
 // Admission control against the real `nixery serve`: a storm of distinct cold pulls meets
 // `--max-builds 2 --build-queue 10`. At most two Nix processes run at any moment (every run logged
-// by wrappers around Nix's programs), the pulls beyond the queue get 429 with Retry-After, every admitted pull
-// succeeds, and a cached manifest and /healthz keep answering meanwhile.
+// by wrappers around Nix's programs), the pulls beyond the queue get 429 with Retry-After, every
+// admitted pull succeeds, and a cached manifest and /healthz keep answering meanwhile.
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

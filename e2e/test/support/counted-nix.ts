@@ -9,6 +9,25 @@ import { join } from 'node:path';
 /** The programs the registry runs, by the names it looks them up under on PATH. */
 const PROGRAMS = ['nix-build', 'nix-instantiate', 'nix', 'nix-store'] as const;
 
+/**
+ * A folder `bin` with a shell script for each of `programs`, whose body `script` writes from the
+ * program's name and the path of the real one (found on this process's PATH, before the folder
+ * goes in front of it). Shared by this log and the bench's timed evaluations.
+ */
+export async function writeNixWrappers(
+  bin: string,
+  script: (program: string, real: string) => string,
+  programs: readonly string[] = PROGRAMS,
+): Promise<void> {
+  await mkdir(bin, { recursive: true });
+  for (const program of programs) {
+    const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+    const file = join(bin, program);
+    await writeFile(file, `#!/bin/sh\n${script(program, shellQuote(real))}\n`);
+    await chmod(file, 0o755);
+  }
+}
+
 export interface CountedNix {
   /** PATH for the server: the wrappers' folder first, then this process's PATH. */
   path: string;
@@ -24,17 +43,13 @@ export interface CountedNix {
 export async function writeCountedNix(dir: string): Promise<CountedNix> {
   const bin = join(dir, 'bin');
   const log = join(dir, 'nix-runs.log');
-  await mkdir(bin, { recursive: true });
+  await mkdir(dir, { recursive: true });
   await writeFile(log, '');
-  for (const program of PROGRAMS) {
-    const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
-    const file = join(bin, program);
-    await writeFile(
-      file,
-      `#!/bin/sh\necho + >> ${quote(log)}\n${quote(real)} "$@"\nstatus=$?\necho - >> ${quote(log)}\nexit $status\n`,
-    );
-    await chmod(file, 0o755);
-  }
+  await writeNixWrappers(
+    bin,
+    (_, real) =>
+      `echo + >> ${shellQuote(log)}\n${real} "$@"\nstatus=$?\necho - >> ${shellQuote(log)}\nexit $status`,
+  );
   return {
     path: `${bin}:${process.env.PATH ?? ''}`,
     async counts() {
@@ -52,6 +67,7 @@ export async function writeCountedNix(dir: string): Promise<CountedNix> {
   };
 }
 
-function quote(text: string): string {
+/** `text` as one single-quoted shell word. */
+export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
